@@ -1,0 +1,82 @@
+// Package store defines the Store interface that keeps, per session, the time of
+// its last token renewal, and the contract every backend honours.
+//
+// The middleware asks a Store one question per renewal candidate: "may this
+// session renew now?" ([Store.Allow]). The answer is yes at most once per
+// interval per key, across every process that shares the backend, so a client
+// firing many requests with a near-expiry token receives a single new token.
+//
+// Backends live in sub-packages and import only this package:
+//
+//	store/memory  a sharded map in one process; swept as it goes
+//	store/lru     a fixed number of entries in one process
+//	store/bolt    a bbolt file in one process; survives restarts
+//	store/redis   a Redis server shared by many processes
+//
+// Every backend runs the conformance suite in store/storetest.
+//
+// # Keys
+//
+// Keys are opaque strings chosen by the caller. The middleware passes a fixed
+// length digest of the session identifier, never a raw claim, so a store,
+// its file and its logs never hold a token or a subject.
+//
+// # Clock
+//
+// The caller owns the clock: a Store never reads the wall clock to decide, it
+// compares the now it is given with the time it recorded. Tests therefore
+// move time by passing a later now instead of sleeping. A backend may still
+// use real time for housekeeping that cannot change an answer, such as a
+// Redis expiry that outlives the interval.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ErrClosed is returned by every method of a Store, other than Close, that is
+// called after Close.
+var ErrClosed = errors.New("store: closed")
+
+// Store records, per key, the time of its last renewal.
+//
+// Implementations are safe for concurrent use by multiple goroutines.
+type Store interface {
+	// Allow atomically records now as key's last renewal and reports true,
+	// unless a renewal of key is recorded at a time t with
+	// t-interval < now < t+interval: then it changes nothing and reports
+	// false.
+	//
+	// Of concurrent calls for one key with the same interval, exactly one
+	// reports true, across every process that shares the backend, even when
+	// their values of now differ slightly (callers read the clock before
+	// they race). The window is symmetric so that such jitter, and clock skew
+	// between processes, cannot grant a second renewal; a backward step of
+	// the wall clock therefore delays a session's next renewal by less than
+	// one interval, never by the size of the step.
+	//
+	// A refusal is (false, nil); a non-nil error reports a backend failure
+	// (including a cancelled or expired ctx, and ErrClosed), in which case
+	// the caller must treat the answer as "no renewal".
+	Allow(ctx context.Context, key string, now time.Time, interval time.Duration) (bool, error)
+
+	// Last reports the last renewal recorded for key. ok is false when none
+	// is recorded; an entry older than the interval it was recorded with may
+	// already be forgotten.
+	Last(ctx context.Context, key string) (at time.Time, ok bool, err error)
+
+	// Close releases the backend's resources and stops its background work.
+	// It is idempotent: later calls return nil. After Close, Allow and Last
+	// return ErrClosed.
+	Close() error
+}
+
+// Refused reports whether a renewal recorded at last refuses one at now,
+// given interval: last-interval < now < last+interval. Backends that compare
+// times themselves use it (or its arithmetic) so they agree on the edges.
+func Refused(last, now time.Time, interval time.Duration) bool {
+	d := now.Sub(last)
+	return d > -interval && d < interval
+}
