@@ -1,0 +1,404 @@
+// Package config holds the settings of sliding token renewal: lifetimes,
+// the renewal threshold and interval, validation rules and the choice of
+// store, with their defaults, their environment variables and their checks.
+//
+// It imports neither Echo nor a store, so a program can read and check its
+// settings before it builds anything else:
+//
+//	settings, err := config.FromEnv()
+//	if err != nil {
+//		log.Fatal(err) // names the variable, its value and what is allowed
+//	}
+//
+// The environment names follow LightRAG's (TOKEN_SECRET, JWT_ALGORITHM,
+// TOKEN_EXPIRE_HOURS, GUEST_TOKEN_EXPIRE_HOURS, TOKEN_AUTO_RENEW,
+// TOKEN_RENEW_THRESHOLD), so a LightRAG deployment's environment file carries
+// over; unlike LightRAG, a value that does not parse or is out of range is an
+// error, never a silent default.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Environment variable names read by FromEnv.
+const (
+	EnvSecret           = "TOKEN_SECRET"
+	EnvAlgorithm        = "JWT_ALGORITHM"
+	EnvUserLifetime     = "TOKEN_EXPIRE_HOURS"
+	EnvGuestLifetime    = "GUEST_TOKEN_EXPIRE_HOURS"
+	EnvAutoRenew        = "TOKEN_AUTO_RENEW"
+	EnvRenewThreshold   = "TOKEN_RENEW_THRESHOLD"
+	EnvMinRenewInterval = "TOKEN_RENEW_MIN_INTERVAL_SECONDS"
+	EnvRenewSkipPaths   = "TOKEN_RENEW_SKIP_PATHS"
+	EnvMaxSessionAge    = "TOKEN_MAX_SESSION_HOURS"
+	EnvLeeway           = "TOKEN_LEEWAY_SECONDS"
+	EnvIssuer           = "TOKEN_ISSUER"
+	EnvAudience         = "TOKEN_AUDIENCE"
+	EnvStore            = "TOKEN_RENEW_STORE"
+	EnvStorePath        = "TOKEN_RENEW_STORE_PATH"
+	EnvStoreSize        = "TOKEN_RENEW_STORE_SIZE"
+	EnvRedisURL         = "TOKEN_RENEW_REDIS_URL"
+)
+
+// Role names with a lifetime of their own. Any other role (or none) uses the
+// user lifetime.
+const (
+	RoleUser  = "user"
+	RoleGuest = "guest"
+)
+
+// Store backend names accepted in Settings.Store.
+const (
+	StoreMemory = "memory"
+	StoreLRU    = "lru"
+	StoreBolt   = "bolt"
+	StoreRedis  = "redis"
+)
+
+// Limits enforced by Validate.
+const (
+	// MinSecretBytes is the shortest HMAC secret accepted: 256 bits, the
+	// size RFC 7518 asks for with HS256.
+	MinSecretBytes = 32
+	// MaxLifetime bounds every lifetime and the session cap (ten years).
+	MaxLifetime = 10 * 365 * 24 * time.Hour
+	// MaxLeeway bounds the clock-skew leeway.
+	MaxLeeway = 5 * time.Minute
+)
+
+// Settings are the knobs of token validation and renewal. Start from Default
+// (or FromEnv), change fields, and call Validate; the middleware validates
+// again when it is built. A Settings value is plain data, safe to copy.
+type Settings struct {
+	// Secret is the HMAC key for the HS* algorithms (TOKEN_SECRET). Required
+	// for them, at least MinSecretBytes long. Never logged or printed.
+	Secret string
+	// Algorithm is the JWT signing algorithm (JWT_ALGORITHM). Default
+	// "HS256". "none" is always rejected.
+	Algorithm string
+	// UserLifetime is the lifetime of a token whose role is not "guest"
+	// (TOKEN_EXPIRE_HOURS, a float). Default 48h.
+	UserLifetime time.Duration
+	// GuestLifetime is the lifetime of a token with role "guest"
+	// (GUEST_TOKEN_EXPIRE_HOURS, a float). Default 24h.
+	GuestLifetime time.Duration
+	// AutoRenew turns renewal on (TOKEN_AUTO_RENEW). Default true. When
+	// false, tokens are still validated but never renewed.
+	AutoRenew bool
+	// RenewThreshold is the fraction of a token's lifetime below which its
+	// remaining time makes it due for renewal (TOKEN_RENEW_THRESHOLD), in
+	// (0, 1]. Default 0.5: renew once less than half the lifetime is left.
+	RenewThreshold float64
+	// MinRenewInterval is the least time between two renewals of one session
+	// (TOKEN_RENEW_MIN_INTERVAL_SECONDS). Default 60s. It must be shorter
+	// than RenewThreshold times the shorter lifetime, or an active session
+	// could expire between two renewals.
+	MinRenewInterval time.Duration
+	// RenewSkipPaths lists paths whose requests are authenticated but never
+	// renewed (TOKEN_RENEW_SKIP_PATHS, comma separated), such as polling
+	// endpoints, so an idle page that polls does not keep its session alive.
+	// An entry matches the path itself and everything below it at a "/"
+	// boundary: "/health" matches "/health" and "/health/db", not "/healthz".
+	// Default none.
+	RenewSkipPaths []string
+	// MaxSessionAge caps a session's total life, counted from its auth_time
+	// (TOKEN_MAX_SESSION_HOURS, a float). Renewal never extends a token past
+	// auth_time + MaxSessionAge. Default 0: no cap.
+	MaxSessionAge time.Duration
+	// Leeway tolerates clock skew when checking exp, nbf and iat
+	// (TOKEN_LEEWAY_SECONDS). Default 0, at most MaxLeeway.
+	Leeway time.Duration
+	// Issuer, when set, is written to iss and required of every token
+	// (TOKEN_ISSUER). Default empty: not checked.
+	Issuer string
+	// Audience, when set, is written to aud and required of every token
+	// (TOKEN_AUDIENCE). Default empty: not checked.
+	Audience string
+
+	// Store names the renewal store an application builds (TOKEN_RENEW_STORE):
+	// "memory", "lru", "bolt" or "redis". Default "memory". The library never
+	// builds a store from it; programs such as the demo do.
+	Store string
+	// StorePath is the bbolt file for Store "bolt" (TOKEN_RENEW_STORE_PATH).
+	StorePath string
+	// StoreSize is the entry bound for Store "lru" (TOKEN_RENEW_STORE_SIZE).
+	// Default 0: the lru package's default.
+	StoreSize int
+	// RedisURL addresses the server for Store "redis"
+	// (TOKEN_RENEW_REDIS_URL), e.g. redis://localhost:6379/0.
+	RedisURL string
+}
+
+// Default returns the default settings. Secret is empty, so Validate fails
+// until one is set (for HS* algorithms).
+func Default() Settings {
+	return Settings{
+		Algorithm:        "HS256",
+		UserLifetime:     48 * time.Hour,
+		GuestLifetime:    24 * time.Hour,
+		AutoRenew:        true,
+		RenewThreshold:   0.5,
+		MinRenewInterval: 60 * time.Second,
+		Store:            StoreMemory,
+	}
+}
+
+// Lifetime returns the configured lifetime for role: GuestLifetime for
+// "guest", UserLifetime for anything else.
+func (s Settings) Lifetime(role string) time.Duration {
+	if role == RoleGuest {
+		return s.GuestLifetime
+	}
+	return s.UserLifetime
+}
+
+// Error is one bad setting: the environment variable (and field) it comes
+// from, the offending value, and what is allowed. Validate and FromEnv
+// return these, joined with errors.Join when there are several.
+type Error struct {
+	// Var is the environment variable name, e.g. "TOKEN_RENEW_THRESHOLD".
+	Var string
+	// Value is the bad value as text; secrets are described, never shown.
+	Value string
+	// Allowed says what would be accepted.
+	Allowed string
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("config: %s=%q is not allowed: %s", e.Var, e.Value, e.Allowed)
+}
+
+func bad(name, value, allowed string) error {
+	return &Error{Var: name, Value: value, Allowed: allowed}
+}
+
+// algorithms lists the accepted JWT algorithms and whether each is an HMAC.
+var algorithms = map[string]bool{
+	"HS256": true, "HS384": true, "HS512": true,
+	"RS256": false, "RS384": false, "RS512": false,
+	"PS256": false, "PS384": false, "PS512": false,
+	"ES256": false, "ES384": false, "ES512": false,
+	"EdDSA": false,
+}
+
+// IsHMAC reports whether alg is one of the HS* algorithms.
+func IsHMAC(alg string) bool { return algorithms[alg] }
+
+const allowedAlgorithms = "one of HS256, HS384, HS512, RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA"
+
+// Validate checks every setting and every combination that cannot work,
+// and returns all problems found, each an *Error naming the variable.
+func (s Settings) Validate() error {
+	var errs []error
+	add := func(err error) { errs = append(errs, err) }
+
+	switch hmac, ok := algorithms[s.Algorithm]; {
+	case strings.EqualFold(s.Algorithm, "none"):
+		add(bad(EnvAlgorithm, s.Algorithm, "unsigned tokens are never accepted; "+allowedAlgorithms))
+	case !ok:
+		add(bad(EnvAlgorithm, s.Algorithm, allowedAlgorithms))
+	case hmac && s.Secret == "":
+		add(bad(EnvSecret, "", fmt.Sprintf("required for %s: a random secret of at least %d bytes", s.Algorithm, MinSecretBytes)))
+	case hmac && len(s.Secret) < MinSecretBytes:
+		add(bad(EnvSecret, fmt.Sprintf("<%d bytes>", len(s.Secret)), fmt.Sprintf("at least %d bytes for %s", MinSecretBytes, s.Algorithm)))
+	case hmac && strings.Contains(s.Secret, "-----BEGIN"):
+		add(bad(EnvSecret, "<PEM block>", "an HMAC secret, not a PEM key: a public key used as an HMAC secret lets anyone forge tokens"))
+	}
+
+	checkLifetime := func(name string, d time.Duration, zeroOK bool) {
+		if (d == 0 && zeroOK) || (d > 0 && d <= MaxLifetime) {
+			return
+		}
+		allowed := fmt.Sprintf("hours greater than 0 and at most %g", MaxLifetime.Hours())
+		if zeroOK {
+			allowed = fmt.Sprintf("0 (no cap) or hours greater than 0 and at most %g", MaxLifetime.Hours())
+		}
+		add(bad(name, formatHours(d), allowed))
+	}
+	checkLifetime(EnvUserLifetime, s.UserLifetime, false)
+	checkLifetime(EnvGuestLifetime, s.GuestLifetime, false)
+	checkLifetime(EnvMaxSessionAge, s.MaxSessionAge, true)
+
+	if math.IsNaN(s.RenewThreshold) || s.RenewThreshold <= 0 || s.RenewThreshold > 1 {
+		add(bad(EnvRenewThreshold, strconv.FormatFloat(s.RenewThreshold, 'g', -1, 64), "a number greater than 0 and at most 1 (the default 0.5 renews in the second half of the lifetime)"))
+	}
+	if s.MinRenewInterval <= 0 || s.MinRenewInterval > MaxLifetime {
+		add(bad(EnvMinRenewInterval, formatSeconds(s.MinRenewInterval), "seconds greater than 0"))
+	}
+	if s.Leeway < 0 || s.Leeway > MaxLeeway {
+		add(bad(EnvLeeway, formatSeconds(s.Leeway), fmt.Sprintf("seconds from 0 to %g", MaxLeeway.Seconds())))
+	}
+	for _, p := range s.RenewSkipPaths {
+		if !strings.HasPrefix(p, "/") || strings.ContainsAny(p, "?#") {
+			add(bad(EnvRenewSkipPaths, p, "paths that start with / and hold no query or fragment"))
+		}
+	}
+
+	switch s.Store {
+	case StoreMemory, StoreLRU, StoreBolt, StoreRedis:
+	default:
+		add(bad(EnvStore, s.Store, "one of memory, lru, bolt, redis"))
+	}
+	if s.Store == StoreBolt && s.StorePath == "" {
+		add(bad(EnvStorePath, "", "a file path, required when "+EnvStore+"=bolt"))
+	}
+	if s.Store == StoreRedis && s.RedisURL == "" {
+		add(bad(EnvRedisURL, "", "a URL such as redis://localhost:6379/0, required when "+EnvStore+"=redis"))
+	}
+	if s.StoreSize < 0 {
+		add(bad(EnvStoreSize, strconv.Itoa(s.StoreSize), "0 (the default size) or a positive number of entries"))
+	}
+
+	// Settings that are fine alone but wrong together: the interval must fit
+	// inside the renewal window of the shorter lifetime, or a session that is
+	// refused once (rate limited) could expire before it may renew again.
+	if len(errs) == 0 && s.AutoRenew {
+		shortest, name := s.UserLifetime, EnvUserLifetime
+		if s.GuestLifetime < shortest {
+			shortest, name = s.GuestLifetime, EnvGuestLifetime
+		}
+		window := time.Duration(s.RenewThreshold * float64(shortest))
+		if s.MinRenewInterval >= window {
+			add(bad(EnvMinRenewInterval, formatSeconds(s.MinRenewInterval), fmt.Sprintf(
+				"less than %s x %s = %gs, or an active session could expire between two renewals: lower %s or raise %s",
+				EnvRenewThreshold, name, window.Seconds(), EnvMinRenewInterval, name)))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func formatHours(d time.Duration) string   { return strconv.FormatFloat(d.Hours(), 'g', -1, 64) }
+func formatSeconds(d time.Duration) string { return strconv.FormatFloat(d.Seconds(), 'g', -1, 64) }
+
+// FromEnv reads the settings from the process environment, starting from
+// Default, and validates them. An unset or empty variable keeps its default.
+func FromEnv() (Settings, error) {
+	return FromLookup(os.LookupEnv)
+}
+
+// FromLookup is FromEnv with the variables read through lookup, so tests and
+// programs with their own configuration source can supply them.
+func FromLookup(lookup func(name string) (string, bool)) (Settings, error) {
+	s := Default()
+	var errs []error
+	get := func(name string) (string, bool) {
+		v, ok := lookup(name)
+		v = strings.TrimSpace(v)
+		return v, ok && v != ""
+	}
+	str := func(name string, dst *string) {
+		if v, ok := get(name); ok {
+			*dst = v
+		}
+	}
+	hours := func(name string, dst *time.Duration) {
+		if v, ok := get(name); ok {
+			d, err := parseDuration(v, time.Hour)
+			if err != nil {
+				errs = append(errs, bad(name, v, "a number of hours, e.g. 48 or 0.5"))
+				return
+			}
+			*dst = d
+		}
+	}
+	seconds := func(name string, dst *time.Duration) {
+		if v, ok := get(name); ok {
+			d, err := parseDuration(v, time.Second)
+			if err != nil {
+				errs = append(errs, bad(name, v, "a number of seconds, e.g. 60 or 2.5"))
+				return
+			}
+			*dst = d
+		}
+	}
+
+	if v, ok := lookup(EnvSecret); ok { // not trimmed: every byte is key material
+		s.Secret = v
+	}
+	str(EnvAlgorithm, &s.Algorithm)
+	hours(EnvUserLifetime, &s.UserLifetime)
+	hours(EnvGuestLifetime, &s.GuestLifetime)
+	if v, ok := get(EnvAutoRenew); ok {
+		b, err := ParseBool(v)
+		if err != nil {
+			errs = append(errs, bad(EnvAutoRenew, v, "true, 1, yes, t, on or false, 0, no, f, off (any case)"))
+		} else {
+			s.AutoRenew = b
+		}
+	}
+	if v, ok := get(EnvRenewThreshold); ok {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			errs = append(errs, bad(EnvRenewThreshold, v, "a number greater than 0 and at most 1, e.g. 0.5"))
+		} else {
+			s.RenewThreshold = f
+		}
+	}
+	seconds(EnvMinRenewInterval, &s.MinRenewInterval)
+	if v, ok := get(EnvRenewSkipPaths); ok {
+		for _, p := range strings.Split(v, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				s.RenewSkipPaths = append(s.RenewSkipPaths, p)
+			}
+		}
+	}
+	hours(EnvMaxSessionAge, &s.MaxSessionAge)
+	seconds(EnvLeeway, &s.Leeway)
+	str(EnvIssuer, &s.Issuer)
+	str(EnvAudience, &s.Audience)
+	if v, ok := get(EnvStore); ok {
+		s.Store = strings.ToLower(v)
+	}
+	str(EnvStorePath, &s.StorePath)
+	if v, ok := get(EnvStoreSize); ok {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			errs = append(errs, bad(EnvStoreSize, v, "a positive whole number of entries"))
+		} else {
+			s.StoreSize = n
+		}
+	}
+	str(EnvRedisURL, &s.RedisURL)
+
+	if len(errs) > 0 {
+		return s, errors.Join(errs...)
+	}
+	return s, s.Validate()
+}
+
+// ParseBool reads a boolean the way LightRAG reads TOKEN_AUTO_RENEW, but
+// strictly: true, 1, yes, t, on and false, 0, no, f, off, in any case.
+// Anything else is an error rather than false.
+func ParseBool(v string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "true", "1", "yes", "t", "on":
+		return true, nil
+	case "false", "0", "no", "f", "off":
+		return false, nil
+	}
+	return false, fmt.Errorf("config: %q is not a boolean", v)
+}
+
+// parseDuration reads a finite decimal number of units; Validate checks
+// the range.
+func parseDuration(v string, unit time.Duration) (time.Duration, error) {
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		return 0, err
+	}
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, fmt.Errorf("config: %q is not a finite number", v)
+	}
+	d := f * float64(unit)
+	if d >= math.MaxInt64 || d <= math.MinInt64 {
+		return 0, fmt.Errorf("config: %q is out of range", v)
+	}
+	return time.Duration(math.Round(d)), nil
+}

@@ -1,0 +1,272 @@
+// Package redistest starts real redis-server processes for tests.
+//
+// A test calls Start and gets a private server on a free loopback port, with
+// no persistence, that is stopped when the test ends:
+//
+//	srv := redistest.Start(t)
+//	st, err := redis.Open(srv.URL(), nil)
+//
+// When redis-server is not on PATH the test is skipped, not failed, so the
+// module's tests still pass on a machine without Redis. Servers are cheap
+// (a few milliseconds to start), so each test may have its own; tests that
+// stop or pause the server must.
+//
+// Stop and Restart let a test simulate an outage: Restart brings the server
+// back on the same port, empty, so clients that held the old address
+// reconnect to it.
+package redistest
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+const (
+	// startTimeout bounds the wait for a new server to answer PING.
+	startTimeout = 10 * time.Second
+	// stopTimeout bounds the wait for a server to exit after SIGTERM before
+	// it is killed.
+	stopTimeout = 5 * time.Second
+	// portAttempts is how many free ports Start tries before it gives up;
+	// another process may take a port between our probe and the server's bind.
+	portAttempts = 5
+)
+
+// SkipMessage is the reason a test is skipped when redis-server is missing.
+const SkipMessage = "redis-server not found: install it with `apt-get install redis-server` (make test does this on Debian)"
+
+// Server is one redis-server process owned by a test. Its methods are safe
+// for concurrent use, but Start and Restart may fail the test, so call them
+// from the test's own goroutine.
+type Server struct {
+	tb     testing.TB
+	bin    string
+	dir    string // the server's working directory, a tb.TempDir
+	socket string // the unix socket path, in a short directory of its own
+	port   int
+
+	mu   sync.Mutex
+	proc *process // nil while stopped
+}
+
+// process is one run of redis-server.
+type process struct {
+	cmd  *exec.Cmd
+	out  *syncBuffer
+	done chan struct{} // closed when cmd.Wait returns
+	err  error         // cmd.Wait's result, readable once done is closed
+}
+
+// Start starts a redis-server for tb on a free loopback port and registers
+// its shutdown with tb.Cleanup. It skips tb when redis-server is not on PATH
+// and fails it when the server cannot be started.
+func Start(tb testing.TB) *Server {
+	tb.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		tb.Skip(SkipMessage)
+	}
+	// A unix socket path is limited to about 100 bytes, and tb.TempDir
+	// embeds the test name, so the socket gets a short directory.
+	sockDir, err := os.MkdirTemp("", "redistest")
+	if err != nil {
+		tb.Fatalf("redistest: %v", err)
+	}
+	tb.Cleanup(func() { _ = os.RemoveAll(sockDir) })
+
+	s := &Server{
+		tb:     tb,
+		bin:    bin,
+		dir:    tb.TempDir(),
+		socket: filepath.Join(sockDir, "redis.sock"),
+	}
+	tb.Cleanup(s.Stop)
+
+	var errs []error
+	for range portAttempts {
+		port, err := freePort()
+		if err != nil {
+			tb.Fatalf("redistest: pick a port: %v", err)
+		}
+		p, err := s.launch(port)
+		if err == nil {
+			s.mu.Lock()
+			s.port, s.proc = port, p
+			s.mu.Unlock()
+			return s
+		}
+		errs = append(errs, err)
+	}
+	tb.Fatalf("redistest: redis-server did not start after %d attempts:\n%v", portAttempts, errors.Join(errs...))
+	return nil
+}
+
+// Addr returns the server's "127.0.0.1:port" address.
+func (s *Server) Addr() string {
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port))
+}
+
+// URL returns a redis:// URL for database 0 of the server.
+func (s *Server) URL() string {
+	return "redis://" + s.Addr() + "/0"
+}
+
+// Socket returns the path of the server's unix socket.
+func (s *Server) Socket() string {
+	return s.socket
+}
+
+// Stop shuts the server down: SIGTERM, then SIGKILL if it has not exited
+// within a few seconds. Stopping a stopped server does nothing. The data is
+// lost; Restart starts an empty server on the same port.
+func (s *Server) Stop() {
+	s.mu.Lock()
+	p := s.proc
+	s.proc = nil
+	s.mu.Unlock()
+	if p != nil {
+		p.stop()
+	}
+}
+
+// Restart starts the server again on the same port after Stop (it stops it
+// first if it is running). It fails the test if the server does not come
+// back.
+func (s *Server) Restart() {
+	s.tb.Helper()
+	s.Stop()
+	p, err := s.launch(s.port)
+	if err != nil {
+		s.tb.Fatalf("redistest: restart on port %d: %v", s.port, err)
+	}
+	s.mu.Lock()
+	s.proc = p
+	s.mu.Unlock()
+}
+
+// launch starts redis-server on port and waits until it answers PING. On
+// failure the process is gone and the error carries its output.
+func (s *Server) launch(port int) (*process, error) {
+	cmd := exec.Command(s.bin,
+		"--port", strconv.Itoa(port),
+		"--bind", "127.0.0.1",
+		"--unixsocket", s.socket,
+		"--unixsocketperm", "700",
+		"--dir", s.dir,
+		"--save", "",
+		"--appendonly", "no",
+		"--daemonize", "no",
+		"--loglevel", "warning",
+	)
+	out := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	p := &process{cmd: cmd, out: out, done: make(chan struct{})}
+	go func() {
+		p.err = cmd.Wait()
+		close(p.done)
+	}()
+
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	deadline := time.Now().Add(startTimeout)
+	for {
+		err := ping(addr)
+		if err == nil {
+			return p, nil
+		}
+		select {
+		case <-p.done:
+			return nil, fmt.Errorf("redis-server on port %d exited (%v):\n%s", port, p.err, out.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			p.stop()
+			return nil, fmt.Errorf("redis-server on port %d did not answer PING within %v (last error: %v):\n%s",
+				port, startTimeout, err, out.String())
+		}
+		// Polling is the simplest way to wait for an external process;
+		// the loop ends as soon as the server answers.
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// stop sends SIGTERM, waits a little, then kills.
+func (p *process) stop() {
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+		return
+	case <-time.After(stopTimeout):
+	}
+	_ = p.cmd.Process.Kill()
+	<-p.done
+}
+
+// freePort asks the kernel for a free loopback port. The port is released
+// before the server binds it, so a caller must expect it to be taken in the
+// meantime and try again.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// ping sends one RESP PING to addr and expects +PONG. It speaks the wire
+// protocol itself so this package needs no client library.
+func ping(addr string) error {
+	conn, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if err := conn.SetDeadline(time.Now().Add(time.Second)); err != nil {
+		return err
+	}
+	if _, err := conn.Write([]byte("*1\r\n$4\r\nPING\r\n")); err != nil {
+		return err
+	}
+	line, err := bufio.NewReader(conn).ReadString('\n')
+	if err != nil {
+		return err
+	}
+	if line = strings.TrimSpace(line); line != "+PONG" {
+		return fmt.Errorf("PING answered %q", line)
+	}
+	return nil
+}
+
+// syncBuffer collects a process's output; the exec package writes to it
+// from its own goroutine while launch may read it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

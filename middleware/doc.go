@@ -1,0 +1,43 @@
+// Package middleware is the Echo middleware that validates JWTs and renews
+// them on a sliding window, and the Issuer that mints the tokens it renews.
+//
+// # The decision
+//
+// For each request, in this order:
+//
+//  1. Config.Skipper may skip the middleware entirely.
+//  2. The token is looked up (Config.TokenLookup, "Authorization: Bearer"
+//     by default) and refused unread when larger than Config.MaxTokenSize.
+//  3. It is verified with golang-jwt: the algorithm must be the one its key
+//     is bound to (never "none"), exp is required, nbf and iat are checked,
+//     iss and aud when configured, with Settings.Leeway. A failure is a 401
+//     with WWW-Authenticate: Bearer and a JSON message. The *jwt.Token goes
+//     into the context under "user" (as with echo-jwt) and the typed
+//     Claims under ClaimsContextKey (see ClaimsFrom).
+//  4. The token is due for renewal when its remaining time is strictly less
+//     than Settings.RenewThreshold x its lifetime. The lifetime is exp - iat,
+//     or, for a token without iat, the configured lifetime of its role.
+//     Paths in Settings.RenewSkipPaths are never renewed, nor is a session
+//     that a renewal could not extend because of Settings.MaxSessionAge.
+//  5. The handler runs. When the response header is written, and only if
+//     the status is below 400, the Store is asked whether the session may
+//     renew (at most once per Settings.MinRenewInterval); if so a new token
+//     is signed and sent in X-New-Token with Cache-Control: no-store and
+//     Vary: Authorization, and X-New-Token is added to
+//     Access-Control-Expose-Headers for cross-origin requests.
+//  6. A store error never fails the request: it is served without a new
+//     token, and Config.OnRenewal is told.
+//
+// # The renewed token
+//
+// It keeps every claim of the old one, then gets iat = now, a new jti,
+// exp = now + the role's lifetime (never past auth_time + MaxSessionAge), the
+// same sid and auth_time (set when missing), and is signed with the key
+// set's current key, so renewal also moves sessions to a rotated key.
+//
+// # Sessions
+//
+// Renewals are rate limited per session key: the sid claim, else jti, else
+// the token itself (or Config.SessionKey). It is hashed to 32 hex digits
+// before it reaches a store, a log or an event.
+package middleware

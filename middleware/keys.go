@@ -1,0 +1,293 @@
+package middleware
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rsa"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/slidingjwt/slidingjwt/config"
+)
+
+// Key is one signing or verification key, bound to exactly one algorithm: a
+// token is checked with a key only when its alg header names that algorithm,
+// so an HMAC token can never be checked against a public key.
+type Key struct {
+	// ID is the key's "kid", written into the header of the tokens it signs.
+	// Optional for one key of a set; the others need distinct IDs, so
+	// tokens name the key that verifies them and old keys can be retired.
+	ID string
+	// Algorithm is the JWT algorithm, e.g. "HS256", "RS256", "ES256",
+	// "EdDSA". "none" is refused.
+	Algorithm string
+	// Material is the key: for HS* a []byte secret of at least
+	// config.MinSecretBytes; for RS*/PS* an *rsa.PrivateKey (can sign) or
+	// *rsa.PublicKey (verify only); for ES* an *ecdsa.PrivateKey or
+	// *ecdsa.PublicKey on the algorithm's curve; for EdDSA an
+	// ed25519.PrivateKey or ed25519.PublicKey.
+	Material any
+}
+
+// checked is a Key after validation, with what the parser and signer need.
+type checked struct {
+	id     string
+	alg    string
+	method jwt.SigningMethod
+	sign   any // nil for a verify-only key
+	verify any
+}
+
+type keySnapshot struct {
+	version uint64
+	current *checked
+	byID    map[string]*checked
+	byAlg   map[string][]*checked
+}
+
+// KeySet holds the keys that verify tokens and the current key that signs
+// new and renewed ones. Because every renewal signs with the current key,
+// rotating means: Rotate to a new key, wait until active sessions have
+// renewed (one renewal each), then Retire the old key.
+//
+// A KeySet is safe for concurrent use; changes take effect for the next
+// request. Its Version changes with every change, which is how caches of
+// verified tokens know to forget what an old key set verified.
+type KeySet struct {
+	mu   sync.Mutex // serialises writers
+	snap atomic.Pointer[keySnapshot]
+}
+
+// NewKeySet returns a key set that signs with current and also verifies
+// with others. current must be able to sign.
+func NewKeySet(current Key, others ...Key) (*KeySet, error) {
+	ks := &KeySet{}
+	if err := ks.replace(0, current, others); err != nil {
+		return nil, err
+	}
+	return ks, nil
+}
+
+// HMACKeySet returns a one-key set for an HS* algorithm and secret.
+func HMACKeySet(alg string, secret []byte) (*KeySet, error) {
+	return NewKeySet(Key{Algorithm: alg, Material: secret})
+}
+
+// KeySetFromSettings builds the key set the settings describe (the HMAC
+// secret and algorithm).
+func KeySetFromSettings(s config.Settings) (*KeySet, error) {
+	if !config.IsHMAC(s.Algorithm) {
+		return nil, fmt.Errorf("slidingjwt: %s=%s needs a key pair: build a KeySet with NewKeySet and set Config.Keys", config.EnvAlgorithm, s.Algorithm)
+	}
+	return HMACKeySet(s.Algorithm, []byte(s.Secret))
+}
+
+func (ks *KeySet) replace(version uint64, current Key, others []Key) error {
+	snap := &keySnapshot{version: version + 1, byID: map[string]*checked{}, byAlg: map[string][]*checked{}}
+	all := append([]Key{current}, others...)
+	for i, k := range all {
+		c, err := checkKey(k)
+		if err != nil {
+			return err
+		}
+		if i == 0 {
+			if c.sign == nil {
+				return fmt.Errorf("slidingjwt: current key %q (%s) cannot sign: give its private key", k.ID, k.Algorithm)
+			}
+			snap.current = c
+		}
+		if _, dup := snap.byID[c.id]; dup {
+			if c.id == "" {
+				return fmt.Errorf("slidingjwt: key %d (%s) has no ID, and at most one key of a set may lack one", i, k.Algorithm)
+			}
+			return fmt.Errorf("slidingjwt: key ID %q is used twice", c.id)
+		}
+		snap.byID[c.id] = c
+		snap.byAlg[c.alg] = append(snap.byAlg[c.alg], c)
+	}
+	ks.snap.Store(snap)
+	return nil
+}
+
+// Rotate makes next the signing key and keeps every key held so far for
+// verification. next needs an ID different from the keys already held.
+func (ks *KeySet) Rotate(next Key) error {
+	ks.mu.Lock()
+	defer ks.mu.Unlock()
+	old := ks.snap.Load()
+	others := make([]Key, 0, len(old.byID))
+	for _, c := range old.byID {
+		others = append(others, c.key())
+	}
+	return ks.replace(old.version, next, others)
+}
+
+// Retire drops the key with the given ID ("" for the key without one), so
+// tokens signed with it no longer verify. The current signing key cannot be
+// retired.
+func (ks *KeySet) Retire(id string) error {
+	ks.mu.Lock()
+	defer ks.mu.Unlock()
+	old := ks.snap.Load()
+	if _, ok := old.byID[id]; !ok {
+		return fmt.Errorf("slidingjwt: no key with ID %q to retire", id)
+	}
+	if old.current.id == id {
+		return fmt.Errorf("slidingjwt: key %q signs new tokens: Rotate to another key before retiring it", id)
+	}
+	others := make([]Key, 0, len(old.byID))
+	for kid, c := range old.byID {
+		if kid != id && c != old.current {
+			others = append(others, c.key())
+		}
+	}
+	return ks.replace(old.version, old.current.key(), others)
+}
+
+// Version counts the changes made to the set, starting at 1.
+func (ks *KeySet) Version() uint64 { return ks.snap.Load().version }
+
+// CurrentID returns the ID of the signing key ("" for a one-key set
+// without one).
+func (ks *KeySet) CurrentID() string { return ks.snap.Load().current.id }
+
+func (c *checked) key() Key {
+	m := c.sign
+	if m == nil {
+		m = c.verify
+	}
+	return Key{ID: c.id, Algorithm: c.alg, Material: m}
+}
+
+var (
+	errUnknownKey = errors.New("no key verifies this token")
+	errAlgorithm  = errors.New("token algorithm does not match its key")
+)
+
+// keyFor is the jwt.Keyfunc: the token's kid, when present, picks the key;
+// otherwise every key of the token's algorithm is tried. The algorithm the
+// token names must be the one the key is bound to.
+func (s *keySnapshot) keyFor(t *jwt.Token) (any, error) {
+	alg := t.Method.Alg()
+	if kid, ok := t.Header["kid"]; ok {
+		id, isString := kid.(string)
+		if !isString {
+			return nil, errUnknownKey
+		}
+		c := s.byID[id]
+		if c == nil {
+			return nil, errUnknownKey
+		}
+		if c.alg != alg {
+			return nil, errAlgorithm
+		}
+		return c.verify, nil
+	}
+	keys := s.byAlg[alg]
+	switch len(keys) {
+	case 0:
+		return nil, errAlgorithm
+	case 1:
+		return keys[0].verify, nil
+	}
+	set := jwt.VerificationKeySet{Keys: make([]jwt.VerificationKey, len(keys))}
+	for i, c := range keys {
+		set.Keys[i] = c.verify
+	}
+	return set, nil
+}
+
+func checkKey(k Key) (*checked, error) {
+	name := k.Algorithm
+	if k.ID != "" {
+		name = fmt.Sprintf("%q (%s)", k.ID, k.Algorithm)
+	}
+	if k.Algorithm == "" || k.Algorithm == "none" || k.Algorithm == "None" || k.Algorithm == "NONE" {
+		return nil, fmt.Errorf("slidingjwt: key %s: algorithm %q is not allowed: unsigned tokens are never accepted", name, k.Algorithm)
+	}
+	method := jwt.GetSigningMethod(k.Algorithm)
+	if method == nil || method == jwt.SigningMethodNone {
+		return nil, fmt.Errorf("slidingjwt: key %s: unknown algorithm %q", name, k.Algorithm)
+	}
+	c := &checked{id: k.ID, alg: k.Algorithm, method: method}
+	wrongType := func() error {
+		return fmt.Errorf("slidingjwt: key %s: material of type %T does not fit %s", name, k.Material, k.Algorithm)
+	}
+	switch m := method.(type) {
+	case *jwt.SigningMethodHMAC:
+		b, ok := k.Material.([]byte)
+		if !ok {
+			return nil, wrongType()
+		}
+		if len(b) < config.MinSecretBytes {
+			return nil, fmt.Errorf("slidingjwt: key %s: HMAC secret of %d bytes is too short: use at least %d", name, len(b), config.MinSecretBytes)
+		}
+		if bytes.Contains(b, []byte("-----BEGIN")) {
+			return nil, fmt.Errorf("slidingjwt: key %s: a PEM key is not an HMAC secret", name)
+		}
+		secret := bytes.Clone(b)
+		c.sign, c.verify = secret, secret
+	case *jwt.SigningMethodRSA, *jwt.SigningMethodRSAPSS:
+		switch key := k.Material.(type) {
+		case *rsa.PrivateKey:
+			c.sign, c.verify = key, &key.PublicKey
+		case *rsa.PublicKey:
+			c.verify = key
+		default:
+			return nil, wrongType()
+		}
+		if n := c.verify.(*rsa.PublicKey).N.BitLen(); n < 2048 {
+			return nil, fmt.Errorf("slidingjwt: key %s: RSA key of %d bits is too small: use at least 2048", name, n)
+		}
+	case *jwt.SigningMethodECDSA:
+		var pub *ecdsa.PublicKey
+		switch key := k.Material.(type) {
+		case *ecdsa.PrivateKey:
+			c.sign, pub = key, &key.PublicKey
+		case *ecdsa.PublicKey:
+			pub = key
+		default:
+			return nil, wrongType()
+		}
+		if pub.Curve == nil || pub.Curve.Params().BitSize != m.CurveBits {
+			return nil, fmt.Errorf("slidingjwt: key %s: curve does not fit %s (want %s)", name, k.Algorithm, curveName(m.CurveBits))
+		}
+		c.verify = pub
+	case *jwt.SigningMethodEd25519:
+		switch key := k.Material.(type) {
+		case ed25519.PrivateKey:
+			if len(key) != ed25519.PrivateKeySize {
+				return nil, wrongType()
+			}
+			c.sign, c.verify = key, key.Public()
+		case ed25519.PublicKey:
+			if len(key) != ed25519.PublicKeySize {
+				return nil, wrongType()
+			}
+			c.verify = key
+		default:
+			return nil, wrongType()
+		}
+	default:
+		return nil, fmt.Errorf("slidingjwt: key %s: unsupported algorithm %q", name, k.Algorithm)
+	}
+	return c, nil
+}
+
+func curveName(bits int) string {
+	switch bits {
+	case 256:
+		return elliptic.P256().Params().Name
+	case 384:
+		return elliptic.P384().Params().Name
+	case 521:
+		return elliptic.P521().Params().Name
+	}
+	return fmt.Sprintf("%d-bit curve", bits)
+}

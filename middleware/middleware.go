@@ -1,0 +1,523 @@
+package middleware
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/textproto"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/labstack/echo/v4"
+	echomw "github.com/labstack/echo/v4/middleware"
+
+	"github.com/slidingjwt/slidingjwt/config"
+	"github.com/slidingjwt/slidingjwt/store"
+)
+
+// HeaderNewToken is the response header that carries a renewed token: the
+// raw JWT, without a "Bearer " prefix.
+const HeaderNewToken = "X-New-Token"
+
+// Context keys and defaults.
+const (
+	// DefaultContextKey is where the *jwt.Token goes, as with echo-jwt.
+	DefaultContextKey = "user"
+	// ClaimsContextKey is where the *Claims go; read them with ClaimsFrom.
+	ClaimsContextKey = "slidingjwt.claims"
+	// DefaultTokenLookup reads "Authorization: Bearer <token>".
+	DefaultTokenLookup = "header:" + echo.HeaderAuthorization + ":Bearer "
+	// DefaultMaxTokenSize is the largest token accepted, checked before
+	// parsing: 8 KiB.
+	DefaultMaxTokenSize = 8 << 10
+	// maxSubjectBytes bounds the sub claim of an accepted token.
+	maxSubjectBytes = 1024
+)
+
+// Errors passed to Config.ErrorHandler. Test them with errors.Is; an invalid
+// token's error also wraps golang-jwt's reason (e.g. jwt.ErrTokenExpired).
+var (
+	ErrTokenMissing  = errors.New("slidingjwt: missing or malformed token")
+	ErrTokenTooLarge = errors.New("slidingjwt: token larger than the size limit")
+	ErrTokenInvalid  = errors.New("slidingjwt: invalid or expired token")
+)
+
+// Config configures the sliding renewal middleware. Build the middleware
+// with ToMiddleware (which returns an error) or WithConfig (which panics).
+// A Config is read once when the middleware is built.
+type Config struct {
+	// Skipper decides whether the middleware runs at all for a request: a
+	// skipped request is neither authenticated nor renewed. Optional.
+	// Default echo's DefaultSkipper (never skip). For requests that must be
+	// authenticated but never renewed, use Settings.RenewSkipPaths.
+	Skipper echomw.Skipper
+
+	// BeforeFunc runs first for every request the Skipper lets through.
+	// Optional.
+	BeforeFunc echomw.BeforeFunc
+
+	// Settings are the lifetimes, threshold, interval and validation rules.
+	// Required: start from config.Default() or config.FromEnv(). Validated
+	// by ToMiddleware.
+	Settings config.Settings
+
+	// Store records each session's last renewal and decides, atomically,
+	// whether it may renew again. Required when Settings.AutoRenew is on.
+	// The middleware does not close it; the application owns it.
+	Store store.Store
+
+	// Keys verify tokens and sign renewals. Optional. Default: a one-key
+	// set made from Settings.Secret and Settings.Algorithm. Share it with
+	// the Issuer that mints login tokens so key rotation reaches both.
+	Keys *KeySet
+
+	// TokenLookup says where the token is found, in echo-jwt's grammar:
+	// comma-separated "<source>:<name>[:<prefix>]" with source header,
+	// query, param, cookie or form. The first source that yields a value
+	// wins. Optional. Default DefaultTokenLookup.
+	TokenLookup string
+
+	// ContextKey is the context key of the verified *jwt.Token (with
+	// jwt.MapClaims), so handlers written for echo-jwt keep working.
+	// Optional. Default "user".
+	ContextKey string
+
+	// MaxTokenSize is the largest token, in bytes, that is parsed at all.
+	// Optional. Default DefaultMaxTokenSize (8 KiB).
+	MaxTokenSize int
+
+	// MountPrefix is the path prefix the protected routes are served
+	// under, when a proxy or a parent router adds one (e.g. "/rag"): skip
+	// paths then also match with it removed, so "/health" still skips
+	// "/rag/health". Optional. Default "".
+	MountPrefix string
+
+	// Now is the clock for validation and renewal. Optional. Default
+	// time.Now. Tests inject a fake clock here instead of sleeping.
+	Now func() time.Time
+
+	// SessionKey returns the identity whose renewals are rate limited
+	// together. Optional. Default: the sid claim, else jti, else the token
+	// itself. The result is hashed before it reaches the store. Return, for
+	// example, claims.Subject to limit per user instead of per session.
+	SessionKey func(c echo.Context, claims *Claims) string
+
+	// ErrorHandler handles a missing or invalid token instead of the
+	// default 401 response. Its error is returned to Echo. When it returns
+	// nil and ContinueOnIgnoredError is set, the request goes on
+	// unauthenticated; otherwise the request ends there. Optional.
+	ErrorHandler func(c echo.Context, err error) error
+
+	// ContinueOnIgnoredError: see ErrorHandler. Optional. Default false.
+	ContinueOnIgnoredError bool
+
+	// SuccessHandler runs after a token is verified, before the handler.
+	// Optional.
+	SuccessHandler func(c echo.Context)
+
+	// OnRenewal is told of every renewal and every request whose renewal
+	// was skipped, with the reason. It runs on the request's goroutine and
+	// must be quick. The event never holds a token; its Subject is
+	// sanitised for logs. Optional. See LogRenewals for a slog observer.
+	OnRenewal func(c echo.Context, ev RenewalEvent)
+
+	// BeforeRenew runs once a renewal has been granted by the store and
+	// before the new token is signed. It may change the claims (e.g.
+	// reload a role) or return an error to refuse the renewal (reported as
+	// ReasonRefused). Optional.
+	BeforeRenew func(c echo.Context, claims jwt.MapClaims) error
+}
+
+// DefaultConfig holds the defaults ToMiddleware fills in. Settings and
+// Store must still be set.
+var DefaultConfig = Config{
+	Skipper:      echomw.DefaultSkipper,
+	TokenLookup:  DefaultTokenLookup,
+	ContextKey:   DefaultContextKey,
+	MaxTokenSize: DefaultMaxTokenSize,
+	Now:          time.Now,
+}
+
+// New returns the middleware for settings and st with every other option
+// at its default. It panics on a bad setting, like WithConfig.
+func New(settings config.Settings, st store.Store) echo.MiddlewareFunc {
+	return WithConfig(Config{Settings: settings, Store: st})
+}
+
+// WithConfig returns the middleware for cfg, and panics when cfg is
+// invalid. Use ToMiddleware to get the error instead.
+func WithConfig(cfg Config) echo.MiddlewareFunc {
+	mw, err := cfg.ToMiddleware()
+	if err != nil {
+		panic(err)
+	}
+	return mw
+}
+
+// ToMiddleware validates cfg once and returns the middleware. It never
+// panics; every problem is returned, naming the setting.
+func (cfg Config) ToMiddleware() (echo.MiddlewareFunc, error) {
+	m, err := newMiddleware(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return m.wrap, nil
+}
+
+// mw is a built middleware: the validated configuration and what it
+// precomputed.
+type mw struct {
+	cfg       Config
+	settings  config.Settings
+	issuer    *Issuer
+	lookup    lookupFunc
+	parser    *jwt.Parser
+	threshold float64
+	skipPaths []string
+	mount     string
+}
+
+func newMiddleware(cfg Config) (*mw, error) {
+	if err := cfg.Settings.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Settings.AutoRenew && cfg.Store == nil {
+		return nil, errors.New("slidingjwt: Config.Store is required when renewal is on: e.g. memory.New(nil)")
+	}
+	if cfg.Skipper == nil {
+		cfg.Skipper = DefaultConfig.Skipper
+	}
+	if cfg.TokenLookup == "" {
+		cfg.TokenLookup = DefaultConfig.TokenLookup
+	}
+	if cfg.ContextKey == "" {
+		cfg.ContextKey = DefaultConfig.ContextKey
+	}
+	if cfg.MaxTokenSize == 0 {
+		cfg.MaxTokenSize = DefaultConfig.MaxTokenSize
+	}
+	if cfg.MaxTokenSize < 0 {
+		return nil, fmt.Errorf("slidingjwt: Config.MaxTokenSize %d is negative", cfg.MaxTokenSize)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.MountPrefix != "" && (!strings.HasPrefix(cfg.MountPrefix, "/") || strings.HasSuffix(cfg.MountPrefix, "/")) {
+		return nil, fmt.Errorf("slidingjwt: Config.MountPrefix %q must start with / and not end with one", cfg.MountPrefix)
+	}
+	issuer, err := NewIssuer(cfg.Settings, cfg.Keys)
+	if err != nil {
+		return nil, err
+	}
+	lookup, err := newLookup(cfg.TokenLookup)
+	if err != nil {
+		return nil, err
+	}
+	s := cfg.Settings
+	opts := []jwt.ParserOption{
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithLeeway(s.Leeway),
+		jwt.WithTimeFunc(cfg.Now),
+	}
+	if s.Issuer != "" {
+		opts = append(opts, jwt.WithIssuer(s.Issuer))
+	}
+	if s.Audience != "" {
+		opts = append(opts, jwt.WithAudience(s.Audience))
+	}
+	return &mw{
+		cfg:       cfg,
+		settings:  s,
+		issuer:    issuer,
+		lookup:    lookup,
+		parser:    jwt.NewParser(opts...),
+		threshold: s.RenewThreshold,
+		skipPaths: s.RenewSkipPaths,
+		mount:     cfg.MountPrefix,
+	}, nil
+}
+
+// verified is what one successful verification of a token yields.
+type verified struct {
+	raw      string
+	token    *jwt.Token
+	claims   *Claims
+	lifetime time.Duration // exp - iat, or the role's configured lifetime
+	authTime time.Time
+}
+
+func (m *mw) wrap(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if m.cfg.Skipper(c) {
+			return next(c)
+		}
+		if m.cfg.BeforeFunc != nil {
+			m.cfg.BeforeFunc(c)
+		}
+		raw, err := m.lookup(c)
+		if err != nil {
+			return m.fail(c, next, err)
+		}
+		if len(raw) > m.cfg.MaxTokenSize {
+			return m.fail(c, next, ErrTokenTooLarge)
+		}
+		v, err := m.verify(raw)
+		if err != nil {
+			return m.fail(c, next, err)
+		}
+		c.Set(m.cfg.ContextKey, v.token)
+		c.Set(ClaimsContextKey, v.claims)
+		if m.cfg.SuccessHandler != nil {
+			m.cfg.SuccessHandler(c)
+		}
+
+		now := m.cfg.Now()
+		r := m.candidate(c, v, now)
+		if r == nil {
+			return next(c)
+		}
+		c.Response().Before(r.commit)
+		err = next(c)
+		if err == nil && !c.Response().Committed {
+			// The handler wrote nothing; net/http will send 200 with the
+			// headers as they are now, so decide here.
+			r.commit()
+		}
+		return err
+	}
+}
+
+// verify checks a token's signature and claims and extracts what the
+// renewal decision needs.
+func (m *mw) verify(raw string) (*verified, error) {
+	claims := jwt.MapClaims{}
+	t, err := m.parser.ParseWithClaims(raw, claims, m.issuer.keys.snap.Load().keyFor)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrTokenInvalid, err)
+	}
+	return m.extract(raw, t, claims)
+}
+
+var (
+	errBadSubject = errors.New("sub must be a non-empty string of at most 1024 bytes")
+	errBadClaim   = errors.New("a registered claim has the wrong type or range")
+)
+
+// extract builds the typed claims and checks what golang-jwt does not: a
+// subject, string-typed sid/jti/role, sane dates and a positive lifetime.
+func (m *mw) extract(raw string, t *jwt.Token, mc jwt.MapClaims) (*verified, error) {
+	invalid := func(err error) (*verified, error) {
+		return nil, fmt.Errorf("%w: %w", ErrTokenInvalid, err)
+	}
+	sub, ok := mc["sub"].(string)
+	if !ok || sub == "" || len(sub) > maxSubjectBytes {
+		return invalid(errBadSubject)
+	}
+	role, ok1 := optionalString(mc, "role")
+	sid, ok2 := optionalString(mc, "sid")
+	jti, ok3 := optionalString(mc, "jti")
+	exp, _, ok4 := numericDate(mc, "exp")
+	iat, hasIAT, ok5 := numericDate(mc, "iat")
+	authTime, hasAuth, ok6 := numericDate(mc, "auth_time")
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) {
+		return invalid(errBadClaim)
+	}
+	lifetime := m.settings.Lifetime(role)
+	if hasIAT {
+		lifetime = exp.Sub(iat)
+		if lifetime <= 0 {
+			return invalid(errBadClaim)
+		}
+	}
+	v := &verified{
+		raw:      raw,
+		token:    t,
+		lifetime: lifetime,
+		claims: &Claims{
+			Subject: sub, Role: role, SessionID: sid, ID: jti,
+			ExpiresAt: exp, Map: mc,
+		},
+	}
+	if hasIAT {
+		v.claims.IssuedAt = iat
+	}
+	switch {
+	case hasAuth:
+		v.claims.AuthTime = authTime
+		v.authTime = authTime
+	case hasIAT:
+		v.authTime = iat
+	default:
+		v.authTime = exp.Add(-m.settings.Lifetime(role))
+	}
+	return v, nil
+}
+
+// candidate decides, before the handler runs, whether this request should
+// renew its token if the response succeeds. It returns nil (after telling
+// the observer why) when it should not.
+func (m *mw) candidate(c echo.Context, v *verified, now time.Time) *renewal {
+	s := &m.settings
+	if !s.AutoRenew {
+		m.observe(c, v, RenewalEvent{Reason: ReasonDisabled})
+		return nil
+	}
+	remaining := v.claims.ExpiresAt.Sub(now)
+	if float64(remaining) >= m.threshold*float64(v.lifetime) {
+		m.observe(c, v, RenewalEvent{Reason: ReasonThreshold})
+		return nil
+	}
+	if m.skipped(c.Request().URL.Path) {
+		m.observe(c, v, RenewalEvent{Reason: ReasonSkippedPath})
+		return nil
+	}
+	exp, extends := m.issuer.renewal(v, now)
+	if !extends {
+		m.observe(c, v, RenewalEvent{Reason: ReasonSessionCap})
+		return nil
+	}
+	return &renewal{m: m, c: c, v: v, now: now, exp: exp}
+}
+
+// skipped reports whether path is one of the renewal skip paths, or below
+// one at a "/" boundary, with or without the mount prefix.
+func (m *mw) skipped(path string) bool {
+	if len(m.skipPaths) == 0 {
+		return false
+	}
+	if m.mount != "" && underPrefix(path, m.mount) {
+		if rest := path[len(m.mount):]; rest != "" && m.matchSkip(rest) {
+			return true
+		}
+	}
+	return m.matchSkip(path)
+}
+
+func (m *mw) matchSkip(path string) bool {
+	for _, p := range m.skipPaths {
+		if underPrefix(path, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// underPrefix reports whether path is prefix or lies below it at a "/".
+func underPrefix(path, prefix string) bool {
+	if !strings.HasPrefix(path, prefix) {
+		return false
+	}
+	return len(path) == len(prefix) || path[len(prefix)] == '/' || strings.HasSuffix(prefix, "/")
+}
+
+// renewal is a renewal decided before the handler ran and committed, or
+// not, when the response status is known.
+type renewal struct {
+	m    *mw
+	c    echo.Context
+	v    *verified
+	now  time.Time
+	exp  time.Time
+	done bool
+}
+
+// commit runs just before the response header is written: only a
+// response below 400 consumes the session's renewal slot and gets a token.
+func (r *renewal) commit() {
+	if r.done {
+		return
+	}
+	r.done = true
+	m, c, v := r.m, r.c, r.v
+	res := c.Response()
+	if res.Status >= http.StatusBadRequest {
+		m.observe(c, v, RenewalEvent{Reason: ReasonStatus})
+		return
+	}
+	key := m.sessionKey(c, v)
+	ok, err := m.cfg.Store.Allow(c.Request().Context(), key, r.now, m.settings.MinRenewInterval)
+	if err != nil {
+		m.observe(c, v, RenewalEvent{Reason: ReasonStoreError, Session: key, Err: err})
+		return
+	}
+	if !ok {
+		m.observe(c, v, RenewalEvent{Reason: ReasonRateLimited, Session: key})
+		return
+	}
+	claims := renewedClaims(v, r.now, r.exp)
+	if m.cfg.BeforeRenew != nil {
+		if err := m.cfg.BeforeRenew(c, claims); err != nil {
+			m.observe(c, v, RenewalEvent{Reason: ReasonRefused, Session: key, Err: err})
+			return
+		}
+	}
+	token, err := m.issuer.sign(claims)
+	if err != nil {
+		m.observe(c, v, RenewalEvent{Reason: ReasonSignError, Session: key, Err: err})
+		return
+	}
+	h := res.Header()
+	h.Set(HeaderNewToken, token)
+	h.Set(echo.HeaderCacheControl, "no-store")
+	addToList(h, echo.HeaderVary, echo.HeaderAuthorization)
+	if c.Request().Header.Get(echo.HeaderOrigin) != "" {
+		addToList(h, echo.HeaderAccessControlExposeHeaders, HeaderNewToken)
+	}
+	m.observe(c, v, RenewalEvent{Renewed: true, Session: key, NewExpiresAt: time.Unix(r.exp.Unix(), 0)})
+}
+
+// addToList adds item to the comma-separated header name, unless present.
+func addToList(h http.Header, name, item string) {
+	values := h.Values(name)
+	for _, v := range values {
+		for _, part := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(part), item) {
+				return
+			}
+		}
+	}
+	if len(values) == 0 {
+		h.Set(name, item)
+		return
+	}
+	h[textproto.CanonicalMIMEHeaderKey(name)] = []string{strings.Join(values, ", ") + ", " + item}
+}
+
+// sessionKey returns the fixed-length digest that identifies v's session in
+// the store: no raw claim or token ever reaches it.
+func (m *mw) sessionKey(c echo.Context, v *verified) string {
+	var id string
+	switch {
+	case m.cfg.SessionKey != nil:
+		id = "key\x00" + m.cfg.SessionKey(c, v.claims)
+	case v.claims.SessionID != "":
+		id = "sid\x00" + v.claims.SessionID
+	case v.claims.ID != "":
+		id = "jti\x00" + v.claims.ID
+	default:
+		id = "tok\x00" + v.raw
+	}
+	sum := sha256.Sum256([]byte(id))
+	return hex.EncodeToString(sum[:16])
+}
+
+// fail answers a request whose token is missing or invalid.
+func (m *mw) fail(c echo.Context, next echo.HandlerFunc, err error) error {
+	if m.cfg.ErrorHandler != nil {
+		if herr := m.cfg.ErrorHandler(c, err); herr != nil || !m.cfg.ContinueOnIgnoredError {
+			return herr
+		}
+		return next(c)
+	}
+	h := c.Response().Header()
+	if errors.Is(err, ErrTokenMissing) {
+		h.Set(echo.HeaderWWWAuthenticate, "Bearer")
+		return &echo.HTTPError{Code: http.StatusUnauthorized, Message: "missing or malformed token", Internal: err}
+	}
+	h.Set(echo.HeaderWWWAuthenticate, `Bearer error="invalid_token"`)
+	return &echo.HTTPError{Code: http.StatusUnauthorized, Message: "invalid or expired token", Internal: err}
+}

@@ -1,0 +1,43 @@
+// Package bolt is a store.Store kept in a bbolt file (go.etcd.io/bbolt), so
+// that recorded renewals survive a restart of the process.
+//
+// Choose it for a single instance whose sessions must not all become
+// renewable again when it restarts, and that has no Redis at hand. A bbolt
+// file can be opened for writing by one process at a time: the store is for
+// one process. Several instances that share sessions need store/redis; an
+// instance that can forget renewals on restart is faster with store/memory.
+//
+// # Durability and speed
+//
+// When Allow reports true, the renewal is committed and synced to the file:
+// it survives a crash of the process (kill -9) as soon as Allow returns.
+// Concurrent renewals share one commit: a single writer goroutine takes
+// every renewal queued while the previous commit was syncing and writes them
+// in one transaction, without waiting for more to arrive. A lone renewal
+// therefore costs one commit, and many concurrent renewals cost much less
+// than one commit each.
+//
+// The entries that can still refuse a renewal are mirrored in memory, and
+// Allow decides from that copy: a refused call does not touch the file and
+// costs about as much as a refusal by store/memory.
+//
+// # Bound
+//
+// An entry is dropped, from memory and from the file, once it can no longer
+// refuse anything: when its interval has passed. A background goroutine
+// does this every Options.PrunePeriod, deleting in transactions of bounded
+// size so that a large file never holds up renewals for long. Because the
+// caller owns the clock, the pruner measures age against the now of the
+// latest renewal, not against the wall clock; Prune runs the same pass on
+// demand. The file therefore holds about the sessions renewed within one
+// interval plus one prune period. bbolt reuses freed pages but does not
+// shrink its file.
+//
+// # Lifecycle
+//
+// Open opens (or creates) a file and owns it; New uses a *bbolt.DB the
+// application already has open and leaves it open. Either loads the recorded
+// renewals and starts the writer and the pruner. Close stops both, waits for
+// them, and closes the file if Open opened it; later calls return
+// store.ErrClosed. A Store is safe for concurrent use.
+package bolt

@@ -1,0 +1,66 @@
+// Package redis is a store.Store kept in Redis, for applications that run
+// several instances behind a load balancer: every instance asks the same
+// server, so a session renews at most once per interval however its
+// requests are spread. A single instance is better served by store/memory
+// (no network) or store/bolt (survives restarts, no server to run).
+//
+// It uses github.com/redis/go-redis/v9. Open dials from a URL and owns the
+// client; New wraps a client the application already has (a Sentinel
+// failover client, a Cluster client, one with custom TLS or credentials)
+// and leaves it open on Close.
+//
+// # How it works
+//
+// Each Store.Allow is one round trip: a short Lua script, sent with EVALSHA
+// (EVAL the first time a server sees it), reads the key's last renewal,
+// compares it with the caller's now, and records now only when the caller is
+// outside the refusal window. The script runs atomically on the server, so
+// of any number of concurrent callers, in any number of processes, exactly
+// one wins. The comparison uses the caller's clock, never Redis's, as the
+// store contract requires. Last is one GET.
+//
+// A key is stored as KeyPrefix followed by the caller's key, and its value is
+// the renewal time in Unix nanoseconds as a decimal string. Each write sets
+// an expiry of twice the interval (at least one second), so Redis itself
+// forgets sessions that stopped renewing: there is nothing to sweep, and
+// memory stays bounded by the sessions active within two intervals. Twice
+// the interval keeps an entry alive for as long as it can refuse anything,
+// provided the instances' clocks agree to within one interval.
+//
+// # Redis Cluster
+//
+// Every command touches a single key, so the store works unchanged with a
+// *redis.ClusterClient passed to New; keys spread over the slots by their
+// hash. Do not put a hash tag ("{...}") in KeyPrefix unless you want every
+// session on one shard. Replication is asynchronous: after a failover the
+// new primary may have missed the latest renewals, which lets those sessions
+// renew once more, early. Nothing worse can happen.
+//
+// # Failures and timeouts
+//
+// Every call is bounded by Options.Timeout (default 250ms) and by the
+// caller's context, whichever ends first. When Redis is down, slow or
+// unreachable, Allow returns an error within that bound and the middleware
+// serves the request without renewing the token; the session keeps its
+// current token and tries again on a later request. A Store needs no
+// reconstruction after an outage: the client reconnects by itself.
+//
+// A client owned by the Store (Open) honours context deadlines on the socket
+// and makes no retries of its own, so Timeout is the whole budget. For a
+// client given to New, set ContextTimeoutEnabled: true in its go-redis
+// options; without it a stalled socket read lasts the client's ReadTimeout
+// (seconds, by default) however short Timeout is. Consider MaxRetries: -1
+// too: once deadlines are honoured retries cannot outlast Timeout, they only
+// spend it.
+//
+// # Cost
+//
+// One round trip per renewal candidate, which is a request whose token is
+// close enough to expiry to be renewed, not every request. On loopback that
+// is tens of microseconds; across a network it is the network's round trip.
+//
+// # Lifecycle
+//
+// A Store is safe for concurrent use. Close marks it closed (later calls
+// return store.ErrClosed) and closes the client if the Store opened it.
+package redis

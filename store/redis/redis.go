@@ -1,0 +1,358 @@
+package redis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/slidingjwt/slidingjwt/store"
+)
+
+// DefaultKeyPrefix is the key prefix used when Options.KeyPrefix is empty.
+const DefaultKeyPrefix = "slidingjwt:renew:"
+
+// DefaultTimeout is the per-call time limit used when Options.Timeout is
+// zero.
+const DefaultTimeout = 250 * time.Millisecond
+
+// minTTL is the shortest expiry given to a key, so that a tiny or zero
+// interval still leaves Last something to report for a moment.
+const minTTL = time.Second
+
+// Options configures a Store. The zero value, and a nil *Options, give the
+// defaults.
+type Options struct {
+	// KeyPrefix is put before every key the Store writes, so the store can
+	// share a Redis database with other data, and several applications can
+	// share a server without sharing rate limits. Optional. Default
+	// DefaultKeyPrefix.
+	KeyPrefix string
+
+	// Timeout bounds each call to Redis (one Allow, one Last), on top of
+	// the caller's context: whichever ends first stops the call. It is the
+	// longest a request waits for the store before it is served without
+	// renewal. It must not be negative. Optional. Default DefaultTimeout.
+	Timeout time.Duration
+}
+
+// Store is the Redis store.Store. Create it with Open or New. It is safe for
+// concurrent use.
+type Store struct {
+	client  goredis.UniversalClient
+	owned   bool // Close closes client
+	prefix  string
+	timeout time.Duration
+	closed  atomic.Bool
+}
+
+var _ store.Store = (*Store)(nil)
+
+// allowScript decides and records one renewal atomically.
+//
+//	KEYS[1]  the prefixed session key
+//	ARGV[1]  now, in Unix nanoseconds: the value recorded on success
+//	ARGV[2]  now - interval: the window's lower edge, excluded
+//	ARGV[3]  now + interval: the window's upper edge, excluded
+//	ARGV[4]  the key's expiry, in milliseconds
+//
+// It returns 1 when it recorded now and 0 when the recorded renewal lies
+// strictly inside the window. Times are decimal strings of up to 19 digits;
+// a Lua number is a double, exact only up to 2^53, so split turns each time t
+// into two exact halves, floor(t/1e9) and t mod 1e9, and less compares the
+// pairs.
+var allowScript = goredis.NewScript(`
+local function split(s)
+  local neg = string.sub(s, 1, 1) == '-'
+  local digits = neg and string.sub(s, 2) or s
+  if #digits == 0 or #digits > 19 or not string.match(digits, '^%d+$') then
+    return nil
+  end
+  local high = tonumber(string.sub(digits, 1, -10)) or 0
+  local low = tonumber(string.sub(digits, -9))
+  if not neg then
+    return high, low
+  end
+  if low == 0 then
+    return -high, 0
+  end
+  return -high - 1, 1e9 - low
+end
+
+local function less(ah, al, bh, bl)
+  return ah < bh or (ah == bh and al < bl)
+end
+
+local last = redis.call('GET', KEYS[1])
+if last then
+  local h, l = split(last)
+  if not h then
+    return redis.error_reply('ERR slidingjwt: the key does not hold a renewal time')
+  end
+  local loh, lol = split(ARGV[2])
+  local hih, hil = split(ARGV[3])
+  if less(loh, lol, h, l) and less(h, l, hih, hil) then
+    return 0
+  end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[4])
+return 1
+`)
+
+// New returns a Store that uses client, which the application owns: Close
+// leaves it open, and the application closes it after the Store. Any
+// go-redis client works (*redis.Client, a failover client,
+// *redis.ClusterClient, *redis.Ring). So that Options.Timeout bounds every
+// call, the client should have ContextTimeoutEnabled set; see the package
+// documentation. New does not contact the server.
+func New(client goredis.UniversalClient, opts *Options) (*Store, error) {
+	if client == nil {
+		return nil, errors.New("store/redis: New: nil client")
+	}
+	o, err := resolve(opts)
+	if err != nil {
+		return nil, err
+	}
+	return &Store{client: client, prefix: o.KeyPrefix, timeout: o.Timeout}, nil
+}
+
+// Open returns a Store with its own client, configured from a URL:
+//
+//	redis://[[user]:password@]host[:port][/db]
+//	rediss://...            the same over TLS
+//	unix://[[user]:password@]/path/to/redis.sock[?db=N]
+//
+// Query parameters such as dial_timeout or pool_size set the go-redis
+// options of the same name. The client honours context deadlines, dials
+// once per attempt and, unless the URL sets max_retries, makes no retries,
+// so Options.Timeout bounds every call and a server that refuses
+// connections fails a call at once. Close closes the client.
+//
+// Open does not contact the server, so an application can start while Redis
+// is down; call Ping to check the connection. A URL that cannot be used is
+// an error that names the problem and shows the URL with its password
+// masked.
+func Open(rawURL string, opts *Options) (*Store, error) {
+	co, err := parseURL(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	o, err := resolve(opts)
+	if err != nil {
+		return nil, err
+	}
+	// Timeout is the whole budget of a call, so the client must stop at
+	// the context's deadline and not spend the budget on repeats: a
+	// refused connection fails at once instead of after five dials.
+	co.ContextTimeoutEnabled = true
+	if co.MaxRetries == 0 {
+		co.MaxRetries = -1 // go-redis: -1 disables retries, 0 means the default 3
+	}
+	co.DialerRetries = 1
+	return &Store{client: goredis.NewClient(co), owned: true, prefix: o.KeyPrefix, timeout: o.Timeout}, nil
+}
+
+// resolve fills in the defaults and checks opts.
+func resolve(opts *Options) (Options, error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.Timeout < 0 {
+		return o, fmt.Errorf("store/redis: Options.Timeout is %v; want a positive duration, or 0 for the default %v", o.Timeout, DefaultTimeout)
+	}
+	if o.Timeout == 0 {
+		o.Timeout = DefaultTimeout
+	}
+	if o.KeyPrefix == "" {
+		o.KeyPrefix = DefaultKeyPrefix
+	}
+	return o, nil
+}
+
+// Allow implements store.Store in one round trip to Redis.
+func (s *Store) Allow(ctx context.Context, key string, now time.Time, interval time.Duration) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, fmt.Errorf("store/redis: allow: %w", err)
+	}
+	if s.closed.Load() {
+		return false, store.ErrClosed
+	}
+	// A zero or negative interval refuses nothing; with both edges at now
+	// the window is empty.
+	interval = max(interval, 0)
+	n := now.UnixNano()
+	callCtx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	res, err := allowScript.Run(callCtx, s.client, []string{s.prefix + key},
+		n, addSat(n, -interval), addSat(n, interval), ttlMillis(interval)).Int64()
+	if err != nil {
+		return false, s.failure("allow", ctx, callCtx, err)
+	}
+	return res == 1, nil
+}
+
+// Last implements store.Store with one GET.
+func (s *Store) Last(ctx context.Context, key string) (time.Time, bool, error) {
+	if err := ctx.Err(); err != nil {
+		return time.Time{}, false, fmt.Errorf("store/redis: last: %w", err)
+	}
+	if s.closed.Load() {
+		return time.Time{}, false, store.ErrClosed
+	}
+	callCtx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	v, err := s.client.Get(callCtx, s.prefix+key).Result()
+	if errors.Is(err, goredis.Nil) {
+		return time.Time{}, false, nil
+	}
+	if err != nil {
+		return time.Time{}, false, s.failure("last", ctx, callCtx, err)
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return time.Time{}, false, errors.New("store/redis: last: the key does not hold a renewal time")
+	}
+	return time.Unix(0, n).UTC(), true, nil
+}
+
+// Ping checks that the server answers within Options.Timeout (and ctx). It
+// suits a start-up or readiness check; the store itself never needs it.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("store/redis: ping: %w", err)
+	}
+	if s.closed.Load() {
+		return store.ErrClosed
+	}
+	callCtx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	if err := s.client.Ping(callCtx).Err(); err != nil {
+		return s.failure("ping", ctx, callCtx, err)
+	}
+	return nil
+}
+
+// Close marks the Store closed and, if Open created its client, closes the
+// client. It is idempotent: later calls return nil. A client given to New
+// stays open.
+func (s *Store) Close() error {
+	if s.closed.Swap(true) || !s.owned {
+		return nil
+	}
+	if err := s.client.Close(); err != nil {
+		return fmt.Errorf("store/redis: close: %w", err)
+	}
+	return nil
+}
+
+// failure wraps err from a call made with callCtx, derived from the caller's
+// ctx, so that errors.Is finds the reason the call stopped: store.ErrClosed
+// when the Store was closed meanwhile, the caller's context error, or
+// context.DeadlineExceeded when Options.Timeout ran out. (With deadlines on
+// the socket, go-redis reports the latter as a network timeout.)
+func (s *Store) failure(op string, ctx, callCtx context.Context, err error) error {
+	var reason error
+	switch {
+	case s.closed.Load():
+		reason = store.ErrClosed
+	case ctx.Err() != nil:
+		reason = ctx.Err()
+	case callCtx.Err() != nil:
+		op = fmt.Sprintf("%s: no answer within %v", op, s.timeout)
+		reason = callCtx.Err()
+	}
+	if reason == nil || errors.Is(err, reason) {
+		return fmt.Errorf("store/redis: %s: %w", op, err)
+	}
+	return fmt.Errorf("store/redis: %s: %w: %w", op, reason, err)
+}
+
+// addSat returns n+d, saturated at the ends of int64 instead of wrapping.
+func addSat(n int64, d time.Duration) int64 {
+	switch {
+	case d > 0 && n > math.MaxInt64-int64(d):
+		return math.MaxInt64
+	case d < 0 && n < math.MinInt64-int64(d):
+		return math.MinInt64
+	}
+	return n + int64(d)
+}
+
+// ttlMillis is the expiry of a key recorded with interval: twice the
+// interval, at least minTTL, rounded up to whole milliseconds and capped
+// where doubling would overflow. A refusal can come up to one interval after
+// the recorded time in the callers' clocks; the second interval absorbs
+// clock differences between instances.
+func ttlMillis(interval time.Duration) int64 {
+	ttl := minTTL
+	switch {
+	case interval > math.MaxInt64/2:
+		ttl = math.MaxInt64
+	case 2*interval > ttl:
+		ttl = 2 * interval
+	}
+	ms := int64(ttl / time.Millisecond)
+	if ttl%time.Millisecond != 0 {
+		ms++
+	}
+	return ms
+}
+
+// parseURL turns a redis://, rediss:// or unix:// URL into client options.
+// Its errors show the URL with the password masked and never quote text
+// that could be part of one.
+func parseURL(raw string) (*goredis.Options, error) {
+	if raw == "" {
+		return nil, errors.New("store/redis: empty URL; want redis://host:port/db, rediss://host:port/db or unix:///path/to/socket")
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		if strings.Contains(raw, "@") {
+			// The parser's message may quote any part of the URL, and
+			// with credentials present that part may be the password.
+			return nil, fmt.Errorf("store/redis: invalid URL %q: it does not parse; percent-encode reserved characters in the user name and password", maskRaw(raw))
+		}
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, fmt.Errorf("store/redis: invalid URL %q: %v", raw, err)
+	}
+	shown := u.Redacted()
+	switch u.Scheme {
+	case "redis", "rediss", "unix":
+	default:
+		return nil, fmt.Errorf("store/redis: invalid URL %q: scheme %q is not redis, rediss or unix", shown, u.Scheme)
+	}
+	o, err := goredis.ParseURL(raw)
+	if err != nil {
+		msg := strings.TrimPrefix(err.Error(), "redis: ")
+		if p, ok := u.User.Password(); ok && p != "" {
+			msg = strings.ReplaceAll(msg, p, "xxxxx")
+		}
+		return nil, fmt.Errorf("store/redis: invalid URL %q: %s", shown, msg)
+	}
+	return o, nil
+}
+
+// maskRaw hides everything between the scheme and the last "@" of a URL
+// that does not parse, where the user name and password would be.
+func maskRaw(raw string) string {
+	at := strings.LastIndex(raw, "@")
+	if at < 0 {
+		return raw
+	}
+	prefix := ""
+	if scheme, _, ok := strings.Cut(raw, "://"); ok && !strings.Contains(scheme, "@") {
+		prefix = scheme + "://"
+	}
+	return prefix + "xxxxx@" + raw[at+1:]
+}

@@ -1,0 +1,617 @@
+package redis_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/slidingjwt/slidingjwt/internal/redistest"
+	"github.com/slidingjwt/slidingjwt/store"
+	"github.com/slidingjwt/slidingjwt/store/redis"
+	"github.com/slidingjwt/slidingjwt/store/storetest"
+)
+
+// hangLimit is how long a call may take before a test calls it hung. It is
+// far above every timeout in play, so it fails a store that blocks without
+// asserting anything about how fast a healthy one is.
+const hangLimit = 5 * time.Second
+
+// prefixes makes every store in this package's tests distinct, so stores
+// that share a server start empty.
+var prefixes atomic.Int64
+
+func uniquePrefix() string {
+	return fmt.Sprintf("test%d:", prefixes.Add(1))
+}
+
+// open opens a Store on url and closes it when tb ends.
+func open(tb testing.TB, url string, opts *redis.Options) *redis.Store {
+	tb.Helper()
+	s, err := redis.Open(url, opts)
+	if err != nil {
+		tb.Fatalf("Open(%q): %v", url, err)
+	}
+	tb.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+// newClient returns a go-redis client for srv, closed when tb ends.
+func newClient(tb testing.TB, srv *redistest.Server) *goredis.Client {
+	tb.Helper()
+	c := goredis.NewClient(&goredis.Options{Addr: srv.Addr(), ContextTimeoutEnabled: true})
+	tb.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// within runs f and returns its error, failing the test if f has not
+// returned after hangLimit.
+func within(t *testing.T, f func() error) error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- f() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(hangLimit):
+		t.Fatalf("call still blocked after %v", hangLimit)
+		return nil
+	}
+}
+
+func mustAllow(t *testing.T, s store.Store, key string, now time.Time, interval time.Duration, want bool) {
+	t.Helper()
+	got, err := s.Allow(context.Background(), key, now, interval)
+	if err != nil {
+		t.Fatalf("Allow(%q, %v, %v): %v", key, now, interval, err)
+	}
+	if got != want {
+		t.Fatalf("Allow(%q, %v, %v) = %v, want %v", key, now, interval, got, want)
+	}
+}
+
+func TestConformanceOpen(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	storetest.Run(t, func(tb testing.TB) store.Store {
+		return open(tb, srv.URL(), &redis.Options{KeyPrefix: uniquePrefix()})
+	})
+}
+
+func TestConformanceNew(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	client := newClient(t, srv)
+	storetest.Run(t, func(tb testing.TB) store.Store {
+		s, err := redis.New(client, &redis.Options{KeyPrefix: uniquePrefix()})
+		if err != nil {
+			tb.Fatalf("New: %v", err)
+		}
+		return s
+	})
+}
+
+func BenchmarkStore(b *testing.B) {
+	srv := redistest.Start(b)
+	storetest.Benchmark(b, func(tb testing.TB) store.Store {
+		return open(tb, srv.URL(), &redis.Options{KeyPrefix: uniquePrefix()})
+	})
+}
+
+// TestAtomicAcrossClients stands in for several application instances: two
+// Stores with their own clients and connection pools race for one key.
+func TestAtomicAcrossClients(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	prefix := uniquePrefix()
+	stores := []*redis.Store{
+		open(t, srv.URL(), &redis.Options{KeyPrefix: prefix}),
+		open(t, srv.URL(), &redis.Options{KeyPrefix: prefix}),
+	}
+	const goroutines = 100
+	// A generous timeout: this test is about atomicity, and 100 calls
+	// dialling fresh connections under -race can be slow.
+	ctx := context.Background()
+	var wins [2]atomic.Int32
+	var start, done sync.WaitGroup
+	start.Add(1)
+	for i := range goroutines {
+		done.Add(1)
+		go func() {
+			defer done.Done()
+			start.Wait()
+			ok, err := stores[i%2].Allow(ctx, "hot", storetest.Base, storetest.Interval)
+			if err != nil {
+				t.Errorf("store %d: Allow: %v", i%2, err)
+				return
+			}
+			if ok {
+				wins[i%2].Add(1)
+			}
+		}()
+	}
+	start.Done()
+	done.Wait()
+	if got, want := wins[0].Load()+wins[1].Load(), int32(1); got != want {
+		t.Fatalf("winners = %d (%d and %d per store), want %d", got, wins[0].Load(), wins[1].Load(), want)
+	}
+	for i, s := range stores {
+		at, ok, err := s.Last(ctx, "hot")
+		if err != nil || !ok || !at.Equal(storetest.Base) {
+			t.Errorf("store %d: Last = %v, %v, %v; want %v, true, nil", i, at, ok, err, storetest.Base)
+		}
+	}
+}
+
+// TestOutage stops the server under a live Store, checks that calls fail
+// instead of hanging, then restarts it and checks that the same Store
+// recovers on its own.
+func TestOutage(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	s := open(t, srv.URL(), nil)
+	ctx := context.Background()
+	mustAllow(t, s, "before", storetest.Base, storetest.Interval, true)
+
+	srv.Stop()
+	// More calls than the client's pool has connections, so the client
+	// also goes through its "every dial fails" state.
+	for i := range 30 {
+		err := within(t, func() error {
+			ok, err := s.Allow(ctx, "during", storetest.Base, storetest.Interval)
+			if ok {
+				t.Errorf("Allow #%d during the outage reported true", i)
+			}
+			return err
+		})
+		if err == nil {
+			t.Fatalf("Allow #%d during the outage: no error; want one", i)
+		}
+	}
+	if err := within(t, func() error { _, _, err := s.Last(ctx, "before"); return err }); err == nil {
+		t.Errorf("Last during the outage: no error; want one")
+	}
+	if err := within(t, func() error { return s.Ping(ctx) }); err == nil {
+		t.Errorf("Ping during the outage: no error; want one")
+	}
+
+	srv.Restart()
+	// The client notices the server is back when it next dials, which
+	// after a run of failures it retries in the background about once a
+	// second; poll the external process for a bounded time.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ok, err := s.Allow(ctx, "after", storetest.Base, storetest.Interval)
+		if err == nil {
+			if !ok {
+				t.Fatalf("first Allow after the restart = false, want true (the server restarted empty)")
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Allow still failing 10s after the restart: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	mustAllow(t, s, "after", storetest.Base.Add(time.Second), storetest.Interval, false)
+	if err := s.Ping(ctx); err != nil {
+		t.Errorf("Ping after the restart: %v", err)
+	}
+}
+
+// TestSlowServer pauses every write on a real server, so the store's
+// script is accepted but not answered, and checks that each way of bounding
+// a call stops it with the matching error. The pause outlasts hangLimit,
+// so a store that waited for the server would fail the test instead of
+// getting an answer.
+func TestSlowServer(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	admin := newClient(t, srv)
+	ctx := context.Background()
+
+	tests := []struct {
+		name    string
+		timeout time.Duration // Options.Timeout
+		ctx     func() (context.Context, context.CancelFunc)
+		want    error
+	}{
+		{
+			name:    "store timeout",
+			timeout: 50 * time.Millisecond,
+			ctx:     func() (context.Context, context.CancelFunc) { return ctx, func() {} },
+			want:    context.DeadlineExceeded,
+		},
+		{
+			name:    "caller deadline",
+			timeout: time.Minute,
+			ctx:     func() (context.Context, context.CancelFunc) { return context.WithTimeout(ctx, 50*time.Millisecond) },
+			want:    context.DeadlineExceeded,
+		},
+		{
+			name:    "caller cancels",
+			timeout: time.Minute,
+			ctx: func() (context.Context, context.CancelFunc) {
+				c, cancel := context.WithCancel(ctx)
+				time.AfterFunc(50*time.Millisecond, cancel)
+				return c, cancel
+			},
+			want: context.Canceled,
+		},
+	}
+	// Open every store, and load the script, before the pause.
+	stores := make([]*redis.Store, len(tests))
+	for i, tt := range tests {
+		stores[i] = open(t, srv.URL(), &redis.Options{Timeout: tt.timeout, KeyPrefix: uniquePrefix()})
+		mustAllow(t, stores[i], "warm", storetest.Base, storetest.Interval, true)
+	}
+
+	if err := admin.Do(ctx, "CLIENT", "PAUSE", strconv.Itoa(int(time.Minute/time.Millisecond)), "WRITE").Err(); err != nil {
+		t.Skipf("CLIENT PAUSE WRITE (Redis 6.2 or later) failed: %v", err)
+	}
+	t.Run("paused", func(t *testing.T) {
+		for i, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				t.Parallel()
+				cctx, cancel := tt.ctx()
+				defer cancel()
+				err := within(t, func() error {
+					ok, err := stores[i].Allow(cctx, "k", storetest.Base, storetest.Interval)
+					if ok {
+						t.Errorf("Allow on a paused server reported true")
+					}
+					return err
+				})
+				if !errors.Is(err, tt.want) {
+					t.Fatalf("Allow on a paused server: error %v; want one wrapping %v", err, tt.want)
+				}
+			})
+		}
+	})
+	if err := admin.Do(ctx, "CLIENT", "UNPAUSE").Err(); err != nil {
+		t.Fatalf("CLIENT UNPAUSE: %v", err)
+	}
+	// The abandoned calls may still run once the server resumes; a new
+	// key shows that each store works again.
+	for i := range stores {
+		mustAllow(t, stores[i], "resumed", storetest.Base, storetest.Interval, true)
+	}
+}
+
+// TestUnansweredConnection needs no redis-server: a listener that accepts
+// connections and never answers stands in for a hung server.
+func TestUnansweredConnection(t *testing.T) {
+	t.Parallel()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		_ = l.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			_ = c.Close()
+		}
+	})
+
+	s := open(t, "redis://"+l.Addr().String()+"/0", &redis.Options{Timeout: 50 * time.Millisecond})
+	ctx := context.Background()
+	err = within(t, func() error { _, err := s.Allow(ctx, "k", storetest.Base, storetest.Interval); return err })
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Allow against a silent server: error %v; want one wrapping context.DeadlineExceeded", err)
+	}
+	err = within(t, func() error { _, _, err := s.Last(ctx, "k"); return err })
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Last against a silent server: error %v; want one wrapping context.DeadlineExceeded", err)
+	}
+}
+
+func TestOpenURLs(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+
+	t.Run("good", func(t *testing.T) {
+		tests := []struct {
+			name string
+			url  string
+			ping bool // the URL points at srv
+		}{
+			{"test server", srv.URL(), true},
+			{"no database", "redis://" + srv.Addr(), true},
+			{"query options", srv.URL() + "?dial_timeout=1s&pool_size=4&max_retries=1", true},
+			{"unix socket", "unix://" + srv.Socket(), true},
+			{"unix socket db", "unix://" + srv.Socket() + "?db=2", true},
+			{"password", "redis://:s3cret@127.0.0.1:6379/1", false},
+			{"user and password over TLS", "rediss://user:s3cret@redis.example.com:6380/2", false},
+			{"host only", "redis://localhost", false},
+			{"IPv6", "redis://[::1]:6379/0", false},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				t.Parallel()
+				s := open(t, tt.url, nil)
+				if tt.ping {
+					if err := s.Ping(context.Background()); err != nil {
+						t.Errorf("Ping via %q: %v", tt.url, err)
+					}
+				}
+			})
+		}
+	})
+
+	t.Run("bad", func(t *testing.T) {
+		tests := []struct {
+			name   string
+			url    string
+			want   string // in the error
+			secret string // never in the error
+		}{
+			{"empty", "", "empty URL", ""},
+			{"no scheme", "localhost:6379", `scheme "localhost"`, ""},
+			{"http", "http://user:s3cret@127.0.0.1:6379", `"http://user:xxxxx@127.0.0.1:6379": scheme "http"`, "s3cret"},
+			{"bad database", "redis://:s3cret@127.0.0.1:6379/abc", "invalid database number", "s3cret"},
+			{"bad db option", "redis://127.0.0.1:6379?db=x", "invalid database number", ""},
+			{"path too deep", "redis://:s3cret@127.0.0.1:6379/0/1", "invalid URL path", "s3cret"},
+			{"unknown option", "redis://:s3cret@127.0.0.1:6379/0?bogus=1", "unexpected option: bogus", "s3cret"},
+			{"bad duration", "redis://:s3cret@127.0.0.1/0?dial_timeout=soon", "invalid dial_timeout duration", "s3cret"},
+			{"password echoed by go-redis", "redis://:s3cret@127.0.0.1/0?max_retries=s3cret", "invalid max_retries number", "s3cret"},
+			{"bad port", "redis://127.0.0.1:notaport/0", `invalid port ":notaport"`, ""},
+			{"bad port with password", "redis://:s3cret@127.0.0.1:notaport/0", `"redis://xxxxx@127.0.0.1:notaport/0": it does not parse`, "s3cret"},
+			{"unescaped slash in password", "redis://:s3/cr3t@127.0.0.1/0", `"redis://xxxxx@127.0.0.1/0"`, "cr3t"},
+			{"bad escape in password", "redis://u:s3cret%zz@127.0.0.1/0", "percent-encode", "s3cret"},
+			{"empty unix path", "unix://", "empty unix socket path", ""},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				t.Parallel()
+				s, err := redis.Open(tt.url, nil)
+				if err == nil {
+					_ = s.Close()
+					t.Fatalf("Open(%q): no error; want one containing %q", tt.url, tt.want)
+				}
+				msg := err.Error()
+				if !strings.HasPrefix(msg, "store/redis: ") || !strings.Contains(msg, tt.want) {
+					t.Errorf("Open(%q) error = %q; want store/redis: ... %q", tt.url, msg, tt.want)
+				}
+				if tt.secret != "" && strings.Contains(msg, tt.secret) {
+					t.Errorf("Open(%q) error = %q; it shows the password", tt.url, msg)
+				}
+			})
+		}
+	})
+}
+
+func TestOptionsChecked(t *testing.T) {
+	t.Parallel()
+	client := goredis.NewClient(&goredis.Options{Addr: "127.0.0.1:1"})
+	t.Cleanup(func() { _ = client.Close() })
+	tests := []struct {
+		name string
+		make func() (*redis.Store, error)
+		want string
+	}{
+		{"New nil client", func() (*redis.Store, error) { return redis.New(nil, nil) }, "nil client"},
+		{"New negative timeout", func() (*redis.Store, error) {
+			return redis.New(client, &redis.Options{Timeout: -time.Second})
+		}, "Options.Timeout is -1s"},
+		{"Open negative timeout", func() (*redis.Store, error) {
+			return redis.Open("redis://127.0.0.1:1/0", &redis.Options{Timeout: -time.Second})
+		}, "Options.Timeout is -1s"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s, err := tt.make()
+			if err == nil {
+				_ = s.Close()
+				t.Fatalf("no error; want one containing %q", tt.want)
+			}
+			if got := err.Error(); !strings.Contains(got, tt.want) {
+				t.Errorf("error = %q; want one containing %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestStoredForm checks what lands in Redis: the prefixed key, the time in
+// Unix nanoseconds, and an expiry of twice the interval (at least a second,
+// at most what int64 nanoseconds can express).
+func TestStoredForm(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	admin := newClient(t, srv)
+	ctx := context.Background()
+	tests := []struct {
+		name     string
+		prefix   string // Options.KeyPrefix
+		key      string // the key as Redis sees it
+		interval time.Duration
+		minTTL   time.Duration // PTTL just after the write lies in (minTTL, maxTTL]
+		maxTTL   time.Duration
+	}{
+		{"default prefix", "", redis.DefaultKeyPrefix + "k", time.Minute, time.Minute, 2 * time.Minute},
+		{"own prefix", "app:{eu}:", "app:{eu}:k", time.Hour, time.Hour, 2 * time.Hour},
+		{"tiny interval", "tiny:", "tiny:k", time.Microsecond, 0, time.Second},
+		{"zero interval", "zero:", "zero:k", 0, 0, time.Second},
+		{"negative interval", "neg:", "neg:k", -time.Hour, 0, time.Second},
+		{"odd milliseconds", "odd:", "odd:k", 1500*time.Millisecond + 1, 1500 * time.Millisecond, 3001 * time.Millisecond},
+		{"centuries", "long:", "long:k", 200 * 365 * 24 * time.Hour, 200 * 365 * 24 * time.Hour, math.MaxInt64},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := open(t, srv.URL(), &redis.Options{KeyPrefix: tt.prefix})
+			mustAllow(t, s, "k", storetest.Base, tt.interval, true)
+			v, err := admin.Get(ctx, tt.key).Result()
+			if err != nil {
+				t.Fatalf("GET %q: %v", tt.key, err)
+			}
+			if got, want := v, strconv.FormatInt(storetest.Base.UnixNano(), 10); got != want {
+				t.Errorf("stored value = %q, want %q", got, want)
+			}
+			ttl, err := admin.PTTL(ctx, tt.key).Result()
+			if err != nil {
+				t.Fatalf("PTTL %q: %v", tt.key, err)
+			}
+			if ttl <= tt.minTTL || ttl > tt.maxTTL {
+				t.Errorf("PTTL = %v, want in (%v, %v]", ttl, tt.minTTL, tt.maxTTL)
+			}
+		})
+	}
+}
+
+// TestWindowArithmetic exercises the script's exact comparison where a
+// double would round: near zero and across it, at both ends of the int64
+// range, and with intervals that overflow when added to now.
+func TestWindowArithmetic(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	const day = 24 * time.Hour
+	tests := []struct {
+		name     string
+		base     time.Time
+		interval time.Duration
+	}{
+		{"epoch", time.Unix(0, 0), time.Minute},
+		{"one ns before the epoch", time.Unix(0, -1), time.Minute},
+		{"1950", time.Date(1950, 6, 1, 0, 0, 0, 123456789, time.UTC), time.Minute},
+		{"suite base", storetest.Base.Add(987654321), time.Minute},
+		{"near the top of int64", time.Unix(0, math.MaxInt64-10), time.Minute},
+		{"near the bottom of int64", time.Unix(0, math.MinInt64+10), time.Minute},
+		{"a window wider than int64", storetest.Base, 250 * 365 * day},
+		{"one nanosecond", storetest.Base, time.Nanosecond},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := open(t, srv.URL(), &redis.Options{KeyPrefix: uniquePrefix()})
+			refused := func(d time.Duration) bool {
+				// Skip offsets that leave the int64 range; the store
+				// saturates there and the contract says nothing.
+				n := tt.base.UnixNano()
+				if (d > 0 && n > math.MaxInt64-int64(d)) || (d < 0 && n < math.MinInt64-int64(d)) {
+					return false
+				}
+				return true
+			}
+			mustAllow(t, s, "k", tt.base, tt.interval, true)
+			for _, d := range []time.Duration{0, tt.interval - 1, -(tt.interval - 1)} {
+				if refused(d) {
+					mustAllow(t, s, "k", tt.base.Add(d), tt.interval, false)
+				}
+			}
+			at, ok, err := s.Last(context.Background(), "k")
+			if err != nil || !ok || at.UnixNano() != tt.base.UnixNano() {
+				t.Fatalf("Last = %v, %v, %v; want %v", at, ok, err, tt.base)
+			}
+			for _, d := range []time.Duration{tt.interval, -tt.interval} {
+				if refused(d) {
+					// The edge is allowed; come back to base for the
+					// other edge (base is outside the window of base+d
+					// only when d is a whole interval, which it is).
+					mustAllow(t, s, "k", tt.base.Add(d), tt.interval, true)
+					mustAllow(t, s, "k", tt.base, tt.interval, true)
+				}
+			}
+		})
+	}
+}
+
+func TestForeignValueIsAnError(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	admin := newClient(t, srv)
+	ctx := context.Background()
+	prefix := uniquePrefix()
+	s := open(t, srv.URL(), &redis.Options{KeyPrefix: prefix})
+	for _, v := range []string{"garbage", "", "-", "12345678901234567890", "1.5", "--1"} {
+		t.Run(strconv.Quote(v), func(t *testing.T) {
+			key := "k" + strconv.Quote(v)
+			if err := admin.Set(ctx, prefix+key, v, 0).Err(); err != nil {
+				t.Fatal(err)
+			}
+			if ok, err := s.Allow(ctx, key, storetest.Base, storetest.Interval); err == nil || ok {
+				t.Errorf("Allow over %q = %v, %v; want false and an error", v, ok, err)
+			}
+			if _, _, err := s.Last(ctx, key); err == nil {
+				t.Errorf("Last over %q: no error; want one", v)
+			}
+			if got, err := admin.Get(ctx, prefix+key).Result(); err != nil || got != v {
+				t.Errorf("value after Allow = %q, %v; want %q left alone", got, err, v)
+			}
+		})
+	}
+}
+
+func TestCloseLeavesAppClientOpen(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	client := newClient(t, srv)
+	ctx := context.Background()
+	s, err := redis.New(client, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustAllow(t, s, "k", storetest.Base, storetest.Interval, true)
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if err := client.Ping(ctx).Err(); err != nil {
+		t.Errorf("the application's client after Store.Close: %v; want it still open", err)
+	}
+	if err := s.Ping(ctx); !errors.Is(err, store.ErrClosed) {
+		t.Errorf("Ping after Close: %v; want ErrClosed", err)
+	}
+}
+
+func TestCloseClosesOwnClient(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	s, err := redis.Open(srv.URL(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A call in flight when Close happens reports ErrClosed or succeeds;
+	// it must not hang.
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := s.Allow(context.Background(), "k", storetest.Base, storetest.Interval)
+			if err != nil && !errors.Is(err, store.ErrClosed) {
+				t.Errorf("Allow racing Close: %v; want nil or ErrClosed", err)
+			}
+		}()
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	wg.Wait()
+	if _, err := s.Allow(context.Background(), "k", storetest.Base, storetest.Interval); !errors.Is(err, store.ErrClosed) {
+		t.Errorf("Allow after Close: %v; want ErrClosed", err)
+	}
+}
