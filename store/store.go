@@ -57,6 +57,11 @@ type Store interface {
 	// the wall clock therefore delays a session's next renewal by less than
 	// one interval, never by the size of the step.
 	//
+	// A backend with a hard bound on its entries (store/lru) may forget a
+	// live entry when full; that can only grant a renewal early, never
+	// refuse one, and the exactly-one guarantee holds while the keys in
+	// flight fit in the bound.
+	//
 	// A refusal is (false, nil); a non-nil error reports a backend failure
 	// (including a cancelled or expired ctx, and ErrClosed), in which case
 	// the caller must treat the answer as "no renewal".

@@ -11,6 +11,7 @@ import (
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -146,11 +147,13 @@ type entry struct {
 	interval int64
 }
 
-// stale reports whether e can no longer refuse a renewal at now, whatever
-// interval the caller passes with it (the one it was recorded with).
-func (e entry) stale(now int64) bool {
-	d := now - e.last
-	return d >= e.interval || d <= -e.interval
+// expired reports whether e's interval had passed by now, so that it can
+// refuse no renewal at now or later. Only the forward direction counts: the
+// pruner's now may lag a renewal being committed, and must not take that
+// renewal for one an interval in the past. (After a backward step of the
+// caller's clock, older entries therefore stay until the clock catches up.)
+func (e entry) expired(now int64) bool {
+	return now-e.last >= e.interval
 }
 
 func (e entry) encode() (v [recordSize]byte) {
@@ -209,6 +212,7 @@ func openDB(path string, timeout time.Duration) (db *bbolt.DB, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			if file != nil {
+				unlock(file)
 				_ = file.Close()
 			}
 			db, err = nil, fmt.Errorf("bolt: open %s: %w: %v", path, ErrCorrupt, r)
@@ -227,23 +231,25 @@ func openDB(path string, timeout time.Duration) (db *bbolt.DB, err error) {
 	if err == nil {
 		return db, nil
 	}
-	var pathErr *fs.PathError
+	var (
+		pathErr *fs.PathError
+		errno   syscall.Errno
+	)
 	switch {
 	case errors.Is(err, berrors.ErrTimeout):
-		wait := timeout
-		if wait < 0 {
-			wait = 0
-		}
+		wait := max(timeout, 0)
 		return nil, fmt.Errorf("bolt: open %s: %w (or by another open of it in this process; "+
 			"gave up after %v): a bolt store serves one process, use store/redis to share one: %w",
 			path, ErrLocked, wait, err)
-	case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrChecksum),
-		errors.Is(err, berrors.ErrVersionMismatch):
-		return nil, fmt.Errorf("bolt: open %s: %w: %w", path, ErrCorrupt, err)
 	case errors.As(err, &pathErr):
 		return nil, fmt.Errorf("bolt: %w", err) // "open <path>: ..." already
-	default:
+	case errors.As(err, &errno):
 		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
+	default:
+		// The rest of what bbolt.Open reports is about the content: invalid
+		// or mismatched meta pages, a file shorter than two pages, a size
+		// that cannot be mapped.
+		return nil, fmt.Errorf("bolt: open %s: %w: %w", path, ErrCorrupt, err)
 	}
 }
 
@@ -336,7 +342,7 @@ func (s *Store) load() (err error) {
 		// Second pass: keep what can still refuse. string(k) copies the key
 		// out of the mapped file, which is only valid inside the transaction.
 		_ = b.ForEach(func(k, v []byte) error {
-			if e, _ := decode(v); !e.stale(latest) {
+			if e, _ := decode(v); !e.expired(latest) {
 				key := string(k)
 				s.shard(key).entries[key] = e
 			}

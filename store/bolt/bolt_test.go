@@ -261,8 +261,9 @@ func TestPrune(t *testing.T) {
 		{"one nanosecond short", storetest.Interval - time.Nanosecond, false},
 		{"exactly the interval", storetest.Interval, true},
 		{"long after", 24 * time.Hour, true},
-		{"clock stepped back less than the interval", -storetest.Interval + time.Nanosecond, false},
-		{"clock stepped back by the interval", -storetest.Interval, true},
+		// Entries recorded after now are kept: the pruner's now may lag
+		// renewals being committed.
+		{"before the renewals", -storetest.Interval, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -277,7 +278,7 @@ func TestPrune(t *testing.T) {
 			for _, k := range keys {
 				mustAllow(t, s, k, base, true)
 			}
-			// A later renewal with a longer interval is never stale here.
+			// A later renewal with a longer interval is never expired here.
 			if ok, err := s.Allow(ctx, "long", base, 48*time.Hour); !ok || err != nil {
 				t.Fatalf("Allow(long) = %v, %v", ok, err)
 			}

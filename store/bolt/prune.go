@@ -11,10 +11,11 @@ import (
 	"github.com/slidingjwt/slidingjwt/store"
 )
 
-// Prune removes every entry that can no longer refuse a renewal at now (its
-// recorded interval has passed, in either direction), from memory and from
-// the file, and reports how many it removed from the file. Renewals being
-// committed are left alone.
+// Prune removes every entry whose interval had passed by now (recorded at
+// or before now minus the interval it was recorded with), from memory and
+// from the file, and reports how many it removed from the file. Such an
+// entry cannot refuse a renewal at now or later. Entries recorded after now,
+// and renewals being committed, are left alone.
 //
 // The file is scanned in read transactions and pruned in write transactions
 // of at most Options.PruneChunk deletions each, so renewals are not held up
@@ -41,7 +42,7 @@ func (s *Store) pruneMemory(now int64) {
 		sh := &s.shards[i]
 		sh.mu.Lock()
 		for k, e := range sh.entries {
-			if e.stale(now) && sh.inflight[k] == 0 {
+			if e.expired(now) && sh.inflight[k] == 0 {
 				delete(sh.entries, k)
 			}
 		}
@@ -50,16 +51,16 @@ func (s *Store) pruneMemory(now int64) {
 }
 
 func (s *Store) pruneFile(now int64) (removed int, err error) {
-	stale := func(v []byte) bool {
+	expired := func(v []byte) bool {
 		e, ok := decode(v)
-		return ok && e.stale(now) // leave what is not ours alone
+		return ok && e.expired(now) // leave what is not ours alone
 	}
 	var from []byte // nil: the first key
 	for {
 		if s.closed.Load() {
 			return removed, store.ErrClosed
 		}
-		// Find up to one chunk of stale keys without blocking writers.
+		// Find up to one chunk of expired keys without blocking writers.
 		var doomed [][]byte
 		var next []byte
 		err := s.db.View(func(tx *bbolt.Tx) error {
@@ -78,7 +79,7 @@ func (s *Store) pruneFile(now int64) (removed int, err error) {
 					break
 				}
 				scanned++
-				if stale(v) {
+				if expired(v) {
 					doomed = append(doomed, bytes.Clone(k))
 				}
 			}
@@ -97,7 +98,7 @@ func (s *Store) pruneFile(now int64) (removed int, err error) {
 					return nil
 				}
 				for _, k := range doomed {
-					if v := b.Get(k); v != nil && stale(v) {
+					if v := b.Get(k); v != nil && expired(v) {
 						if err := b.Delete(k); err != nil {
 							return err
 						}

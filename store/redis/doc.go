@@ -39,7 +39,10 @@
 // # Failures and timeouts
 //
 // Every call is bounded by Options.Timeout (default 250ms) and by the
-// caller's context, whichever ends first. When Redis is down, slow or
+// caller's context, whichever ends first. (go-redis stops a socket read at a
+// deadline but does not watch for cancellation, so a context cancelled while
+// the answer is awaited ends the call at the latest when Timeout runs out;
+// the error then wraps context.Canceled.) When Redis is down, slow or
 // unreachable, Allow returns an error within that bound and the middleware
 // serves the request without renewing the token; the session keeps its
 // current token and tries again on a later request. A Store needs no

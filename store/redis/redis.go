@@ -256,23 +256,36 @@ func (s *Store) Close() error {
 // failure wraps err from a call made with callCtx, derived from the caller's
 // ctx, so that errors.Is finds the reason the call stopped: store.ErrClosed
 // when the Store was closed meanwhile, the caller's context error, or
-// context.DeadlineExceeded when Options.Timeout ran out. (With deadlines on
-// the socket, go-redis reports the latter as a network timeout.)
+// context.DeadlineExceeded when Options.Timeout ran out. (go-redis reports
+// a deadline it put on the socket as a network timeout.)
 func (s *Store) failure(op string, ctx, callCtx context.Context, err error) error {
 	var reason error
 	switch {
 	case s.closed.Load():
 		reason = store.ErrClosed
-	case ctx.Err() != nil:
-		reason = ctx.Err()
-	case callCtx.Err() != nil:
+	case ctxErr(ctx) != nil:
+		reason = ctxErr(ctx)
+	case ctxErr(callCtx) != nil:
 		op = fmt.Sprintf("%s: no answer within %v", op, s.timeout)
-		reason = callCtx.Err()
+		reason = ctxErr(callCtx)
 	}
 	if reason == nil || errors.Is(err, reason) {
 		return fmt.Errorf("store/redis: %s: %w", op, err)
 	}
 	return fmt.Errorf("store/redis: %s: %w: %w", op, reason, err)
+}
+
+// ctxErr is ctx.Err(), except that a deadline in the past counts even if
+// ctx has not noticed yet: go-redis sets the context's deadline on the
+// socket, and the read can fail a moment before the context's own timer.
+func ctxErr(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
+		return context.DeadlineExceeded
+	}
+	return nil
 }
 
 // addSat returns n+d, saturated at the ends of int64 instead of wrapping.
@@ -335,7 +348,10 @@ func parseURL(raw string) (*goredis.Options, error) {
 	o, err := goredis.ParseURL(raw)
 	if err != nil {
 		msg := strings.TrimPrefix(err.Error(), "redis: ")
+		// go-redis quotes bad query values, and nothing stops a password
+		// from appearing there too.
 		if p, ok := u.User.Password(); ok && p != "" {
+			shown = strings.ReplaceAll(shown, p, "xxxxx")
 			msg = strings.ReplaceAll(msg, p, "xxxxx")
 		}
 		return nil, fmt.Errorf("store/redis: invalid URL %q: %s", shown, msg)

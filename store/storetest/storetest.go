@@ -130,6 +130,11 @@ func Run(t *testing.T, newStore Factory) {
 		mustAllow(t, s, "long", Base, time.Hour, true)
 		mustAllow(t, s, "long", Base.Add(59*time.Minute), time.Hour, false)
 		mustAllow(t, s, "long", Base.Add(time.Hour), time.Hour, true)
+		// The call's interval decides, not the one the entry was recorded
+		// with: a renewal recorded with an hour is no bar to a caller whose
+		// interval is a second, two seconds later.
+		mustAllow(t, s, "mixed", Base, time.Hour, true)
+		mustAllow(t, s, "mixed", Base.Add(2*time.Second), time.Second, true)
 	})
 
 	t.Run("BackwardClockStep", func(t *testing.T) {

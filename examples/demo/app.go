@@ -1,0 +1,201 @@
+package main
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+	echomw "github.com/labstack/echo/v4/middleware"
+
+	"github.com/slidingjwt/slidingjwt/config"
+	"github.com/slidingjwt/slidingjwt/middleware"
+	"github.com/slidingjwt/slidingjwt/store"
+	"github.com/slidingjwt/slidingjwt/store/memory"
+)
+
+// account is one AUTH_ACCOUNTS entry; the password is kept as a digest.
+type account struct {
+	password [32]byte
+	role     string
+}
+
+// options is everything the demo reads from its environment.
+type options struct {
+	settings config.Settings
+	addr     string
+	accounts map[string]account
+	origins  []string
+}
+
+func loadOptions(lookup func(string) (string, bool), logger *slog.Logger) (options, error) {
+	get := func(name string) string {
+		v, _ := lookup(name)
+		return strings.TrimSpace(v)
+	}
+	o := options{addr: get("ADDR"), accounts: map[string]account{}}
+	if o.addr == "" {
+		o.addr = "localhost:8080"
+	}
+	for _, entry := range strings.Split(get("AUTH_ACCOUNTS"), ",") {
+		if entry = strings.TrimSpace(entry); entry == "" {
+			continue
+		}
+		parts := strings.SplitN(entry, ":", 3)
+		if len(parts) < 2 || parts[0] == "" || parts[1] == "" {
+			return o, fmt.Errorf("AUTH_ACCOUNTS: entry %q is not user:pass or user:pass:role", middleware.SanitizeSubject(parts[0]))
+		}
+		acc := account{password: sha256.Sum256([]byte(parts[1])), role: config.RoleUser}
+		if len(parts) == 3 && parts[2] != "" {
+			acc.role = parts[2]
+		}
+		o.accounts[parts[0]] = acc
+	}
+	for _, origin := range strings.Split(get("CORS_ORIGINS"), ",") {
+		if origin = strings.TrimSpace(origin); origin != "" {
+			o.origins = append(o.origins, origin)
+		}
+	}
+
+	env := lookup
+	if secret, ok := lookup(config.EnvSecret); !ok || secret == "" {
+		if len(o.accounts) > 0 {
+			return o, fmt.Errorf("%s is required when AUTH_ACCOUNTS is set: without it anyone could forge a login", config.EnvSecret)
+		}
+		logger.Warn("TOKEN_SECRET is not set: guest mode with a random secret; tokens will not survive a restart")
+		generated := randomSecret()
+		env = func(name string) (string, bool) {
+			if name == config.EnvSecret {
+				return generated, true
+			}
+			return lookup(name)
+		}
+	}
+	s, err := config.FromLookup(env)
+	if err != nil {
+		return o, err
+	}
+	o.settings = s
+	return o, nil
+}
+
+// openStore builds the renewal store TOKEN_RENEW_STORE names.
+func openStore(s config.Settings) (store.Store, error) {
+	switch s.Store {
+	case config.StoreMemory:
+		return memory.New(nil), nil
+	}
+	return nil, fmt.Errorf("%s=%s is not available in this build of the demo", config.EnvStore, s.Store)
+}
+
+// newServer wires the demo's routes.
+func newServer(o options, st store.Store, logger *slog.Logger) (*echo.Echo, error) {
+	issuer, err := middleware.NewIssuer(o.settings, nil)
+	if err != nil {
+		return nil, err
+	}
+	protect, err := middleware.Config{
+		Settings:  o.settings,
+		Store:     st,
+		Keys:      issuer.Keys(),
+		OnRenewal: middleware.LogRenewals(logger),
+	}.ToMiddleware()
+	if err != nil {
+		return nil, err
+	}
+
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	if len(o.origins) > 0 {
+		e.Use(echomw.CORSWithConfig(echomw.CORSConfig{
+			AllowOrigins:  o.origins,
+			AllowHeaders:  []string{echo.HeaderAuthorization, echo.HeaderContentType},
+			ExposeHeaders: []string{middleware.HeaderNewToken},
+		}))
+	}
+	d := &demo{opts: o, issuer: issuer}
+	e.GET("/health", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
+	e.POST("/login", d.login)
+	e.GET("/auth-status", d.authStatus)
+
+	api := e.Group("/api", protect)
+	api.GET("/me", func(c echo.Context) error { return c.JSON(http.StatusOK, middleware.ClaimsFrom(c).Map) })
+	api.GET("/status", func(c echo.Context) error {
+		cl := middleware.ClaimsFrom(c)
+		return c.JSON(http.StatusOK, map[string]any{"status": "ok", "exp": cl.ExpiresAt.Unix()})
+	})
+	api.GET("/admin", func(c echo.Context) error {
+		if middleware.ClaimsFrom(c).Role != "admin" {
+			return echo.NewHTTPError(http.StatusForbidden, "admins only")
+		}
+		return c.JSON(http.StatusOK, map[string]string{"message": "welcome, admin"})
+	})
+	registerPage(e)
+	return e, nil
+}
+
+type demo struct {
+	opts   options
+	issuer *middleware.Issuer
+}
+
+type tokenResponse struct {
+	AuthConfigured *bool  `json:"auth_configured,omitempty"`
+	AccessToken    string `json:"access_token,omitempty"`
+	TokenType      string `json:"token_type,omitempty"`
+	AuthMode       string `json:"auth_mode"`
+}
+
+func (d *demo) guestMode() bool { return len(d.opts.accounts) == 0 }
+
+// guestToken mints a token for a new guest session: each guest has its own
+// sid, so guests never share a renewal slot.
+func (d *demo) guestToken() (string, error) {
+	return d.issuer.Issue("guest", config.RoleGuest, map[string]any{"metadata": map[string]any{"auth_mode": "disabled"}})
+}
+
+func (d *demo) login(c echo.Context) error {
+	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
+	if d.guestMode() {
+		tok, err := d.guestToken()
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, tokenResponse{AccessToken: tok, TokenType: "bearer", AuthMode: "disabled"})
+	}
+	var in struct {
+		Username string `json:"username" form:"username"`
+		Password string `json:"password" form:"password"`
+	}
+	if err := c.Bind(&in); err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "send username and password as JSON or a form")
+	}
+	acc, known := d.opts.accounts[in.Username]
+	given := sha256.Sum256([]byte(in.Password))
+	// Compare even for unknown users, so timing does not reveal names.
+	match := subtle.ConstantTimeCompare(given[:], acc.password[:]) == 1
+	if !known || !match {
+		return echo.NewHTTPError(http.StatusUnauthorized, "incorrect username or password")
+	}
+	tok, err := d.issuer.Issue(in.Username, acc.role, map[string]any{"metadata": map[string]any{"auth_mode": "enabled"}})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, tokenResponse{AccessToken: tok, TokenType: "bearer", AuthMode: "enabled"})
+}
+
+func (d *demo) authStatus(c echo.Context) error {
+	configured := !d.guestMode()
+	if configured {
+		return c.JSON(http.StatusOK, tokenResponse{AuthConfigured: &configured, AuthMode: "enabled"})
+	}
+	tok, err := d.guestToken()
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
+	return c.JSON(http.StatusOK, tokenResponse{AuthConfigured: &configured, AccessToken: tok, TokenType: "bearer", AuthMode: "disabled"})
+}
