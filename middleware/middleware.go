@@ -181,6 +181,9 @@ type mw struct {
 }
 
 func newMiddleware(cfg Config) (*mw, error) {
+	if cfg.Settings.Algorithm == "" && cfg.Settings.UserLifetime == 0 && cfg.Settings.RenewThreshold == 0 {
+		return nil, errors.New("slidingjwt: Config.Settings is empty: start from config.Default() or config.FromEnv()")
+	}
 	if err := cfg.Settings.Validate(); err != nil {
 		return nil, err
 	}
