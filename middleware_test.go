@@ -20,6 +20,7 @@ import (
 	"github.com/slidingjwt/slidingjwt/config"
 	"github.com/slidingjwt/slidingjwt/middleware"
 	"github.com/slidingjwt/slidingjwt/store"
+	"github.com/slidingjwt/slidingjwt/store/lru"
 	"github.com/slidingjwt/slidingjwt/store/memory"
 )
 
@@ -68,6 +69,13 @@ type storeFactory struct {
 // stores lists every backend; every end-to-end test runs against each.
 var stores = []storeFactory{
 	{"memory", func(t *testing.T) store.Store { return memory.New(nil) }},
+	{"lru", func(t *testing.T) store.Store {
+		st, err := lru.New(&lru.Options{Size: 1024})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}},
 }
 
 // forEachStore runs fn once per backend as a parallel subtest.
