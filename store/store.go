@@ -62,6 +62,13 @@ type Store interface {
 	// refuse one, and the exactly-one guarantee holds while the keys in
 	// flight fit in the bound.
 	//
+	// Keys are non-empty; a backend may refuse keys longer than a few
+	// kilobytes with an error (the middleware's are 32 bytes).
+	//
+	// A ctx already done on entry fails the call and records nothing. A
+	// backend may finish a write that had started when ctx ends; it then
+	// reports true, because true always means the renewal is recorded.
+	//
 	// A refusal is (false, nil); a non-nil error reports a backend failure
 	// (including a cancelled or expired ctx, and ErrClosed), in which case
 	// the caller must treat the answer as "no renewal".

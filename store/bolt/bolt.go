@@ -101,7 +101,8 @@ func (o *Options) withDefaults() Options {
 	return r
 }
 
-// Store is the bbolt-backed store.Store. Create it with Open or New.
+// Store is the bbolt-backed store.Store. Create it with Open or New and
+// release it with Close. A Store is safe for concurrent use.
 type Store struct {
 	db     *bbolt.DB
 	path   string
@@ -215,7 +216,7 @@ func openDB(path string, timeout time.Duration) (db *bbolt.DB, err error) {
 				unlock(file)
 				_ = file.Close()
 			}
-			db, err = nil, fmt.Errorf("bolt: open %s: %w: %v", path, ErrCorrupt, r)
+			db, err = nil, fmt.Errorf("%w: %s: %v", ErrCorrupt, path, r)
 		}
 	}()
 	db, err = bbolt.Open(path, 0o600, &bbolt.Options{
@@ -238,9 +239,9 @@ func openDB(path string, timeout time.Duration) (db *bbolt.DB, err error) {
 	switch {
 	case errors.Is(err, berrors.ErrTimeout):
 		wait := max(timeout, 0)
-		return nil, fmt.Errorf("bolt: open %s: %w (or by another open of it in this process; "+
-			"gave up after %v): a bolt store serves one process, use store/redis to share one: %w",
-			path, ErrLocked, wait, err)
+		return nil, fmt.Errorf("%w: %s (or by another Open of it in this process; gave up after %v; "+
+			"a bolt store serves one process, use store/redis to share renewals): %w",
+			ErrLocked, path, wait, err)
 	case errors.As(err, &pathErr):
 		return nil, fmt.Errorf("bolt: %w", err) // "open <path>: ..." already
 	case errors.As(err, &errno):
@@ -249,7 +250,7 @@ func openDB(path string, timeout time.Duration) (db *bbolt.DB, err error) {
 		// The rest of what bbolt.Open reports is about the content: invalid
 		// or mismatched meta pages, a file shorter than two pages, a size
 		// that cannot be mapped.
-		return nil, fmt.Errorf("bolt: open %s: %w: %w", path, ErrCorrupt, err)
+		return nil, fmt.Errorf("%w: %s: %w", ErrCorrupt, path, err)
 	}
 }
 
@@ -304,7 +305,7 @@ func (s *Store) load() (err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("bolt: open %s: %w: %v", s.path, ErrCorrupt, r)
+			err = fmt.Errorf("%w: %s: %v", ErrCorrupt, s.path, r)
 		}
 	}()
 	var exists bool
@@ -330,8 +331,7 @@ func (s *Store) load() (err error) {
 		err := b.ForEach(func(k, v []byte) error {
 			e, ok := decode(v)
 			if !ok {
-				return fmt.Errorf("bolt: open %s: bucket %q holds a value of %d bytes, not a renewal record: %w",
-					s.path, s.bucket, len(v), ErrCorrupt)
+				return s.badRecord(v)
 			}
 			latest = max(latest, e.last)
 			return nil
@@ -351,6 +351,11 @@ func (s *Store) load() (err error) {
 		s.latest.Store(latest)
 		return nil
 	})
+}
+
+func (s *Store) badRecord(v []byte) error {
+	return fmt.Errorf("%w: %s: bucket %q holds a value of %d bytes, not a %d-byte renewal record",
+		ErrCorrupt, s.path, s.bucket, len(v), recordSize)
 }
 
 func (s *Store) shard(key string) *shard {
@@ -467,8 +472,7 @@ func (s *Store) Last(ctx context.Context, key string) (time.Time, bool, error) {
 		}
 		var ok bool
 		if e, ok = decode(v); !ok {
-			return fmt.Errorf("bolt: %s: bucket %q holds a value of %d bytes, not a renewal record: %w",
-				s.path, s.bucket, len(v), ErrCorrupt)
+			return s.badRecord(v)
 		}
 		found = true
 		return nil

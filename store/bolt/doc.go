@@ -23,15 +23,16 @@
 //
 // # Bound
 //
-// An entry is dropped, from memory and from the file, once it can no longer
-// refuse anything: when its interval has passed. A background goroutine
-// does this every Options.PrunePeriod, deleting in transactions of bounded
-// size so that a large file never holds up renewals for long. Because the
-// caller owns the clock, the pruner measures age against the now of the
-// latest renewal, not against the wall clock; Prune runs the same pass on
-// demand. The file therefore holds about the sessions renewed within one
-// interval plus one prune period. bbolt reuses freed pages but does not
-// shrink its file.
+// An entry is useless once its interval has passed, so it is dropped from
+// memory and from the file. A background goroutine does this every
+// Options.PrunePeriod, deleting in write transactions of bounded size so
+// that a large file never holds up renewals for long; Prune runs the same
+// pass on demand. Because the caller owns the clock, the pruner measures age
+// against the now of the latest granted renewal, never against the wall
+// clock. Memory and file therefore hold about the sessions renewed within
+// one interval plus one prune period. (After the caller's clock steps back,
+// entries recorded before the step stay until the clock catches up again.)
+// bbolt reuses the pages it frees but never shrinks its file.
 //
 // # Lifecycle
 //

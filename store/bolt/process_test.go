@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/slidingjwt/slidingjwt/store/bolt"
 	"github.com/slidingjwt/slidingjwt/store/storetest"
@@ -204,7 +204,7 @@ func TestOpenLockedFile(t *testing.T) {
 			if !errors.Is(err, bolt.ErrLocked) {
 				t.Errorf("error %q does not wrap ErrLocked", err)
 			}
-			if !errors.Is(err, bbolt.ErrTimeout) {
+			if !errors.Is(err, berrors.ErrTimeout) {
 				t.Errorf("error %q does not wrap bbolt.ErrTimeout", err)
 			}
 			for _, want := range []string{path, "locked by another process"} {

@@ -73,7 +73,7 @@ func (s *Store) flush() {
 func (s *Store) write(b *batch) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("bolt: write %s: %w: %v", s.path, ErrCorrupt, r)
+			err = fmt.Errorf("%w: %s: write: %v", ErrCorrupt, s.path, r)
 		}
 	}()
 	err = s.db.Update(func(tx *bbolt.Tx) error {
