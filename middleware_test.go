@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -20,6 +21,7 @@ import (
 	"github.com/slidingjwt/slidingjwt/config"
 	"github.com/slidingjwt/slidingjwt/middleware"
 	"github.com/slidingjwt/slidingjwt/store"
+	"github.com/slidingjwt/slidingjwt/store/bolt"
 	"github.com/slidingjwt/slidingjwt/store/lru"
 	"github.com/slidingjwt/slidingjwt/store/memory"
 )
@@ -71,6 +73,13 @@ var stores = []storeFactory{
 	{"memory", func(t *testing.T) store.Store { return memory.New(nil) }},
 	{"lru", func(t *testing.T) store.Store {
 		st, err := lru.New(&lru.Options{Size: 1024})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}},
+	{"bolt", func(t *testing.T) store.Store {
+		st, err := bolt.Open(filepath.Join(t.TempDir(), "renewals.db"), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -797,4 +806,39 @@ func TestSessionKeyedBySid(t *testing.T) {
 			t.Fatal("a second token of the same session renewed within the interval")
 		}
 	})
+}
+
+// TestBoltRestart: a renewal recorded by one app instance is still known
+// to the next one that opens the same file, so a restart does not hand out
+// a second renewal within the interval.
+func TestBoltRestart(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "renewals.db")
+	open := func() store.Store {
+		st, err := bolt.Open(path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	first := newApp(t, open())
+	tok := first.token("alice", "user", 0)
+	if first.at(20*time.Hour).get("/api/me", tok).Header().Get(middleware.HeaderNewToken) == "" {
+		t.Fatal("first instance did not renew")
+	}
+	first.e.Close()
+	if err := first.store.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	second := newApp(t, open())
+	if second.at(20*time.Hour+30*time.Second).get("/api/me", tok).Header().Get(middleware.HeaderNewToken) != "" {
+		t.Fatal("after a restart the same session renewed again within the interval")
+	}
+	if got := second.lastEvent().Reason; got != middleware.ReasonRateLimited {
+		t.Errorf("reason = %q, want %q", got, middleware.ReasonRateLimited)
+	}
+	if second.at(20*time.Hour+time.Minute).get("/api/me", tok).Header().Get(middleware.HeaderNewToken) == "" {
+		t.Fatal("after the interval the restarted app refused the renewal")
+	}
 }
