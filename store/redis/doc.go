@@ -46,7 +46,11 @@
 // unreachable, Allow returns an error within that bound and the middleware
 // serves the request without renewing the token; the session keeps its
 // current token and tries again on a later request. A Store needs no
-// reconstruction after an outage: the client reconnects by itself.
+// reconstruction after an outage: the client reconnects by itself. (After
+// a run of failed dials go-redis fails calls at once and probes the server
+// about once a second, so renewals resume within a second or so of Redis
+// coming back. It reports failed dials through its own logger; see
+// redis.SetLogger in go-redis.)
 //
 // A client owned by the Store (Open) honours context deadlines on the socket
 // and makes no retries of its own, so Timeout is the whole budget. For a

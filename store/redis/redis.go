@@ -326,12 +326,13 @@ func parseURL(raw string) (*goredis.Options, error) {
 	if raw == "" {
 		return nil, errors.New("store/redis: empty URL; want redis://host:port/db, rediss://host:port/db or unix:///path/to/socket")
 	}
+	const encodeHint = "percent-encode reserved characters in the user name and password"
 	u, err := url.Parse(raw)
 	if err != nil {
 		if strings.Contains(raw, "@") {
 			// The parser's message may quote any part of the URL, and
 			// with credentials present that part may be the password.
-			return nil, fmt.Errorf("store/redis: invalid URL %q: it does not parse; percent-encode reserved characters in the user name and password", maskRaw(raw))
+			return nil, fmt.Errorf("store/redis: invalid URL %q: it does not parse; check the host and port, and %s (the parser's message is withheld: it may quote the password)", maskRaw(raw), encodeHint)
 		}
 		var ue *url.Error
 		if errors.As(err, &ue) {
@@ -339,7 +340,17 @@ func parseURL(raw string) (*goredis.Options, error) {
 		}
 		return nil, fmt.Errorf("store/redis: invalid URL %q: %v", raw, err)
 	}
-	shown := u.Redacted()
+	// An "@" past the user info means the URL was not split where its
+	// author meant, typically at an unescaped "/" or "?" in the password,
+	// whose pieces then sit in the path or query that go-redis quotes.
+	// Such a URL is shown masked, and its problem named by kind only.
+	stray := strings.Contains(u.Opaque+u.Path+u.RawQuery+u.Fragment, "@")
+	shown, password := raw, ""
+	if stray {
+		shown = maskRaw(raw)
+	} else if p, ok := u.User.Password(); ok {
+		shown, password = u.Redacted(), p
+	}
 	switch u.Scheme {
 	case "redis", "rediss", "unix":
 	default:
@@ -348,11 +359,17 @@ func parseURL(raw string) (*goredis.Options, error) {
 	o, err := goredis.ParseURL(raw)
 	if err != nil {
 		msg := strings.TrimPrefix(err.Error(), "redis: ")
-		// go-redis quotes bad query values, and nothing stops a password
-		// from appearing there too.
-		if p, ok := u.User.Password(); ok && p != "" {
-			shown = strings.ReplaceAll(shown, p, "xxxxx")
-			msg = strings.ReplaceAll(msg, p, "xxxxx")
+		switch {
+		case stray:
+			// go-redis writes "kind: detail"; the detail may be a piece
+			// of the password.
+			kind, _, _ := strings.Cut(msg, ":")
+			msg = fmt.Sprintf("%s; an \"@\" follows the user info: %s", kind, encodeHint)
+		case password != "":
+			// go-redis quotes bad query values, and nothing stops a
+			// password from appearing there too.
+			shown = strings.ReplaceAll(shown, password, "xxxxx")
+			msg = strings.ReplaceAll(msg, password, "xxxxx")
 		}
 		return nil, fmt.Errorf("store/redis: invalid URL %q: %s", shown, msg)
 	}
