@@ -21,9 +21,11 @@ import (
 	"github.com/slidingjwt/slidingjwt/config"
 	"github.com/slidingjwt/slidingjwt/middleware"
 	"github.com/slidingjwt/slidingjwt/store"
+	"github.com/slidingjwt/slidingjwt/internal/redistest"
 	"github.com/slidingjwt/slidingjwt/store/bolt"
 	"github.com/slidingjwt/slidingjwt/store/lru"
 	"github.com/slidingjwt/slidingjwt/store/memory"
+	"github.com/slidingjwt/slidingjwt/store/redis"
 )
 
 const testSecret = "test-secret-0123456789abcdef-0123456789"
@@ -77,6 +79,9 @@ var stores = []storeFactory{
 			t.Fatal(err)
 		}
 		return st
+	}},
+	{"redis", func(t *testing.T) store.Store {
+		return openRedis(t, redistest.Start(t))
 	}},
 	{"bolt", func(t *testing.T) store.Store {
 		st, err := bolt.Open(filepath.Join(t.TempDir(), "renewals.db"), nil)
@@ -840,5 +845,101 @@ func TestBoltRestart(t *testing.T) {
 	}
 	if second.at(20*time.Hour+time.Minute).get("/api/me", tok).Header().Get(middleware.HeaderNewToken) == "" {
 		t.Fatal("after the interval the restarted app refused the renewal")
+	}
+}
+
+// openRedis opens a store on srv with its own client. The timeout is
+// generous because the race detector on two busy cores can slow a dial.
+func openRedis(t *testing.T, srv *redistest.Server) store.Store {
+	t.Helper()
+	st, err := redis.Open(srv.URL(), &redis.Options{Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// TestFleet: two instances of the app, each a real HTTP server with its own
+// Redis client, share one Redis. 100 concurrent requests with one near-expiry
+// token, spread over both, produce exactly one X-New-Token.
+func TestFleet(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	var urls []string
+	var tok string
+	for i := 0; i < 2; i++ {
+		a := newApp(t, openRedis(t, srv))
+		a.at(20 * time.Hour)
+		if tok == "" {
+			tok = a.token("alice", "user", 0)
+		}
+		hs := httptest.NewServer(a.e)
+		t.Cleanup(hs.Close)
+		urls = append(urls, hs.URL)
+	}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 50}}
+	t.Cleanup(client.CloseIdleConnections)
+	var renewed, ok atomic.Int32
+	var wg sync.WaitGroup
+	for i := 0; i < 100; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, _ := http.NewRequest(http.MethodGet, urls[i%2]+"/api/me", nil)
+			req.Header.Set(echo.HeaderAuthorization, "Bearer "+tok)
+			res, err := client.Do(req)
+			if err != nil {
+				t.Errorf("request %d: %v", i, err)
+				return
+			}
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				ok.Add(1)
+			}
+			if res.Header.Get(middleware.HeaderNewToken) != "" {
+				renewed.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if ok.Load() != 100 || renewed.Load() != 1 {
+		t.Fatalf("%d of 100 requests succeeded and %d carried a new token; want 100 and 1", ok.Load(), renewed.Load())
+	}
+}
+
+// TestRedisOutage: with Redis down, requests are served without renewal and
+// the observer hears of the store error; once Redis is back, renewals resume
+// without restarting the app.
+func TestRedisOutage(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	st, err := redis.Open(srv.URL(), &redis.Options{Timeout: 500 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := newApp(t, st)
+	a.at(20 * time.Hour)
+	srv.Stop()
+	rec := a.get("/api/me", a.token("alice", "user", 0))
+	wantStatus(t, rec, http.StatusOK)
+	if rec.Header().Get(middleware.HeaderNewToken) != "" {
+		t.Fatal("renewed while Redis was down")
+	}
+	if ev := a.lastEvent(); ev.Reason != middleware.ReasonStoreError || ev.Err == nil {
+		t.Fatalf("event = %+v; want a store error", ev)
+	}
+
+	srv.Restart()
+	// The client reconnects on its own; give it a bounded number of tries
+	// with fresh sessions (a real server on real time, not a clock we own).
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if a.get("/api/me", a.token("bob", "user", 0)).Header().Get(middleware.HeaderNewToken) != "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no renewal within 10s of Redis coming back; last event %+v", a.lastEvent())
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

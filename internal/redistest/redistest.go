@@ -47,6 +47,10 @@ const (
 // SkipMessage is the reason a test is skipped when redis-server is missing.
 const SkipMessage = "redis-server not found: install it with `apt-get install redis-server` (make test does this on Debian)"
 
+// RequireEnv names the environment variable that turns the skip into a
+// failure: CI sets it, so a missing server cannot pass as a skip.
+const RequireEnv = "SLIDINGJWT_REQUIRE_TOOLS"
+
 // Server is one redis-server process owned by a test. Its methods are safe
 // for concurrent use, but Start and Restart may fail the test, so call them
 // from the test's own goroutine.
@@ -76,6 +80,9 @@ func Start(tb testing.TB) *Server {
 	tb.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
+		if os.Getenv(RequireEnv) != "" {
+			tb.Fatalf("%s; %s is set, so this is a failure", SkipMessage, RequireEnv)
+		}
 		tb.Skip(SkipMessage)
 	}
 	// A unix socket path is limited to about 100 bytes, and tb.TempDir
