@@ -14,7 +14,10 @@ import (
 	"github.com/slidingjwt/slidingjwt/config"
 	"github.com/slidingjwt/slidingjwt/middleware"
 	"github.com/slidingjwt/slidingjwt/store"
+	"github.com/slidingjwt/slidingjwt/store/bolt"
+	"github.com/slidingjwt/slidingjwt/store/lru"
 	"github.com/slidingjwt/slidingjwt/store/memory"
+	"github.com/slidingjwt/slidingjwt/store/redis"
 )
 
 // account is one AUTH_ACCOUNTS entry; the password is kept as a digest.
@@ -27,9 +30,15 @@ type account struct {
 type options struct {
 	settings config.Settings
 	addr     string
+	pageAddr string // PAGE_ADDR: a second listener that serves only the page
 	accounts map[string]account
 	origins  []string
 }
+
+// defaultRenewSkipPaths applies when TOKEN_RENEW_SKIP_PATHS is unset: the
+// page polls /api/status in the background, and a poll must never keep an
+// idle session alive.
+const defaultRenewSkipPaths = "/api/status"
 
 func loadOptions(lookup func(string) (string, bool), logger *slog.Logger) (options, error) {
 	get := func(name string) string {
@@ -59,19 +68,29 @@ func loadOptions(lookup func(string) (string, bool), logger *slog.Logger) (optio
 			o.origins = append(o.origins, origin)
 		}
 	}
+	o.pageAddr = get("PAGE_ADDR")
+	if o.pageAddr != "" && len(o.origins) == 0 {
+		return o, fmt.Errorf("PAGE_ADDR=%q needs CORS_ORIGINS to list the page's origin (e.g. http://localhost:8081), or the page cannot call the API", o.pageAddr)
+	}
 
-	env := lookup
+	env := func(name string) (string, bool) {
+		v, ok := lookup(name)
+		if name == config.EnvRenewSkipPaths && strings.TrimSpace(v) == "" {
+			return defaultRenewSkipPaths, true
+		}
+		return v, ok
+	}
 	if secret, ok := lookup(config.EnvSecret); !ok || secret == "" {
 		if len(o.accounts) > 0 {
 			return o, fmt.Errorf("%s is required when AUTH_ACCOUNTS is set: without it anyone could forge a login", config.EnvSecret)
 		}
 		logger.Warn("TOKEN_SECRET is not set: guest mode with a random secret; tokens will not survive a restart")
-		generated := randomSecret()
+		generated, withSkips := randomSecret(), env
 		env = func(name string) (string, bool) {
 			if name == config.EnvSecret {
 				return generated, true
 			}
-			return lookup(name)
+			return withSkips(name)
 		}
 	}
 	s, err := config.FromLookup(env)
@@ -87,6 +106,12 @@ func openStore(s config.Settings) (store.Store, error) {
 	switch s.Store {
 	case config.StoreMemory:
 		return memory.New(nil), nil
+	case config.StoreLRU:
+		return lru.New(&lru.Options{Size: s.StoreSize})
+	case config.StoreBolt:
+		return bolt.Open(s.StorePath, nil)
+	case config.StoreRedis:
+		return redis.Open(s.RedisURL, nil)
 	}
 	return nil, fmt.Errorf("%s=%s is not available in this build of the demo", config.EnvStore, s.Store)
 }

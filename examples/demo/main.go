@@ -9,6 +9,12 @@
 //	               guest mode (no login, everyone gets a guest token)
 //	CORS_ORIGINS   comma-separated origins allowed to call the API from
 //	               another origin (default none)
+//	PAGE_ADDR      optional second listen address that serves only the web
+//	               page, which then calls the API cross-origin; its origin
+//	               must be listed in CORS_ORIGINS
+//
+// TOKEN_RENEW_SKIP_PATHS defaults to /api/status here (the page polls it),
+// so polling alone never keeps an idle session alive.
 //
 // Without TOKEN_SECRET it runs in guest mode with a random secret (tokens
 // then die with the process) and says so; with accounts it refuses to start
@@ -16,7 +22,10 @@
 // from config.Validate.
 //
 // Run it with `make demo`, which sets short lifetimes so a renewal and an
-// expiry can be watched within a couple of minutes.
+// expiry can be watched within a couple of minutes, and open
+// http://localhost:8080/: the page shows the token's countdown, renews it
+// when "Call /api/me" is pressed in the second half of its life, and polls
+// /api/status without ever renewing.
 package main
 
 import (
@@ -47,6 +56,20 @@ func main() {
 // run starts the demo and serves until ctx ends. ready, when not nil,
 // receives the listening address once the server accepts connections.
 func run(ctx context.Context, lookup func(string) (string, bool), logOut io.Writer, ready chan<- string) error {
+	return serve(ctx, lookup, logOut, ready, hooks{})
+}
+
+// hooks let tests watch what serve starts; run passes none.
+type hooks struct {
+	// wrap, when set, wraps the API server's handler (tests count requests).
+	wrap func(http.Handler) http.Handler
+	// pageReady, when set and PAGE_ADDR is set, receives the page
+	// listener's address before ready receives the API's.
+	pageReady chan<- string
+}
+
+// serve is run with test hooks.
+func serve(ctx context.Context, lookup func(string) (string, bool), logOut io.Writer, ready chan<- string, h hooks) error {
 	logger := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	opts, err := loadOptions(lookup, logger)
 	if err != nil {
@@ -62,30 +85,83 @@ func run(ctx context.Context, lookup func(string) (string, bool), logOut io.Writ
 	if err != nil {
 		return err
 	}
+	var api http.Handler = e
+	if h.wrap != nil {
+		api = h.wrap(api)
+	}
 	ln, err := net.Listen("tcp", opts.addr)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
+	listeners := []net.Listener{ln}
+	servers := []*http.Server{newHTTPServer(api)}
+	if opts.pageAddr != "" {
+		pageLn, err := net.Listen("tcp", opts.pageAddr)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		apiBase := baseURL(opts.addr, ln.Addr())
+		listeners = append(listeners, pageLn)
+		servers = append(servers, newHTTPServer(pageHandler(apiBase)))
+		logger.Info("page listening", "url", baseURL(opts.pageAddr, pageLn.Addr()), "api", apiBase)
+		if h.pageReady != nil {
+			h.pageReady <- pageLn.Addr().String()
+		}
+	}
 	logger.Info("demo listening", "url", "http://"+ln.Addr().String(), "store", opts.settings.Store,
 		"guest_mode", len(opts.accounts) == 0, "user_lifetime", opts.settings.UserLifetime,
-		"guest_lifetime", opts.settings.GuestLifetime, "renew_interval", opts.settings.MinRenewInterval)
+		"guest_lifetime", opts.settings.GuestLifetime, "renew_interval", opts.settings.MinRenewInterval,
+		"renew_skip_paths", opts.settings.RenewSkipPaths)
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+
+	errc := make(chan error, len(servers))
+	for i, srv := range servers {
+		go func() { errc <- srv.Serve(listeners[i]) }()
+	}
+	var serveErr error
 	select {
-	case err := <-errc:
-		return err
+	case serveErr = <-errc:
 	case <-ctx.Done():
 	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
+	for _, srv := range servers {
+		if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			// Requests still running, or connections a client opened
+			// and never used: drop them rather than fail the exit.
+			logger.Warn("graceful shutdown timed out; closing the remaining connections", "err", err)
+			srv.Close()
+		}
 	}
-	return nil
+	if errors.Is(serveErr, http.ErrServerClosed) {
+		serveErr = nil
+	}
+	return serveErr
+}
+
+func newHTTPServer(h http.Handler) *http.Server {
+	return &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
+}
+
+// baseURL is the URL a browser can reach the API at: the host of the
+// configured address (localhost when it names no host or every interface)
+// with the port the listener actually got.
+func baseURL(configured string, actual net.Addr) string {
+	host, _, err := net.SplitHostPort(configured)
+	if err != nil || host == "" {
+		host = "localhost"
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	_, port, err := net.SplitHostPort(actual.String())
+	if err != nil {
+		return "http://" + actual.String()
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 // randomSecret returns 32 random bytes, hex encoded.

@@ -1,0 +1,694 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"io"
+	"maps"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/slidingjwt/slidingjwt/config"
+	"github.com/slidingjwt/slidingjwt/middleware"
+)
+
+// testSecret is long enough for HS256 (config.MinSecretBytes).
+const testSecret = "demo-test-secret-0123456789abcdef-0123456789"
+
+// accountsEnv runs the demo with password logins: alice is a user, root an
+// admin.
+func accountsEnv() map[string]string {
+	return map[string]string{
+		"AUTH_ACCOUNTS": "alice:wonderland, root:hunter2:admin",
+		"TOKEN_SECRET":  testSecret,
+	}
+}
+
+// syncBuffer is an io.Writer for the demo's log that tests may read while
+// the server writes.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// hit is one request the demo's API answered.
+type hit struct {
+	at      time.Time // when the request arrived
+	method  string
+	path    string
+	origin  string // the Origin request header
+	status  int
+	renewed bool   // the response carried X-New-Token
+	expose  string // Access-Control-Expose-Headers of the response
+}
+
+// traffic records every request to the demo's API, so tests can count
+// them on the server side.
+type traffic struct {
+	mu   sync.Mutex
+	hits []hit
+}
+
+func (tr *traffic) wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := hit{at: time.Now(), method: r.Method, path: r.URL.Path, origin: r.Header.Get("Origin")}
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(sw, r)
+		h.status = sw.status
+		h.renewed = w.Header().Get(middleware.HeaderNewToken) != ""
+		h.expose = w.Header().Get("Access-Control-Expose-Headers")
+		tr.mu.Lock()
+		tr.hits = append(tr.hits, h)
+		tr.mu.Unlock()
+	})
+}
+
+// count returns how many recorded requests match.
+func (tr *traffic) count(match func(hit) bool) int {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	n := 0
+	for _, h := range tr.hits {
+		if match(h) {
+			n++
+		}
+	}
+	return n
+}
+
+// summary lists the recorded requests, for failure messages.
+func (tr *traffic) summary() string {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	var b strings.Builder
+	for _, h := range tr.hits {
+		b.WriteString(h.at.Format("15:04:05.000") + " " + h.method + " " + h.path + " " + http.StatusText(h.status))
+		if h.renewed {
+			b.WriteString(" (renewed)")
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// get matches GET requests to path.
+func get(path string) func(hit) bool {
+	return func(h hit) bool { return h.method == http.MethodGet && h.path == path }
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// demoServer is a running demo.
+type demoServer struct {
+	url     string // the API's base URL, e.g. http://127.0.0.1:41234
+	traffic *traffic
+	logs    *syncBuffer
+	client  *http.Client // closes its connections before the demo stops
+}
+
+// startDemo runs the demo in-process on a free loopback port with env as
+// its whole environment, and stops it when the test ends.
+func startDemo(t *testing.T, env map[string]string) *demoServer {
+	t.Helper()
+	env = maps.Clone(env)
+	if env["ADDR"] == "" {
+		env["ADDR"] = "127.0.0.1:0"
+	}
+	d := &demoServer{traffic: &traffic{}, logs: &syncBuffer{}, client: &http.Client{Transport: &http.Transport{}}}
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, lookupIn(env), d.logs, ready, hooks{wrap: d.traffic.wrap}) }()
+	select {
+	case addr := <-ready:
+		d.url = "http://" + addr
+	case err := <-done:
+		cancel()
+		t.Fatalf("demo did not start: %v\nlog:\n%s", err, d.logs)
+	case <-time.After(10 * time.Second):
+		cancel()
+		t.Fatalf("demo did not start within 10s\nlog:\n%s", d.logs)
+	}
+	t.Cleanup(func() {
+		d.client.CloseIdleConnections() // or the graceful shutdown waits for them
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("demo stopped with an error: %v", err)
+		}
+	})
+	return d
+}
+
+func lookupIn(env map[string]string) func(string) (string, bool) {
+	return func(name string) (string, bool) {
+		v, ok := env[name]
+		return v, ok
+	}
+}
+
+// call sends one request to path and returns the status, the decoded JSON
+// body (nil when it is not JSON) and the response header.
+func (d *demoServer) call(t *testing.T, method, path string, body io.Reader, header http.Header) (int, map[string]any, http.Header) {
+	t.Helper()
+	req, err := http.NewRequest(method, d.url+path, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	maps.Copy(req.Header, header)
+	res, err := d.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var decoded map[string]any
+	if json.Unmarshal(raw, &decoded) != nil {
+		decoded = nil
+	}
+	return res.StatusCode, decoded, res.Header
+}
+
+func bearer(token string) http.Header {
+	return http.Header{"Authorization": {"Bearer " + token}}
+}
+
+// payload decodes a JWT's claims without verifying it.
+func payload(t *testing.T, token string) map[string]any {
+	t.Helper()
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		t.Fatalf("token %q has %d parts, want 3", token, len(parts))
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatalf("token payload: %v", err)
+	}
+	var claims map[string]any
+	if err := json.Unmarshal(raw, &claims); err != nil {
+		t.Fatalf("token payload: %v", err)
+	}
+	return claims
+}
+
+// login signs in through the API and returns the token.
+func login(t *testing.T, d *demoServer, user, pass string) string {
+	t.Helper()
+	body := strings.NewReader(`{"username":` + quote(user) + `,"password":` + quote(pass) + `}`)
+	status, got, _ := d.call(t, http.MethodPost, "/login", body, http.Header{"Content-Type": {"application/json"}})
+	if status != http.StatusOK {
+		t.Fatalf("login %s: got status %d, want 200", user, status)
+	}
+	tok, _ := got["access_token"].(string)
+	return tok
+}
+
+func quote(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+func TestLogin(t *testing.T) {
+	t.Parallel()
+	d := startDemo(t, accountsEnv())
+	jsonHeader := http.Header{"Content-Type": {"application/json"}}
+	formHeader := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
+	form := func(user, pass string) io.Reader {
+		return strings.NewReader(url.Values{"username": {user}, "password": {pass}}.Encode())
+	}
+	tests := []struct {
+		name     string
+		body     io.Reader
+		header   http.Header
+		want     int
+		wantSub  string
+		wantRole string
+	}{
+		{"json", strings.NewReader(`{"username":"alice","password":"wonderland"}`), jsonHeader, http.StatusOK, "alice", "user"},
+		{"form", form("alice", "wonderland"), formHeader, http.StatusOK, "alice", "user"},
+		{"admin role from the account", form("root", "hunter2"), formHeader, http.StatusOK, "root", "admin"},
+		{"wrong password", strings.NewReader(`{"username":"alice","password":"queen"}`), jsonHeader, http.StatusUnauthorized, "", ""},
+		{"unknown user", form("mallory", "wonderland"), formHeader, http.StatusUnauthorized, "", ""},
+		{"empty password", form("alice", ""), formHeader, http.StatusUnauthorized, "", ""},
+		{"malformed json", strings.NewReader(`{"username":`), jsonHeader, http.StatusBadRequest, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			status, got, h := d.call(t, http.MethodPost, "/login", tt.body, tt.header)
+			if status != tt.want {
+				t.Fatalf("status: got %d, want %d (body %v)", status, tt.want, got)
+			}
+			if tt.want != http.StatusOK {
+				if _, leaked := got["access_token"]; leaked {
+					t.Errorf("a failed login returned a token: %v", got)
+				}
+				return
+			}
+			if got, want := h.Get("Cache-Control"), "no-store"; got != want {
+				t.Errorf("Cache-Control: got %q, want %q", got, want)
+			}
+			if got, want := got["token_type"], "bearer"; got != want {
+				t.Errorf("token_type: got %v, want %q", got, want)
+			}
+			if got, want := got["auth_mode"], "enabled"; got != want {
+				t.Errorf("auth_mode: got %v, want %q", got, want)
+			}
+			tok, _ := got["access_token"].(string)
+			claims := payload(t, tok)
+			if got, want := claims["sub"], tt.wantSub; got != want {
+				t.Errorf("sub: got %v, want %q", got, want)
+			}
+			if got, want := claims["role"], tt.wantRole; got != want {
+				t.Errorf("role: got %v, want %q", got, want)
+			}
+			if meta, _ := claims["metadata"].(map[string]any); meta["auth_mode"] != "enabled" {
+				t.Errorf("metadata: got %v, want auth_mode enabled", claims["metadata"])
+			}
+		})
+	}
+}
+
+func TestAuthStatus(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name           string
+		env            map[string]string
+		wantConfigured bool
+		wantMode       string
+	}{
+		{"guest mode", map[string]string{}, false, "disabled"},
+		{"guest mode with a secret", map[string]string{"TOKEN_SECRET": testSecret}, false, "disabled"},
+		{"accounts", accountsEnv(), true, "enabled"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			d := startDemo(t, tt.env)
+			status, got, h := d.call(t, http.MethodGet, "/auth-status", nil, nil)
+			if status != http.StatusOK {
+				t.Fatalf("status: got %d, want 200", status)
+			}
+			if got, want := got["auth_configured"], tt.wantConfigured; got != want {
+				t.Errorf("auth_configured: got %v, want %v", got, want)
+			}
+			if got, want := got["auth_mode"], tt.wantMode; got != want {
+				t.Errorf("auth_mode: got %v, want %q", got, want)
+			}
+			tok, _ := got["access_token"].(string)
+			if tt.wantConfigured {
+				if tok != "" {
+					t.Errorf("with logins configured, /auth-status handed out a token")
+				}
+				return
+			}
+			if got, want := h.Get("Cache-Control"), "no-store"; got != want {
+				t.Errorf("Cache-Control: got %q, want %q", got, want)
+			}
+			claims := payload(t, tok)
+			if claims["sub"] != "guest" || claims["role"] != "guest" {
+				t.Errorf("guest token claims: got sub %v role %v, want guest and guest", claims["sub"], claims["role"])
+			}
+			// The guest token works on the API.
+			if status, _, _ := d.call(t, http.MethodGet, "/api/me", nil, bearer(tok)); status != http.StatusOK {
+				t.Errorf("/api/me with the guest token: got %d, want 200", status)
+			}
+			// Each guest is a session of its own.
+			_, again, _ := d.call(t, http.MethodGet, "/auth-status", nil, nil)
+			tok2, _ := again["access_token"].(string)
+			if got, other := claims["sid"], payload(t, tok2)["sid"]; got == other {
+				t.Errorf("two guests share the session id %v", got)
+			}
+		})
+	}
+}
+
+func TestGuestModeWithoutSecretWarns(t *testing.T) {
+	t.Parallel()
+	d := startDemo(t, map[string]string{})
+	if got, want := d.logs.String(), "TOKEN_SECRET is not set"; !strings.Contains(got, want) {
+		t.Errorf("log: got %q, want a line containing %q", got, want)
+	}
+	// /login in guest mode hands out a guest token, as LightRAG does.
+	status, got, _ := d.call(t, http.MethodPost, "/login", strings.NewReader(`{}`), http.Header{"Content-Type": {"application/json"}})
+	if status != http.StatusOK || got["auth_mode"] != "disabled" {
+		t.Errorf("guest /login: got %d %v, want 200 with auth_mode disabled", status, got)
+	}
+}
+
+func TestHealth(t *testing.T) {
+	t.Parallel()
+	d := startDemo(t, map[string]string{})
+	status, got, _ := d.call(t, http.MethodGet, "/health", nil, nil)
+	if status != http.StatusOK || got["status"] != "ok" {
+		t.Errorf("/health: got %d %v, want 200 {status: ok}", status, got)
+	}
+}
+
+func TestAPIAccess(t *testing.T) {
+	t.Parallel()
+	d := startDemo(t, accountsEnv())
+	alice := login(t, d, "alice", "wonderland")
+	root := login(t, d, "root", "hunter2")
+	tests := []struct {
+		name   string
+		path   string
+		header http.Header
+		want   int
+	}{
+		{"me without a token", "/api/me", nil, http.StatusUnauthorized},
+		{"me with a garbage token", "/api/me", bearer("not.a.jwt"), http.StatusUnauthorized},
+		{"me with a user token", "/api/me", bearer(alice), http.StatusOK},
+		{"status without a token", "/api/status", nil, http.StatusUnauthorized},
+		{"status with a user token", "/api/status", bearer(alice), http.StatusOK},
+		{"admin as a user", "/api/admin", bearer(alice), http.StatusForbidden},
+		{"admin as an admin", "/api/admin", bearer(root), http.StatusOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			status, got, h := d.call(t, http.MethodGet, tt.path, nil, tt.header)
+			if status != tt.want {
+				t.Fatalf("status: got %d, want %d (body %v)", status, tt.want, got)
+			}
+			if status == http.StatusUnauthorized && !strings.HasPrefix(h.Get("WWW-Authenticate"), "Bearer") {
+				t.Errorf("WWW-Authenticate: got %q, want a Bearer challenge", h.Get("WWW-Authenticate"))
+			}
+		})
+	}
+	_, me, _ := d.call(t, http.MethodGet, "/api/me", nil, bearer(alice))
+	if got, want := me["sub"], "alice"; got != want {
+		t.Errorf("/api/me sub: got %v, want %q", got, want)
+	}
+}
+
+// agedToken mints a token for env's settings as if issued age ago, so it is
+// already due for renewal without the test waiting.
+func agedToken(t *testing.T, env map[string]string, sub, role string, age time.Duration) string {
+	t.Helper()
+	s, err := config.FromLookup(lookupIn(env))
+	if err != nil {
+		t.Fatal(err)
+	}
+	issuer, err := middleware.NewIssuer(s, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, _, err := issuer.IssueAt(time.Now().Add(-age), sub, role, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+func TestRenewalSkipPaths(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name        string
+		skip        string // TOKEN_RENEW_SKIP_PATHS; "" leaves it unset
+		path        string
+		wantRenewed bool
+	}{
+		{"me renews", "", "/api/me", true},
+		{"status never renews by default", "", "/api/status", false},
+		{"an explicit list replaces the default", "/api/me", "/api/status", true},
+		{"an explicit list is honoured", "/api/me", "/api/me", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			env := accountsEnv()
+			if tt.skip != "" {
+				env[config.EnvRenewSkipPaths] = tt.skip
+			}
+			d := startDemo(t, env)
+			// 40 of the default 48 hours gone: well below the 0.5 threshold.
+			tok := agedToken(t, env, "alice", config.RoleUser, 40*time.Hour)
+			status, _, h := d.call(t, http.MethodGet, tt.path, nil, bearer(tok))
+			if status != http.StatusOK {
+				t.Fatalf("status: got %d, want 200", status)
+			}
+			renewed := h.Get(middleware.HeaderNewToken)
+			if got, want := renewed != "", tt.wantRenewed; got != want {
+				t.Fatalf("renewed: got %v, want %v", got, want)
+			}
+			if renewed != "" {
+				if got, want := payload(t, renewed)["sid"], payload(t, tok)["sid"]; got != want {
+					t.Errorf("renewed sid: got %v, want %v", got, want)
+				}
+				if got, want := h.Get("Cache-Control"), "no-store"; got != want {
+					t.Errorf("Cache-Control: got %q, want %q", got, want)
+				}
+			}
+		})
+	}
+}
+
+func TestCORS(t *testing.T) {
+	t.Parallel()
+	const origin = "http://page.example:8081"
+	env := accountsEnv()
+	env["CORS_ORIGINS"] = origin
+	d := startDemo(t, env)
+	tok := agedToken(t, env, "alice", config.RoleUser, 40*time.Hour)
+
+	t.Run("preflight", func(t *testing.T) {
+		status, _, h := d.call(t, http.MethodOptions, "/api/me", nil, http.Header{
+			"Origin":                         {origin},
+			"Access-Control-Request-Method":  {"GET"},
+			"Access-Control-Request-Headers": {"authorization"},
+		})
+		if status != http.StatusNoContent {
+			t.Fatalf("status: got %d, want 204", status)
+		}
+		if got := h.Get("Access-Control-Allow-Origin"); got != origin {
+			t.Errorf("Allow-Origin: got %q, want %q", got, origin)
+		}
+		if got := strings.ToLower(h.Get("Access-Control-Allow-Headers")); !strings.Contains(got, "authorization") {
+			t.Errorf("Allow-Headers: got %q, want it to list authorization", got)
+		}
+	})
+	t.Run("renewal is readable cross-origin", func(t *testing.T) {
+		status, _, h := d.call(t, http.MethodGet, "/api/me", nil, http.Header{
+			"Origin": {origin}, "Authorization": {"Bearer " + tok},
+		})
+		if status != http.StatusOK || h.Get(middleware.HeaderNewToken) == "" {
+			t.Fatalf("got %d with X-New-Token %q, want 200 with a new token", status, h.Get(middleware.HeaderNewToken))
+		}
+		if got := h.Get("Access-Control-Allow-Origin"); got != origin {
+			t.Errorf("Allow-Origin: got %q, want %q", got, origin)
+		}
+		if got := h.Get("Access-Control-Expose-Headers"); !strings.Contains(got, middleware.HeaderNewToken) {
+			t.Errorf("Expose-Headers: got %q, want it to list %s", got, middleware.HeaderNewToken)
+		}
+	})
+	t.Run("a 401 is readable cross-origin", func(t *testing.T) {
+		status, _, h := d.call(t, http.MethodGet, "/api/me", nil, http.Header{"Origin": {origin}})
+		if status != http.StatusUnauthorized || h.Get("Access-Control-Allow-Origin") != origin {
+			t.Errorf("got %d with Allow-Origin %q, want 401 with %q", status, h.Get("Access-Control-Allow-Origin"), origin)
+		}
+	})
+	t.Run("other origins are not allowed", func(t *testing.T) {
+		_, _, h := d.call(t, http.MethodGet, "/health", nil, http.Header{"Origin": {"http://evil.example"}})
+		if got := h.Get("Access-Control-Allow-Origin"); got != "" {
+			t.Errorf("Allow-Origin for another origin: got %q, want none", got)
+		}
+	})
+}
+
+func TestPage(t *testing.T) {
+	t.Parallel()
+	d := startDemo(t, map[string]string{})
+	tests := []struct {
+		path        string
+		want        int
+		contentType string
+		contains    string
+	}{
+		{"/", http.StatusOK, "text/html", `<meta name="slidingjwt-api-base" content="">`},
+		{"/static/client.js", http.StatusOK, "text/javascript", "export function decodeJWT"},
+		{"/static/app.js", http.StatusOK, "text/javascript", "createClient"},
+		{"/static/style.css", http.StatusOK, "text/css", ".card"},
+		{"/static/index.html", http.StatusNotFound, "", ""},
+		{"/static/", http.StatusNotFound, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			t.Parallel()
+			res, err := d.client.Get(d.url + tt.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			body, _ := io.ReadAll(res.Body)
+			if res.StatusCode != tt.want {
+				t.Fatalf("status: got %d, want %d", res.StatusCode, tt.want)
+			}
+			if tt.want != http.StatusOK {
+				return
+			}
+			if got := res.Header.Get("Content-Type"); !strings.HasPrefix(got, tt.contentType) {
+				t.Errorf("Content-Type: got %q, want %s", got, tt.contentType)
+			}
+			if got := res.Header.Get("X-Content-Type-Options"); got != "nosniff" {
+				t.Errorf("X-Content-Type-Options: got %q, want nosniff", got)
+			}
+			if !strings.Contains(string(body), tt.contains) {
+				t.Errorf("body does not contain %q", tt.contains)
+			}
+			if tt.path == "/" {
+				if got := res.Header.Get("Content-Security-Policy"); !strings.Contains(got, "connect-src 'self';") {
+					t.Errorf("CSP: got %q, want connect-src 'self' only", got)
+				}
+			}
+		})
+	}
+}
+
+func TestPageAddr(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{"ADDR": "127.0.0.1:0", "PAGE_ADDR": "127.0.0.1:0", "CORS_ORIGINS": "http://page.example"}
+	ctx, cancel := context.WithCancel(context.Background())
+	ready, pageReady := make(chan string, 1), make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, lookupIn(env), io.Discard, ready, hooks{pageReady: pageReady}) }()
+	client := &http.Client{Transport: &http.Transport{}}
+	t.Cleanup(func() {
+		client.CloseIdleConnections()
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("demo stopped with an error: %v", err)
+		}
+	})
+	var apiAddr, pageAddr string
+	for apiAddr == "" || pageAddr == "" {
+		select {
+		case apiAddr = <-ready:
+		case pageAddr = <-pageReady:
+		case err := <-done:
+			t.Fatalf("demo did not start: %v", err)
+		case <-time.After(10 * time.Second):
+			t.Fatal("demo did not start within 10s")
+		}
+	}
+	res, err := client.Get("http://" + pageAddr + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	api := "http://" + apiAddr
+	if want := `content="` + api + `"`; !strings.Contains(string(body), want) {
+		t.Errorf("page: want the API base %s in it, got:\n%s", want, body)
+	}
+	if got := res.Header.Get("Content-Security-Policy"); !strings.Contains(got, "connect-src 'self' "+api+";") {
+		t.Errorf("CSP: got %q, want connect-src to allow %s", got, api)
+	}
+	// The page listener serves the page only, never the API.
+	res, err = client.Get("http://" + pageAddr + "/auth-status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if got, want := res.StatusCode, http.StatusNotFound; got != want {
+		t.Errorf("/auth-status on the page listener: got %d, want %d", got, want)
+	}
+}
+
+func TestRunRejectsBadSettings(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		env  map[string]string
+		want []string // every one must appear in the error
+	}{
+		{"threshold out of range", map[string]string{"TOKEN_RENEW_THRESHOLD": "2"}, []string{"TOKEN_RENEW_THRESHOLD"}},
+		{"lifetime not a number", map[string]string{"GUEST_TOKEN_EXPIRE_HOURS": "soon"}, []string{"GUEST_TOKEN_EXPIRE_HOURS"}},
+		{"interval longer than the renewal window", map[string]string{"GUEST_TOKEN_EXPIRE_HOURS": "0.01", "TOKEN_RENEW_MIN_INTERVAL_SECONDS": "60"},
+			[]string{"TOKEN_RENEW_MIN_INTERVAL_SECONDS", "GUEST_TOKEN_EXPIRE_HOURS"}},
+		{"skip path without a slash", map[string]string{"TOKEN_RENEW_SKIP_PATHS": "api/status"}, []string{"TOKEN_RENEW_SKIP_PATHS"}},
+		{"unknown store", map[string]string{"TOKEN_RENEW_STORE": "floppy"}, []string{"TOKEN_RENEW_STORE"}},
+		{"accounts without a secret", map[string]string{"AUTH_ACCOUNTS": "alice:wonderland"}, []string{"TOKEN_SECRET", "AUTH_ACCOUNTS"}},
+		{"short secret", map[string]string{"AUTH_ACCOUNTS": "alice:wonderland", "TOKEN_SECRET": "short"}, []string{"TOKEN_SECRET"}},
+		{"account without a password", map[string]string{"AUTH_ACCOUNTS": "alice", "TOKEN_SECRET": testSecret}, []string{"AUTH_ACCOUNTS"}},
+		{"page without CORS", map[string]string{"PAGE_ADDR": "127.0.0.1:0"}, []string{"PAGE_ADDR", "CORS_ORIGINS"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			env := maps.Clone(tt.env)
+			env["ADDR"] = "127.0.0.1:0"
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			ready := make(chan string, 1)
+			err := run(ctx, lookupIn(env), io.Discard, ready)
+			if err == nil || errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("run: got %v, want an error naming %v", err, tt.want)
+			}
+			for _, name := range tt.want {
+				if !strings.Contains(err.Error(), name) {
+					t.Errorf("run: got %q, want it to name %s", err, name)
+				}
+			}
+			select {
+			case addr := <-ready:
+				t.Errorf("run listened on %s despite the bad setting", addr)
+			default:
+			}
+		})
+	}
+}
+
+func TestBaseURL(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		configured, actual, want string
+	}{
+		{"localhost:8080", "127.0.0.1:8080", "http://localhost:8080"},
+		{":8080", "[::]:8080", "http://localhost:8080"},
+		{"0.0.0.0:0", "0.0.0.0:39999", "http://localhost:39999"},
+		{"127.0.0.1:0", "127.0.0.1:40001", "http://127.0.0.1:40001"},
+		{"[::1]:0", "[::1]:40002", "http://[::1]:40002"},
+	}
+	for _, tt := range tests {
+		if got := baseURL(tt.configured, fakeAddr(tt.actual)); got != tt.want {
+			t.Errorf("baseURL(%q, %q): got %q, want %q", tt.configured, tt.actual, got, tt.want)
+		}
+	}
+}
+
+type fakeAddr string
+
+func (a fakeAddr) Network() string { return "tcp" }
+func (a fakeAddr) String() string  { return string(a) }

@@ -1,0 +1,284 @@
+// app.js: the demo page. It shows the current token, calls /api/me on
+// demand, polls /api/status in the background (a renewal skip path, so the
+// poll never extends the session) and reacts to renewals and expiry.
+//
+// Page state for people and for the browser tests lives in data attributes
+// on <body>: data-state is loading, login, active or expired.
+//
+// Query parameters: ?poll=<seconds> sets the poll interval (default 5;
+// 0 turns polling off).
+
+import { createClient, decodeJWT } from "./client.js";
+
+const $ = (id) => document.getElementById(id);
+const body = document.body;
+
+const apiBase = document.querySelector('meta[name="slidingjwt-api-base"]')?.content ?? "";
+const pollSeconds = pollInterval(new URLSearchParams(location.search).get("poll"));
+
+const page = {
+  renewals: 0,
+  meCalls: 0,
+  pollTimer: null,
+  polling: false,
+  expiredBy: "",
+};
+
+const client = createClient({
+  baseURL: apiBase,
+  onToken(token, claims, reason) {
+    if (reason === "renewed") {
+      page.renewals++;
+      note(`renewed: X-New-Token received, now valid until ${clock(claims.exp)}`, "good");
+    } else if (reason === "guest") {
+      note(`guest session started (valid until ${clock(claims?.exp)})`);
+    } else {
+      note(`signed in as ${claims?.sub} (valid until ${clock(claims?.exp)})`);
+    }
+    showSession();
+  },
+  onIgnored(token, claims) {
+    note(`ignored an X-New-Token for another session (sub ${claims?.sub ?? "?"})`, "warn");
+  },
+  onExpired() {
+    note("poll answered 401: the session has expired", "bad");
+    markExpired("server");
+  },
+  onLoginRequired(reason) {
+    stopPolling();
+    const messages = {
+      expired: "Your session expired. Please sign in again.",
+      rejected: "The server did not accept the session. Please sign in.",
+      "refresh-failed": "Could not start a new guest session. Please sign in.",
+      "auth-configured": "This server requires a login.",
+    };
+    note(`login required (${reason})`, "bad");
+    showLogin(messages[reason] ?? "Please sign in.");
+  },
+});
+
+// A console playground, and what the browser tests read.
+window.demo = { client, page, decodeJWT };
+
+function pollInterval(raw) {
+  if (raw === null || raw === "") return 5;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0) return 5;
+  return n === 0 ? 0 : Math.max(n, 0.5);
+}
+
+function setState(state) {
+  body.dataset.state = state;
+}
+
+function clock(epochSeconds) {
+  if (typeof epochSeconds !== "number") return "–";
+  return new Date(epochSeconds * 1000).toLocaleTimeString([], { hour12: false });
+}
+
+function note(text, tone = "") {
+  const li = document.createElement("li");
+  const time = document.createElement("time");
+  time.textContent = new Date().toLocaleTimeString([], { hour12: false });
+  li.append(time, " ", text);
+  if (tone) li.className = tone;
+  const log = $("log");
+  log.prepend(li);
+  while (log.children.length > 12) log.lastElementChild.remove();
+}
+
+function showLogin(notice) {
+  setState("login");
+  $("session").hidden = true;
+  $("login").hidden = false;
+  $("login-notice").hidden = !notice;
+  $("login-notice").textContent = notice ?? "";
+  ($("username").value ? $("password") : $("username")).focus();
+}
+
+function showSession() {
+  const claims = client.claims;
+  if (!claims) return;
+  page.expiredBy = "";
+  delete body.dataset.expiredBy;
+  $("login").hidden = true;
+  $("session").hidden = false;
+  $("expired-banner").hidden = true;
+  $("mode").textContent = client.isGuest() ? "guest mode" : "password login";
+  setState("active");
+  render();
+  startPolling();
+}
+
+function markExpired(by) {
+  if (body.dataset.state !== "active" && body.dataset.state !== "expired") return;
+  page.expiredBy ||= by;
+  setState("expired");
+  body.dataset.expiredBy = page.expiredBy;
+  $("expired-banner").hidden = false;
+  $("expired-detail").textContent = client.isGuest()
+    ? "Call the API to start a new guest session."
+    : "The next request will ask you to sign in again.";
+  if (by === "server") stopPolling();
+  render();
+}
+
+// render paints the token's facts; tick calls it several times a second.
+function render() {
+  const claims = client.claims;
+  if (!claims || $("session").hidden) return;
+  const now = Date.now() / 1000;
+  const remaining = Math.max(0, (claims.exp ?? 0) - now);
+  const lifetime = claims.iat ? claims.exp - claims.iat : null;
+  $("sub").textContent = claims.sub ?? "–";
+  $("role").textContent = claims.role ?? "–";
+  $("expires-at").textContent = clock(claims.exp);
+  const renewed = claims.iat && claims.auth_time && claims.iat > claims.auth_time;
+  $("renewed-at").textContent = renewed ? clock(claims.iat) : "not yet";
+  $("renewals").textContent = String(page.renewals);
+  body.dataset.renewals = String(page.renewals);
+
+  const expired = remaining <= 0;
+  if (expired && body.dataset.state === "active") {
+    note("token expired (local clock)", "bad");
+    markExpired("clock");
+    return;
+  }
+  const m = Math.floor(remaining / 60);
+  const s = Math.floor(remaining % 60);
+  $("countdown").textContent = expired ? "expired" : `${m}:${String(s).padStart(2, "0")}`;
+  const share = lifetime ? Math.min(1, remaining / lifetime) : 0;
+  $("meter-fill").style.width = `${(share * 100).toFixed(1)}%`;
+  const status = expired ? "expired" : share < 0.5 ? "renews on next request" : "active";
+  $("status").textContent = status;
+  $("status").className = `pill ${expired ? "pill-bad" : share < 0.5 ? "pill-warn" : "pill-good"}`;
+  $("meter-fill").className = `meter-fill ${share < 0.5 ? "meter-warn" : ""}`;
+}
+
+function startPolling() {
+  if (!pollSeconds || page.pollTimer) return;
+  page.pollTimer = setInterval(poll, pollSeconds * 1000);
+}
+
+function stopPolling() {
+  clearInterval(page.pollTimer);
+  page.pollTimer = null;
+}
+
+async function poll() {
+  if (page.polling || !client.token) return;
+  page.polling = true;
+  try {
+    const res = await client.fetch("/api/status", {}, { background: true });
+    body.dataset.lastPoll = String(res.status);
+    $("poll-info").textContent = `${pollText()} · last poll ${clock(Date.now() / 1000)}: ${res.status}`;
+  } catch (err) {
+    body.dataset.lastPoll = "error";
+    $("poll-info").textContent = `${pollText()} · last poll failed: ${err.message}`;
+  } finally {
+    page.polling = false;
+  }
+}
+
+function pollText() {
+  return pollSeconds
+    ? `Polling /api/status every ${pollSeconds} s (a renewal skip path: polling never extends the session)`
+    : "Polling is off";
+}
+
+async function callMe() {
+  const button = $("call-me");
+  button.disabled = true;
+  try {
+    const res = await client.fetch("/api/me");
+    const text = await res.text();
+    let shown = text;
+    try {
+      shown = JSON.stringify(JSON.parse(text), null, 2);
+    } catch {
+      // not JSON: show it as it is
+    }
+    const renewed = res.headers.get("X-New-Token") ? " · carried X-New-Token" : "";
+    $("response").textContent = `${res.status} ${res.statusText}${renewed}\n${shown}`;
+    body.dataset.meStatus = String(res.status);
+    note(`GET /api/me → ${res.status}`, res.ok ? "" : "bad");
+  } catch (err) {
+    $("response").textContent = `request failed: ${err.message}`;
+    body.dataset.meStatus = "error";
+  } finally {
+    page.meCalls++;
+    body.dataset.meCalls = String(page.meCalls);
+    button.disabled = false;
+  }
+}
+
+async function signOut() {
+  const guest = client.isGuest();
+  stopPolling();
+  client.clear();
+  $("response").textContent = "(signed out)";
+  if (guest) {
+    note("signed out; starting a new guest session");
+    await start();
+  } else {
+    note("signed out");
+    showLogin(null);
+  }
+}
+
+async function submitLogin(event) {
+  event.preventDefault();
+  const error = $("login-error");
+  error.hidden = true;
+  $("login-submit").disabled = true;
+  try {
+    await client.login($("username").value, $("password").value);
+    $("password").value = "";
+  } catch (err) {
+    error.textContent = err.message;
+    error.hidden = false;
+    $("password").value = "";
+    $("password").focus();
+    note(`login failed: ${err.message}`, "bad");
+  } finally {
+    $("login-submit").disabled = false;
+  }
+}
+
+// start shows the stored session when it is still valid, and otherwise asks
+// the server how to get one: a guest token, or the login form.
+async function start() {
+  const claims = client.claims;
+  if (claims && typeof claims.exp === "number" && claims.exp > Date.now() / 1000) {
+    note(`resumed the stored session of ${claims.sub}`);
+    showSession();
+    return;
+  }
+  try {
+    const status = await client.authStatus(); // stores a guest token in guest mode
+    if (status.auth_configured) {
+      $("mode").textContent = "password login";
+      client.clear();
+      showLogin(claims ? "Your session expired. Please sign in again." : null);
+    }
+  } catch (err) {
+    $("fatal").textContent = `Cannot reach the API at ${apiBase || location.origin}: ${err.message}`;
+    $("fatal").hidden = false;
+    setState("error");
+  }
+}
+
+$("call-me").addEventListener("click", callMe);
+$("sign-out").addEventListener("click", signOut);
+$("login-form").addEventListener("submit", submitLogin);
+// Another tab may store a renewed token or sign out.
+window.addEventListener("storage", (event) => {
+  if (event.key !== client.storageKey) return;
+  if (client.token) showSession();
+  else if (!client.isGuest(null)) showLogin("Signed out in another tab.");
+});
+
+$("poll-info").textContent = pollText();
+$("api-info").textContent = apiBase ? ` · API at ${apiBase} (cross-origin)` : "";
+setInterval(render, 250);
+start();
