@@ -19,9 +19,9 @@ import (
 	echomw "github.com/labstack/echo/v4/middleware"
 
 	"github.com/slidingjwt/slidingjwt/config"
+	"github.com/slidingjwt/slidingjwt/internal/redistest"
 	"github.com/slidingjwt/slidingjwt/middleware"
 	"github.com/slidingjwt/slidingjwt/store"
-	"github.com/slidingjwt/slidingjwt/internal/redistest"
 	"github.com/slidingjwt/slidingjwt/store/bolt"
 	"github.com/slidingjwt/slidingjwt/store/lru"
 	"github.com/slidingjwt/slidingjwt/store/memory"
@@ -314,7 +314,7 @@ func TestRenewedTokenClaims(t *testing.T) {
 		a := newApp(t, open(t))
 		old := a.token("alice", "user", 0)
 		oldClaims := parse(t, old)
-		rec := a.at(13 * time.Hour).get("/api/me", old)
+		rec := a.at(13*time.Hour).get("/api/me", old)
 		wantStatus(t, rec, http.StatusOK)
 		fresh := rec.Header().Get(middleware.HeaderNewToken)
 		if fresh == "" {
@@ -638,7 +638,7 @@ func TestSessionCap(t *testing.T) {
 	forEachStore(t, func(t *testing.T, open func(*testing.T) store.Store) {
 		a := newApp(t, open(t), func(s *config.Settings, _ *middleware.Config) { s.MaxSessionAge = 30 * time.Hour })
 		tok := a.token("alice", "user", 0)
-		rec := a.at(13 * time.Hour).get("/api/me", tok)
+		rec := a.at(13*time.Hour).get("/api/me", tok)
 		fresh := rec.Header().Get(middleware.HeaderNewToken)
 		if fresh == "" {
 			t.Fatal("first renewal missing")
@@ -647,7 +647,7 @@ func TestSessionCap(t *testing.T) {
 			t.Fatalf("capped exp = %d, want auth_time + 30h = %d", got, want)
 		}
 		// Later, the session is at its cap: no renewal, reason session cap.
-		rec = a.at(29 * time.Hour).get("/api/me", fresh)
+		rec = a.at(29*time.Hour).get("/api/me", fresh)
 		wantStatus(t, rec, http.StatusOK)
 		if rec.Header().Get(middleware.HeaderNewToken) != "" {
 			t.Fatal("a session at its cap was renewed")

@@ -45,6 +45,9 @@ const (
 	EnvStorePath        = "TOKEN_RENEW_STORE_PATH"
 	EnvStoreSize        = "TOKEN_RENEW_STORE_SIZE"
 	EnvRedisURL         = "TOKEN_RENEW_REDIS_URL"
+	EnvPrivateKeyFile   = "TOKEN_PRIVATE_KEY_FILE"
+	EnvKeyID            = "TOKEN_KEY_ID"
+	EnvVerifyKeyFiles   = "TOKEN_VERIFY_KEY_FILES"
 )
 
 // Role names with a lifetime of their own. Any other role (or none) uses the
@@ -78,7 +81,8 @@ const (
 // again when it is built. A Settings value is plain data, safe to copy.
 type Settings struct {
 	// Secret is the HMAC key for the HS* algorithms (TOKEN_SECRET). Required
-	// for them, at least MinSecretBytes long. Never logged or printed.
+	// for them, at least MinSecretBytes long; must be empty for the others,
+	// which sign with PrivateKeyFile. Never logged or printed.
 	Secret string
 	// Algorithm is the JWT signing algorithm (JWT_ALGORITHM). Default
 	// "HS256". "none" is always rejected.
@@ -134,6 +138,48 @@ type Settings struct {
 	// RedisURL addresses the server for Store "redis"
 	// (TOKEN_RENEW_REDIS_URL), e.g. redis://localhost:6379/0.
 	RedisURL string
+
+	// PrivateKeyFile is the PEM file of the key that signs tokens with the
+	// RS*, PS*, ES* and EdDSA algorithms (TOKEN_PRIVATE_KEY_FILE): an
+	// unencrypted PKCS#8 ("PRIVATE KEY"), PKCS#1 ("RSA PRIVATE KEY") or SEC1
+	// ("EC PRIVATE KEY") block. Must be empty for HS*, which sign with
+	// Secret. Required for the others unless the program builds its own key
+	// set (middleware.Config.Keys): middleware.KeySetFromSettings reads the
+	// file and reports a missing or unusable key, naming this variable.
+	PrivateKeyFile string
+	// KeyID is the "kid" header of the tokens the signing key (Secret or
+	// PrivateKeyFile) signs (TOKEN_KEY_ID). Optional. Set it before a key
+	// rotation, so tokens name the key that verifies them.
+	KeyID string
+	// VerifyKeys are keys that verify tokens but never sign new ones
+	// (TOKEN_VERIFY_KEY_FILES), typically the previous signing key during a
+	// rotation: tokens it signed keep working, and each is replaced by one
+	// signed with the current key at its next renewal. In the environment:
+	// comma-separated "kid=path" or "kid=ALG:path" entries. Only for the
+	// RS*, PS*, ES* and EdDSA algorithms. Default none.
+	VerifyKeys []KeyFile
+}
+
+// KeyFile is a verification key in a PEM file: a public key ("PUBLIC KEY",
+// "RSA PUBLIC KEY"), a certificate, or a private key of which only the
+// public half is used.
+type KeyFile struct {
+	// ID is the "kid" that tokens signed with the key carry. Required.
+	ID string
+	// Algorithm is the JWT algorithm the key verifies. Optional: by
+	// default Settings.Algorithm when the key fits it, ES256/ES384/ES512
+	// by the curve of an EC key, EdDSA for an Ed25519 key.
+	Algorithm string
+	// Path is the PEM file.
+	Path string
+}
+
+// String returns the entry as written in TOKEN_VERIFY_KEY_FILES.
+func (k KeyFile) String() string {
+	if k.Algorithm != "" {
+		return k.ID + "=" + k.Algorithm + ":" + k.Path
+	}
+	return k.ID + "=" + k.Path
 }
 
 // Default returns the default settings. Secret is empty, so Validate fails
@@ -212,6 +258,10 @@ func (s Settings) Validate() error {
 		add(bad(EnvSecret, "<PEM block>", "an HMAC secret, not a PEM key: a public key used as an HMAC secret lets anyone forge tokens"))
 	}
 
+	if hmac, ok := algorithms[s.Algorithm]; ok {
+		errs = append(errs, s.keyErrors(hmac)...)
+	}
+
 	checkLifetime := func(name string, d time.Duration, zeroOK bool) {
 		if (d == 0 && zeroOK) || (d > 0 && d <= MaxLifetime) {
 			return
@@ -272,6 +322,82 @@ func (s Settings) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// keyErrors checks the key settings for an algorithm that is an HMAC or
+// not. It never shows a secret.
+func (s Settings) keyErrors(hmac bool) []error {
+	var errs []error
+	add := func(err error) { errs = append(errs, err) }
+	if hmac && s.PrivateKeyFile != "" {
+		add(bad(EnvPrivateKeyFile, s.PrivateKeyFile, fmt.Sprintf("empty for %s, which signs with %s; a key file needs %s set to RS*, PS*, ES* or EdDSA", s.Algorithm, EnvSecret, EnvAlgorithm)))
+	}
+	if !hmac && s.Secret != "" {
+		add(bad(EnvSecret, "<set>", fmt.Sprintf("empty for %s, which signs with %s: a secret that is set but never used hides a mistake", s.Algorithm, EnvPrivateKeyFile)))
+	}
+	if s.KeyID != "" && !validKeyID(s.KeyID) {
+		add(bad(EnvKeyID, s.KeyID, keyIDRule))
+	}
+	if hmac && len(s.VerifyKeys) > 0 {
+		add(bad(EnvVerifyKeyFiles, s.VerifyKeys[0].String(), fmt.Sprintf("empty for %s: verification key files hold RS*, PS*, ES* or EdDSA keys; rotate HMAC secrets with middleware.KeySet", s.Algorithm)))
+		return errs
+	}
+	seen := map[string]bool{s.KeyID: s.KeyID != ""}
+	for _, k := range s.VerifyKeys {
+		switch h, known := algorithms[k.Algorithm]; {
+		case !validKeyID(k.ID):
+			add(bad(EnvVerifyKeyFiles, k.String(), "a key ID of "+keyIDRule))
+		case seen[k.ID]:
+			add(bad(EnvVerifyKeyFiles, k.String(), fmt.Sprintf("a key ID used once, by one key: %q is taken", k.ID)))
+		case k.Path == "":
+			add(bad(EnvVerifyKeyFiles, k.String(), "kid=path or kid=ALG:path with a file path"))
+		case k.Algorithm != "" && (!known || h):
+			add(bad(EnvVerifyKeyFiles, k.String(), "an algorithm that is one of RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA"))
+		}
+		seen[k.ID] = true
+	}
+	return errs
+}
+
+const keyIDRule = "1 to 128 printable ASCII characters other than space, comma, = and :"
+
+// validKeyID reports whether id can name a key in TOKEN_KEY_ID and in
+// TOKEN_VERIFY_KEY_FILES.
+func validKeyID(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; c <= ' ' || c > '~' || c == ',' || c == '=' || c == ':' {
+			return false
+		}
+	}
+	return true
+}
+
+// parseKeyFiles reads TOKEN_VERIFY_KEY_FILES: comma-separated "kid=path"
+// or "kid=ALG:path" entries, where ALG is a JWT algorithm name. Empty
+// entries are skipped; Validate checks the rest.
+func parseKeyFiles(v string) ([]KeyFile, error) {
+	var keys []KeyFile
+	for _, entry := range strings.Split(v, ",") {
+		entry = strings.TrimSpace(entry)
+		if entry == "" {
+			continue
+		}
+		id, path, ok := strings.Cut(entry, "=")
+		if !ok {
+			return nil, bad(EnvVerifyKeyFiles, entry, "comma-separated kid=path or kid=ALG:path entries, e.g. 2025-06=/etc/slidingjwt/old.pem")
+		}
+		k := KeyFile{ID: strings.TrimSpace(id), Path: strings.TrimSpace(path)}
+		if alg, rest, ok := strings.Cut(k.Path, ":"); ok {
+			if _, known := algorithms[alg]; known {
+				k.Algorithm, k.Path = alg, strings.TrimSpace(rest)
+			}
+		}
+		keys = append(keys, k)
+	}
+	return keys, nil
 }
 
 func formatHours(d time.Duration) string   { return strconv.FormatFloat(d.Hours(), 'g', -1, 64) }
@@ -366,6 +492,16 @@ func FromLookup(lookup func(name string) (string, bool)) (Settings, error) {
 		}
 	}
 	str(EnvRedisURL, &s.RedisURL)
+	str(EnvPrivateKeyFile, &s.PrivateKeyFile)
+	str(EnvKeyID, &s.KeyID)
+	if v, ok := get(EnvVerifyKeyFiles); ok {
+		keys, err := parseKeyFiles(v)
+		if err != nil {
+			errs = append(errs, err)
+		} else {
+			s.VerifyKeys = keys
+		}
+	}
 
 	if len(errs) > 0 {
 		return s, errors.Join(errs...)

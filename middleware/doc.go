@@ -8,12 +8,21 @@
 //  1. Config.Skipper may skip the middleware entirely.
 //  2. The token is looked up (Config.TokenLookup, "Authorization: Bearer"
 //     by default) and refused unread when larger than Config.MaxTokenSize.
-//  3. It is verified with golang-jwt: the algorithm must be the one its key
-//     is bound to (never "none"), exp is required, nbf and iat are checked,
-//     iss and aud when configured, with Settings.Leeway. A failure is a 401
+//  3. It is verified with golang-jwt's signing methods and claims validator,
+//     the signature before anything in the claims is read: the algorithm
+//     must be the one its key is bound to (never "none"), exp is required,
+//     nbf and iat are checked, iss and aud when configured, with
+//     Settings.Leeway. Beyond golang-jwt,
+//     a signed token is refused when its header or claims name a member
+//     twice in one object (a parser that keeps the first would read another
+//     token than this one, which keeps the last), when its header has
+//     "crit", when sub is not a string of 1 to 1024 bytes, and when a date
+//     is negative, past year 9999 or of the wrong type. A failure is a 401
 //     with WWW-Authenticate: Bearer and a JSON message. The *jwt.Token goes
 //     into the context under "user" (as with echo-jwt) and the typed
-//     Claims under ClaimsContextKey (see ClaimsFrom).
+//     Claims under ClaimsContextKey (see ClaimsFrom). A token verified
+//     before with the same keys comes from a cache of verified tokens
+//     (Config.VerifiedCacheSize), its exp, nbf and iat checked again.
 //  4. The token is due for renewal when its remaining time is strictly less
 //     than Settings.RenewThreshold x its lifetime. The lifetime is exp - iat,
 //     or, for a token without iat, the configured lifetime of its role.

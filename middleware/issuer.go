@@ -99,8 +99,10 @@ func (i *Issuer) renewal(v *verified, now time.Time) (exp time.Time, extends boo
 	if i.settings.MaxSessionAge > 0 {
 		exp = earliest(exp, v.authTime.Add(i.settings.MaxSessionAge))
 	}
-	// Tokens carry whole seconds: compare what would be written.
-	return exp, exp.Unix() > v.claims.ExpiresAt.Unix()
+	// Tokens carry whole seconds: compare what would be written. A token
+	// accepted within the leeway after its exp must not be renewed into
+	// another token that has already expired.
+	return exp, exp.Unix() > v.claims.ExpiresAt.Unix() && exp.Unix() > now.Unix()
 }
 
 // renewedClaims returns the claims of v's renewal at now with expiry exp:
@@ -123,11 +125,7 @@ func renewedClaims(v *verified, now, exp time.Time) jwt.MapClaims {
 
 func (i *Issuer) sign(claims jwt.MapClaims) (string, error) {
 	cur := i.keys.snap.Load().current
-	t := jwt.NewWithClaims(cur.method, claims)
-	if cur.id != "" {
-		t.Header["kid"] = cur.id
-	}
-	s, err := t.SignedString(cur.sign)
+	s, err := signJWT(cur.method, cur.id, claims, cur.sign)
 	if err != nil {
 		return "", fmt.Errorf("slidingjwt: signing with key %q (%s): %w", cur.id, cur.alg, err)
 	}

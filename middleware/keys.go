@@ -79,15 +79,6 @@ func HMACKeySet(alg string, secret []byte) (*KeySet, error) {
 	return NewKeySet(Key{Algorithm: alg, Material: secret})
 }
 
-// KeySetFromSettings builds the key set the settings describe (the HMAC
-// secret and algorithm).
-func KeySetFromSettings(s config.Settings) (*KeySet, error) {
-	if !config.IsHMAC(s.Algorithm) {
-		return nil, fmt.Errorf("slidingjwt: %s=%s needs a key pair: build a KeySet with NewKeySet and set Config.Keys", config.EnvAlgorithm, s.Algorithm)
-	}
-	return HMACKeySet(s.Algorithm, []byte(s.Secret))
-}
-
 func (ks *KeySet) replace(version uint64, current Key, others []Key) error {
 	snap := &keySnapshot{version: version + 1, byID: map[string]*checked{}, byAlg: map[string][]*checked{}}
 	all := append([]Key{current}, others...)

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/textproto"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -88,6 +89,22 @@ type Config struct {
 	// MaxTokenSize is the largest token, in bytes, that is parsed at all.
 	// Optional. Default DefaultMaxTokenSize (8 KiB).
 	MaxTokenSize int
+
+	// VerifiedCacheSize is how many verified tokens the middleware
+	// remembers, so that a token sent again (every request of an active
+	// client) is not parsed and its signature not checked again. Only
+	// tokens that verified are remembered; expiry, nbf and iat are checked
+	// against Now on every request all the same, and the cache is emptied
+	// whenever the key set changes, so a retired key stops verifying at
+	// once. The handlers of requests that carry the same token then share
+	// one *jwt.Token and one *Claims: treat them as read-only. The cache
+	// takes 16 bytes a slot up front, plus the remembered tokens (about
+	// 2 KB each for a typical token with its decoded claims; MaxTokenSize
+	// bounds one), and is safe for concurrent use without a global lock.
+	// Optional. Default DefaultVerifiedCacheSize (10 000), rounded up to a
+	// multiple of 8, at most 16 777 216. A negative value turns the cache
+	// off: every request is verified from scratch.
+	VerifiedCacheSize int
 
 	// MountPrefix is the path prefix the protected routes are served
 	// under, when a proxy or a parent router adds one (e.g. "/rag"): skip
@@ -174,7 +191,8 @@ type mw struct {
 	settings  config.Settings
 	issuer    *Issuer
 	lookup    lookupFunc
-	parser    *jwt.Parser
+	validator *jwt.Validator
+	cache     *verifiedCache
 	threshold float64
 	skipPaths []string
 	mount     string
@@ -208,6 +226,12 @@ func newMiddleware(cfg Config) (*mw, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.VerifiedCacheSize == 0 {
+		cfg.VerifiedCacheSize = DefaultVerifiedCacheSize
+	}
+	if cfg.VerifiedCacheSize > maxVerifiedCacheSize {
+		return nil, fmt.Errorf("slidingjwt: Config.VerifiedCacheSize %d is larger than %d", cfg.VerifiedCacheSize, maxVerifiedCacheSize)
+	}
 	if cfg.MountPrefix != "" && (!strings.HasPrefix(cfg.MountPrefix, "/") || strings.HasSuffix(cfg.MountPrefix, "/")) {
 		return nil, fmt.Errorf("slidingjwt: Config.MountPrefix %q must start with / and not end with one", cfg.MountPrefix)
 	}
@@ -237,20 +261,31 @@ func newMiddleware(cfg Config) (*mw, error) {
 		settings:  s,
 		issuer:    issuer,
 		lookup:    lookup,
-		parser:    jwt.NewParser(opts...),
+		validator: jwt.NewValidator(opts...),
+		cache:     newVerifiedCache(issuer.keys, cfg.VerifiedCacheSize, s.Leeway, cfg.TokenLookup),
 		threshold: s.RenewThreshold,
 		skipPaths: s.RenewSkipPaths,
 		mount:     cfg.MountPrefix,
 	}, nil
 }
 
-// verified is what one successful verification of a token yields.
+// verified is what one successful verification of a token yields. It may be
+// shared by concurrent requests through the verified-token cache: nothing
+// in it changes once it is cached, except the atomic session and renewedAt.
 type verified struct {
 	raw      string
 	token    *jwt.Token
 	claims   *Claims
 	lifetime time.Duration // exp - iat, or the role's configured lifetime
 	authTime time.Time
+	// session memoises the default session key (see sessionKey), which
+	// depends on the claims only.
+	session atomic.Pointer[string]
+	// renewedAt is when (Unix nanoseconds of Config.Now) the store last
+	// granted a renewal asked with this token, or 0; see renewedHere.
+	renewedAt atomic.Int64
+	typed     Claims // what claims points to
+	cached           // set when the verification goes into the cache
 }
 
 func (m *mw) wrap(next echo.HandlerFunc) echo.HandlerFunc {
@@ -268,7 +303,8 @@ func (m *mw) wrap(next echo.HandlerFunc) echo.HandlerFunc {
 		if len(raw) > m.cfg.MaxTokenSize {
 			return m.fail(c, next, ErrTokenTooLarge)
 		}
-		v, err := m.verify(raw)
+		now := m.cfg.Now()
+		v, err := m.verify(raw, now)
 		if err != nil {
 			return m.fail(c, next, err)
 		}
@@ -278,7 +314,6 @@ func (m *mw) wrap(next echo.HandlerFunc) echo.HandlerFunc {
 			m.cfg.SuccessHandler(c)
 		}
 
-		now := m.cfg.Now()
 		r := m.candidate(c, v, now)
 		if r == nil {
 			return next(c)
@@ -295,14 +330,28 @@ func (m *mw) wrap(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // verify checks a token's signature and claims and extracts what the
-// renewal decision needs.
-func (m *mw) verify(raw string) (*verified, error) {
-	claims := jwt.MapClaims{}
-	t, err := m.parser.ParseWithClaims(raw, claims, m.issuer.keys.snap.Load().keyFor)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrTokenInvalid, err)
+// renewal decision needs. A token verified before, with the same keys, is
+// answered from the cache after its time claims are checked at now.
+func (m *mw) verify(raw string, now time.Time) (*verified, error) {
+	g := m.cache.generation()
+	if v := m.cache.get(g, raw, now); v != nil {
+		return v, nil
 	}
-	return m.extract(raw, t, claims)
+	var p parsed
+	t, err := m.parseToken(raw, g, &p)
+	if err != nil {
+		return nil, &invalidToken{reason: err}
+	}
+	// checkJOSE, with the decoders' findings on duplicate names.
+	if err := checkDecoded(t.Header, p.headDup, p.claims.duplicate); err != nil {
+		return nil, &invalidToken{reason: err}
+	}
+	v, err := m.extract(raw, t, p.claims.MapClaims)
+	if err != nil {
+		return nil, err
+	}
+	m.cache.put(g, v, now)
+	return v, nil
 }
 
 var (
@@ -314,7 +363,7 @@ var (
 // subject, string-typed sid/jti/role, sane dates and a positive lifetime.
 func (m *mw) extract(raw string, t *jwt.Token, mc jwt.MapClaims) (*verified, error) {
 	invalid := func(err error) (*verified, error) {
-		return nil, fmt.Errorf("%w: %w", ErrTokenInvalid, err)
+		return nil, &invalidToken{reason: err}
 	}
 	sub, ok := mc["sub"].(string)
 	if !ok || sub == "" || len(sub) > maxSubjectBytes {
@@ -326,7 +375,8 @@ func (m *mw) extract(raw string, t *jwt.Token, mc jwt.MapClaims) (*verified, err
 	exp, _, ok4 := numericDate(mc, "exp")
 	iat, hasIAT, ok5 := numericDate(mc, "iat")
 	authTime, hasAuth, ok6 := numericDate(mc, "auth_time")
-	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) {
+	_, _, ok7 := numericDate(mc, "nbf") // golang-jwt converts huge dates with overflow
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7) {
 		return invalid(errBadClaim)
 	}
 	lifetime := m.settings.Lifetime(role)
@@ -340,11 +390,12 @@ func (m *mw) extract(raw string, t *jwt.Token, mc jwt.MapClaims) (*verified, err
 		raw:      raw,
 		token:    t,
 		lifetime: lifetime,
-		claims: &Claims{
+		typed: Claims{
 			Subject: sub, Role: role, SessionID: sid, ID: jti,
 			ExpiresAt: exp, Map: mc,
 		},
 	}
+	v.claims = &v.typed // one allocation for both
 	if hasIAT {
 		v.claims.IssuedAt = iat
 	}
@@ -383,7 +434,29 @@ func (m *mw) candidate(c echo.Context, v *verified, now time.Time) *renewal {
 		m.observe(c, v, RenewalEvent{Reason: ReasonSessionCap})
 		return nil
 	}
+	if m.renewedHere(v, now) {
+		// The store would refuse: this process recorded the session's
+		// renewal, with this very token, less than an interval ago. Its
+		// concurrent requests, and a client that keeps the old token,
+		// cost neither a store call nor a deferred commit.
+		ev := RenewalEvent{Reason: ReasonRateLimited}
+		if m.cfg.OnRenewal != nil {
+			ev.Session = m.sessionKey(c, v)
+		}
+		m.observe(c, v, ev)
+		return nil
+	}
 	return &renewal{m: m, c: c, v: v, now: now, exp: exp}
+}
+
+// renewedHere reports whether the store granted a renewal of v's session,
+// asked with v itself, less than MinRenewInterval before now (in either
+// direction, as store.Refused). It knows only of renewals this process
+// made with a token it still holds in the verified-token cache, and only
+// with the default session key, which depends on the claims alone.
+func (m *mw) renewedHere(v *verified, now time.Time) bool {
+	at := v.renewedAt.Load()
+	return at != 0 && m.cfg.SessionKey == nil && store.Refused(time.Unix(0, at), now, m.settings.MinRenewInterval)
 }
 
 // skipped reports whether path is one of the renewal skip paths, or below
@@ -451,22 +524,36 @@ func (r *renewal) commit() {
 		m.observe(c, v, RenewalEvent{Reason: ReasonRateLimited, Session: key})
 		return
 	}
-	claims := renewedClaims(v, r.now, r.exp)
-	if m.cfg.BeforeRenew != nil {
+	// The session's slot is taken from here on, whatever happens next.
+	v.renewedAt.Store(r.now.UnixNano())
+	var token string
+	if m.cfg.BeforeRenew == nil {
+		// The claims go from v straight to JSON, without a map.
+		token, err = m.issuer.signRenewal(v, r.now, r.exp)
+	} else {
+		claims := renewedClaims(v, r.now, r.exp)
 		if err := m.cfg.BeforeRenew(c, claims); err != nil {
 			m.observe(c, v, RenewalEvent{Reason: ReasonRefused, Session: key, Err: err})
 			return
 		}
+		token, err = m.issuer.sign(claims)
 	}
-	token, err := m.issuer.sign(claims)
 	if err != nil {
 		m.observe(c, v, RenewalEvent{Reason: ReasonSignError, Session: key, Err: err})
 		return
 	}
 	h := res.Header()
-	h.Set(HeaderNewToken, token)
-	h.Set(echo.HeaderCacheControl, "no-store")
-	addToList(h, echo.HeaderVary, echo.HeaderAuthorization)
+	// The three values share one allocation; each slice has a capacity of
+	// one, so appending to one never writes into the next. The names are
+	// canonical, so h[name] = ... is h.Set.
+	vals := []string{token, "no-store", echo.HeaderAuthorization}
+	h[HeaderNewToken] = vals[0:1:1]
+	h[echo.HeaderCacheControl] = vals[1:2:2]
+	if len(h[echo.HeaderVary]) == 0 {
+		h[echo.HeaderVary] = vals[2:3:3]
+	} else {
+		addToList(h, echo.HeaderVary, echo.HeaderAuthorization)
+	}
 	if c.Request().Header.Get(echo.HeaderOrigin) != "" {
 		addToList(h, echo.HeaderAccessControlExposeHeaders, HeaderNewToken)
 	}
@@ -493,10 +580,14 @@ func addToList(h http.Header, name, item string) {
 // sessionKey returns the fixed-length digest that identifies v's session in
 // the store: no raw claim or token ever reaches it.
 func (m *mw) sessionKey(c echo.Context, v *verified) string {
+	if m.cfg.SessionKey != nil {
+		return digestKey("key\x00" + m.cfg.SessionKey(c, v.claims))
+	}
+	if p := v.session.Load(); p != nil {
+		return *p
+	}
 	var id string
 	switch {
-	case m.cfg.SessionKey != nil:
-		id = "key\x00" + m.cfg.SessionKey(c, v.claims)
 	case v.claims.SessionID != "":
 		id = "sid\x00" + v.claims.SessionID
 	case v.claims.ID != "":
@@ -504,6 +595,14 @@ func (m *mw) sessionKey(c echo.Context, v *verified) string {
 	default:
 		id = "tok\x00" + v.raw
 	}
+	key := digestKey(id)
+	v.session.Store(&key)
+	return key
+}
+
+// digestKey hashes a session identifier to the 32 hex digits the store
+// sees.
+func digestKey(id string) string {
 	sum := sha256.Sum256([]byte(id))
 	return hex.EncodeToString(sum[:16])
 }
@@ -516,11 +615,28 @@ func (m *mw) fail(c echo.Context, next echo.HandlerFunc, err error) error {
 		}
 		return next(c)
 	}
+	// The header is set by its canonical name, which h.Set would compute,
+	// with an allocation, on every rejected request.
 	h := c.Response().Header()
 	if errors.Is(err, ErrTokenMissing) {
-		h.Set(echo.HeaderWWWAuthenticate, "Bearer")
+		h[headerWWWAuthenticate] = []string{"Bearer"}
 		return &echo.HTTPError{Code: http.StatusUnauthorized, Message: "missing or malformed token", Internal: err}
 	}
-	h.Set(echo.HeaderWWWAuthenticate, `Bearer error="invalid_token"`)
+	h[headerWWWAuthenticate] = []string{`Bearer error="invalid_token"`}
 	return &echo.HTTPError{Code: http.StatusUnauthorized, Message: "invalid or expired token", Internal: err}
 }
+
+// headerWWWAuthenticate is echo.HeaderWWWAuthenticate in canonical form.
+var headerWWWAuthenticate = textproto.CanonicalMIMEHeaderKey(echo.HeaderWWWAuthenticate)
+
+// invalidToken is the error of a token that did not verify: it is
+// ErrTokenInvalid (errors.Is) and wraps the reason, as
+// fmt.Errorf("%w: %w", ErrTokenInvalid, reason) would, with one allocation
+// instead of four and the message built only when asked for.
+type invalidToken struct{ reason error }
+
+func (e *invalidToken) Error() string { return ErrTokenInvalid.Error() + ": " + e.reason.Error() }
+
+func (e *invalidToken) Is(target error) bool { return target == ErrTokenInvalid }
+
+func (e *invalidToken) Unwrap() error { return e.reason }

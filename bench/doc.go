@@ -1,0 +1,89 @@
+// Package bench holds the benchmark suite of slidingjwt; it has no API, only
+// _test.go files, and nothing imports it.
+//
+// Run it, and summarise the runs, with:
+//
+//	go test -run '^$' -bench . -benchmem -count 6 ./bench | tee bench.out
+//	benchstat bench.out
+//
+// (make bench does both; BENCHTIME=200ms keeps it to a few minutes.) Only
+// ratios between rows of one run carry over from one machine to another.
+//
+// # Request rows
+//
+// BenchmarkRequest sends requests through a real Echo instance with
+// e.ServeHTTP: one GET route whose handler answers 200 with no body, the
+// middleware registered on the route, no network, a response writer that
+// keeps the headers and drops the body. Each row checks, after
+// the timer, that every measured request got the status it should and
+// X-New-Token exactly when it should, and fails otherwise. Tokens are HS256,
+// with the claims the Issuer writes and a small "metadata" object.
+//
+//	bare              Echo alone, no middleware: the floor.
+//	context-set       a middleware that only stores two values in the Echo
+//	                  context (c.Set), as this one stores the token and its
+//	                  claims: Echo allocates the context's map for them, and
+//	                  this is the floor of check.
+//	echojwt           labstack/echo-jwt/v4 with the same key, jwt.MapClaims,
+//	                  the same token every time (it parses every time): the
+//	                  baseline.
+//	echojwt-cold      echo-jwt with the pre-minted tokens of check-cold, so
+//	                  the two compare the same memory traffic.
+//	check             a valid token not due for renewal, the same token every
+//	                  time: an active client, served from the cache of
+//	                  verified tokens.
+//	check-cold        a valid token never seen before, a new one for every
+//	                  request (b.N tokens minted before the timer), the
+//	                  cache at its default size and filling up: the full
+//	                  verification of the first request of every token.
+//	invalid           a token whose signature does not match, answered 401;
+//	                  failures are never cached.
+//	ratelimited       a token due for renewal whose session this instance
+//	                  has just renewed with it: the renewal is refused
+//	                  without asking the store (what a client's concurrent
+//	                  requests, or a client that keeps its old token, cost).
+//	ratelimited-store the same, but another instance sharing the store
+//	                  renewed the session, so the store is asked, and
+//	                  refuses, on every request.
+//	renew/<store>     a token due for renewal from a new session on every
+//	                  request (minted before the timer): verify, ask the
+//	                  store, record the renewal, sign and send a new token.
+//	                  The worst case, paid once per session per renewal.
+//
+// Every row also runs as <row>/parallel with b.RunParallel, GOMAXPROCS
+// goroutines. Besides ns/op, each row reports cpu-ns/op, the CPU time of
+// the whole process (GC included) per request, which moves much less than
+// ns/op when other processes compete for the CPUs.
+//
+// A benchmark process has next to nothing live, so Go's minimum heap goal
+// (4 MB) makes the collector run hundreds of times a second, and the rows
+// that allocate little per request (context-set, check, ratelimited)
+// measure its cycles as much as their code, in parallel most of all.
+// BENCH_HEAP_MB=64 runs every row beside 64 MB of live, pointer-free data,
+// as an application holds, which the collector does not have to mark.
+//
+// renew/bolt writes a bbolt file, fsync on, in a temporary directory (set
+// BENCH_DIR to put it on another file system) and reports commits/op: bbolt
+// write transactions, each ending in fdatasync, per renewal. renew/redis
+// needs redis-server on PATH (it is skipped otherwise), starts a private
+// one, and reports roundtrips/op; its per-call limit is raised to 5s so
+// that a loaded machine does not turn slow calls into skipped renewals.
+//
+// # Micro rows
+//
+// BenchmarkMicro gives the cost of the pieces, for context: parse is
+// golang-jwt's Parse of the token alone (as echo-jwt calls it), hmac-floor
+// the least any verifier must do (base64url-decode the token and check its
+// HMAC-SHA256, no JSON, no allocation), issue the Issuer minting a login
+// token, sign golang-jwt signing the same claims.
+//
+// # Memory rows
+//
+// BenchmarkSessions records 1 000 000 sessions, all within one interval, in
+// a store and reports the live heap it then holds per entry, keys included
+// (runtime.MemStats after a GC): store/memory holds them all (B/session),
+// store/lru keeps its default bound of 100 000 (B/entry). One op is the
+// whole million. BenchmarkVerifiedCache fills the cache of verified tokens
+// to its default 10 000 and reports the live heap per cached token
+// (B/token).
+package bench

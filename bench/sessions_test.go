@@ -1,0 +1,139 @@
+package bench
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/slidingjwt/slidingjwt/middleware"
+	"github.com/slidingjwt/slidingjwt/store"
+	"github.com/slidingjwt/slidingjwt/store/lru"
+	"github.com/slidingjwt/slidingjwt/store/memory"
+)
+
+// sessions is how many sessions BenchmarkSessions records.
+const sessions = 1_000_000
+
+// sessionKey returns the i-th session key, shaped like the middleware's: 32
+// hex digits of a digest, in a string of its own that only the store keeps.
+func sessionKey(i int) string {
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], uint64(i))
+	sum := sha256.Sum256(b[:])
+	return hex.EncodeToString(sum[:16])
+}
+
+// liveHeap returns the heap in use after a full collection.
+func liveHeap() uint64 {
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	return ms.HeapAlloc
+}
+
+// sizedStore is a store that reports how many entries it holds.
+type sizedStore interface {
+	store.Store
+	Len() int
+}
+
+// BenchmarkSessions records one renewal for each of 1 000 000 sessions, all
+// within one interval, and reports the live heap the store then holds per
+// session it holds, keys included. One op is the whole 1 000 000.
+func BenchmarkSessions(b *testing.B) {
+	for _, tc := range []struct {
+		name string
+		open func(b *testing.B) sizedStore
+		unit string
+	}{
+		{"memory", func(*testing.B) sizedStore {
+			return memory.New(nil)
+		}, "B/session"},
+		{"lru", func(b *testing.B) sizedStore {
+			st, err := lru.New(nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			return st
+		}, "B/entry"},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			ctx := context.Background()
+			now := time.Now()
+			var perEntry float64
+			var held int
+			b.ReportAllocs()
+			for b.Loop() {
+				b.StopTimer()
+				before := liveHeap()
+				b.StartTimer()
+				st := tc.open(b)
+				for i := range sessions {
+					if ok, err := st.Allow(ctx, sessionKey(i), now, time.Hour); !ok || err != nil {
+						b.Fatalf("Allow(session %d) = %v, %v; want true", i, ok, err)
+					}
+				}
+				b.StopTimer()
+				after := liveHeap()
+				held = st.Len()
+				perEntry = float64(after-before) / float64(held)
+				runtime.KeepAlive(st)
+				_ = st.Close()
+				b.StartTimer()
+			}
+			b.ReportMetric(perEntry, tc.unit)
+			b.ReportMetric(float64(held), "entries")
+		})
+	}
+}
+
+// BenchmarkVerifiedCache fills the middleware's cache of verified tokens
+// with DefaultVerifiedCacheSize distinct tokens, through Echo, and reports
+// the live heap per cached token: the slot, the token itself, its
+// verification (*jwt.Token, decoded claims). One op is the whole fill.
+func BenchmarkVerifiedCache(b *testing.B) {
+	n := middleware.DefaultVerifiedCacheSize
+	minter := newApp(b, memory.New(nil), middleware.Config{})
+	var perEntry float64
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		list := minter.bearers(b, n, 0)
+		var held int
+		for _, v := range list {
+			held += len(v) // the cache keeps the header value
+		}
+		before := liveHeap()
+		b.StartTimer()
+		a := newApp(b, memory.New(nil), middleware.Config{})
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		auth := []string{""}
+		req.Header[echo.HeaderAuthorization] = auth
+		s := newSink()
+		for _, v := range list {
+			auth[0] = v
+			clear(s.h)
+			s.code = 0
+			a.e.ServeHTTP(s, req)
+			if s.code != http.StatusOK {
+				b.Fatalf("status %d, want 200", s.code)
+			}
+		}
+		b.StopTimer()
+		after := liveHeap()
+		runtime.KeepAlive(a)
+		runtime.KeepAlive(list)
+		perEntry = (float64(after) - float64(before) + float64(held)) / float64(n)
+		b.StartTimer()
+	}
+	b.ReportMetric(perEntry, "B/token")
+}

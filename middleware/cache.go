@@ -1,0 +1,285 @@
+package middleware
+
+import (
+	"hash/maphash"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// DefaultVerifiedCacheSize is the number of verified tokens the middleware
+// remembers when Config.VerifiedCacheSize is zero.
+const DefaultVerifiedCacheSize = 10_000
+
+// maxVerifiedCacheSize bounds Config.VerifiedCacheSize: the slot table is
+// allocated up front, 8 bytes a slot.
+const maxVerifiedCacheSize = 1 << 24
+
+// cacheWays is how many entries share a set: a token can live in any slot of
+// the set its hash picks.
+const cacheWays = 8
+
+// verifiedCache remembers the tokens that verified, so that a client that
+// sends the same token again (every request of an active client) costs a
+// hash and a comparison instead of a parse, a signature check and the claim
+// checks.
+//
+// What is remembered is the outcome of a successful verification only; a
+// token that failed is parsed again every time it comes. The time-dependent
+// checks (exp, nbf, iat, with the leeway) are made again on every hit, so a
+// remembered token stops verifying when it expires. Everything else a
+// verification depends on is fixed for the life of the middleware, except
+// the key set: each generation of the cache belongs to one snapshot of the
+// KeySet and is dropped, empty, when the set changes (Rotate, Retire), so a
+// retired key stops verifying for the next request.
+//
+// Layout: a fixed table of slots, cacheWays slots per set. A slot holds an
+// atomic pointer to an immutable verification and, next to it, a tag: the
+// token's hash with its lowest bit used as a "referenced" mark. A lookup
+// hashes the end of the token (maphash, with a seed of the process's
+// choosing; see hash), finds the set, compares tags, and for a matching tag
+// compares the stored token in full, so a hash collision can only miss,
+// never let another token through. Lookups take no lock and write nothing
+// shared, except to set a slot's mark the first time it is hit after an
+// eviction scan, so concurrent requests, even with the same token, do not
+// contend, and a miss reads two cache lines of tags. An insert takes an
+// empty or unmarked slot of its set, clearing the marks it passes (CLOCK,
+// second chance): a token in use survives a flood of tokens seen once.
+// Memory is bounded by the slot count times the size of one verified token,
+// which Config.MaxTokenSize bounds.
+type verifiedCache struct {
+	keys   *KeySet
+	seed   maphash.Seed
+	sets   uint64 // 0: the cache is off
+	ways   int
+	leeway time.Duration
+	// clone is set when the token lookup may cut tokens from a larger
+	// string (a Cookie header, a query), which the cache must not keep.
+	clone bool
+	gen   atomic.Pointer[cacheGen]
+}
+
+// cacheGen is the cache for one snapshot of the key set.
+type cacheGen struct {
+	snap *keySnapshot
+	// keyFunc is snap.keyFor as a jwt.Keyfunc, made once per generation: a
+	// method value made per parse would allocate.
+	keyFunc jwt.Keyfunc
+	// methods maps the algorithms of snap's keys to their signing methods,
+	// so that parsing a token rarely needs golang-jwt's global registry
+	// (and its lock).
+	methods map[string]jwt.SigningMethod
+	// macs holds pooled HMAC states for the HMAC keys of snap, by the
+	// first byte of the secret keyFunc returns.
+	macs  map[*byte]*hmacPool
+	slots []cacheSlot
+}
+
+// cacheSlot is one place in the table. tag is 0 for an empty slot, else
+// the hash of v's token with bit 0 replaced by the referenced mark. The two
+// words are written one after the other, so a reader may see a tag that
+// does not match v: the tag only filters, the token comparison decides.
+type cacheSlot struct {
+	tag atomic.Uint64
+	v   atomic.Pointer[verified]
+}
+
+// tagMark is the referenced mark in a slot's tag; tagOf sets bit 1 so that
+// a tag is never 0.
+const tagMark = 1
+
+func tagOf(h uint64) uint64 { return h&^tagMark | 2 }
+
+// cached is what the cache adds to a verification it holds; it does not
+// change once the verification is stored.
+type cached struct {
+	hash uint64 // verifiedCache.hash of raw
+	// validFrom and validUntil bound the instants at which the token's
+	// time claims pass golang-jwt's checks, leeway included: valid when
+	// !now.Before(validFrom) && now.Before(validUntil).
+	validFrom  time.Time
+	validUntil time.Time
+}
+
+// newVerifiedCache returns a cache of size entries (rounded up to a multiple
+// of cacheWays) for tokens verified with keys and looked up with
+// tokenLookup; size <= 0 turns it off, and the cache then only supplies the
+// key function.
+func newVerifiedCache(keys *KeySet, size int, leeway time.Duration, tokenLookup string) *verifiedCache {
+	c := &verifiedCache{keys: keys, seed: maphash.MakeSeed(), leeway: leeway, clone: !singleHeader(tokenLookup)}
+	if size > 0 {
+		c.ways = min(cacheWays, size)
+		c.sets = uint64((size + c.ways - 1) / c.ways)
+	}
+	c.generation()
+	return c
+}
+
+// generation returns the generation of the key set's current snapshot,
+// starting an empty one when the set has changed.
+func (c *verifiedCache) generation() *cacheGen {
+	for {
+		snap := c.keys.snap.Load()
+		g := c.gen.Load()
+		if g != nil && g.snap == snap {
+			return g
+		}
+		if g != nil && g.snap.version > snap.version {
+			continue // the set changed again meanwhile: load it again
+		}
+		ng := &cacheGen{snap: snap, keyFunc: snap.keyFor, methods: map[string]jwt.SigningMethod{}, macs: map[*byte]*hmacPool{}}
+		for _, k := range snap.byID {
+			ng.methods[k.alg] = k.method
+			hm, isHMAC := k.method.(*jwt.SigningMethodHMAC)
+			secret, isBytes := k.verify.([]byte)
+			if isHMAC && isBytes && len(secret) > 0 {
+				ng.macs[&secret[0]] = &hmacPool{hash: hm.Hash, secret: secret}
+			}
+		}
+		if c.sets > 0 {
+			ng.slots = make([]cacheSlot, c.sets*uint64(c.ways))
+		}
+		if c.gen.CompareAndSwap(g, ng) {
+			return ng
+		}
+	}
+}
+
+// hashedTail is how much of the end of a token is hashed.
+const hashedTail = 64
+
+// hash returns the hash of a token that picks its set and tag. Only the end
+// of the token is hashed, most of its signature, which differs between any
+// two tokens (an HMAC-SHA256 signature is 43 characters): the stored token
+// is compared in full anyway, and hashing all of it would cost a hit more
+// than the rest of the lookup.
+func (c *verifiedCache) hash(raw string) uint64 {
+	if len(raw) > hashedTail {
+		raw = raw[len(raw)-hashedTail:]
+	}
+	return maphash.String(c.seed, raw)
+}
+
+// set returns the slots a token with hash h may occupy.
+func (c *verifiedCache) set(g *cacheGen, h uint64) []cacheSlot {
+	// Lemire's multiply-shift maps the hash's top 32 bits onto [0, sets).
+	i := int((h >> 32) * c.sets >> 32)
+	return g.slots[i*c.ways : (i+1)*c.ways]
+}
+
+// get returns the verification of raw remembered by g when its time claims
+// still pass at now, and nil otherwise. It does not allocate.
+func (c *verifiedCache) get(g *cacheGen, raw string, now time.Time) *verified {
+	if g.slots == nil {
+		return nil
+	}
+	h := c.hash(raw)
+	want := tagOf(h)
+	set := c.set(g, h)
+	for i := range set {
+		sl := &set[i]
+		tag := sl.tag.Load()
+		if tag&^tagMark != want {
+			continue
+		}
+		v := sl.v.Load()
+		if v == nil || v.hash != h || v.raw != raw {
+			continue
+		}
+		if now.Before(v.validFrom) || !now.Before(v.validUntil) {
+			// Let the parser say what is wrong, with golang-jwt's error;
+			// an expired token will not be valid again.
+			if sl.v.CompareAndSwap(v, nil) {
+				sl.tag.CompareAndSwap(tag, 0)
+			}
+			return nil
+		}
+		if tag&tagMark == 0 {
+			sl.tag.CompareAndSwap(tag, tag|tagMark)
+		}
+		return v
+	}
+	return nil
+}
+
+// put remembers v, which the parser has just verified with g's key set and
+// no other request has seen yet. Unless the token is a whole header value,
+// it takes a copy of the token, so that the cache keeps no larger string (a
+// Cookie header, a query) the token was cut from.
+func (c *verifiedCache) put(g *cacheGen, v *verified, now time.Time) {
+	if g.slots == nil || v.token == nil {
+		return
+	}
+	if !c.bounds(v) || !now.Before(v.validUntil) {
+		return
+	}
+	if c.clone {
+		v.raw = strings.Clone(v.raw)
+		v.token.Raw = v.raw
+	}
+	v.hash = c.hash(v.raw)
+	want := tagOf(v.hash)
+	set := c.set(g, v.hash)
+	victim := -1
+	for i := range set {
+		// An empty slot, or one that holds this token already (a
+		// concurrent request verified it too).
+		if tag := set[i].tag.Load(); tag == 0 || tag&^tagMark == want {
+			victim = i
+			break
+		}
+	}
+	if victim < 0 {
+		// The first slot not referenced since the last scan; the marks
+		// passed on the way are cleared, so each entry gets a second
+		// chance. Expired entries are not referenced: hits drop them.
+		for i := range set {
+			tag := set[i].tag.Load()
+			if tag&tagMark == 0 {
+				victim = i
+				break
+			}
+			set[i].tag.CompareAndSwap(tag, tag&^tagMark)
+		}
+	}
+	if victim < 0 {
+		// Every entry was referenced; their marks are now cleared. Take
+		// the slot the hash's low bits pick.
+		victim = int(v.hash>>2) % len(set)
+	}
+	set[victim].v.Store(v)
+	set[victim].tag.Store(want)
+}
+
+// bounds sets v's validity window from its exp, nbf and iat as golang-jwt's
+// validator reads them (truncated to jwt.TimePrecision), and reports false
+// if it cannot.
+func (c *verifiedCache) bounds(v *verified) bool {
+	mc := v.claims.Map
+	exp, hasExp, ok := numericDate(mc, "exp")
+	if !hasExp || !ok {
+		return false
+	}
+	v.validUntil = exp.Truncate(jwt.TimePrecision).Add(c.leeway)
+	v.validFrom = time.Time{}
+	for _, name := range [...]string{"nbf", "iat"} {
+		t, present, ok := numericDate(mc, name)
+		if !ok {
+			return false
+		}
+		if present {
+			if from := t.Truncate(jwt.TimePrecision).Add(-c.leeway); from.After(v.validFrom) {
+				v.validFrom = from
+			}
+		}
+	}
+	return true
+}
+
+// singleHeader reports whether tokenLookup reads one header, whose whole
+// value past the prefix is the token (see newLookup).
+func singleHeader(tokenLookup string) bool {
+	return !strings.Contains(tokenLookup, ",") && strings.HasPrefix(tokenLookup, "header:")
+}

@@ -1,0 +1,592 @@
+package middleware
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/labstack/echo/v4"
+
+	"github.com/slidingjwt/slidingjwt/config"
+	"github.com/slidingjwt/slidingjwt/store"
+	"github.com/slidingjwt/slidingjwt/store/memory"
+)
+
+// cacheStart is the injected clock's first reading in the cache tests.
+var cacheStart = time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+
+// cacheClock is a clock the cache tests move by hand.
+type cacheClock struct{ now atomic.Int64 }
+
+func newCacheClock() *cacheClock {
+	c := &cacheClock{}
+	c.set(cacheStart)
+	return c
+}
+
+func (c *cacheClock) Now() time.Time      { return time.Unix(0, c.now.Load()).UTC() }
+func (c *cacheClock) set(t time.Time)     { c.now.Store(t.UnixNano()) }
+func (c *cacheClock) add(d time.Duration) { c.now.Add(int64(d)) }
+
+// cacheFixture is a middleware with a two-key set ("a" signs, "b" verifies),
+// its issuers and its clock.
+type cacheFixture struct {
+	t      *testing.T
+	m      *mw
+	keys   *KeySet
+	issuer *Issuer
+	clock  *cacheClock
+	e      *echo.Echo
+}
+
+func cacheSecret(id string) []byte {
+	return []byte(strings.Repeat(id, 40))
+}
+
+func newCacheFixture(t *testing.T, size int, tweak func(*config.Settings)) *cacheFixture {
+	t.Helper()
+	s := config.Default()
+	s.Secret = string(cacheSecret("s"))
+	s.AutoRenew = false
+	if tweak != nil {
+		tweak(&s)
+	}
+	keys, err := NewKeySet(
+		Key{ID: "a", Algorithm: "HS256", Material: cacheSecret("a")},
+		Key{ID: "b", Algorithm: "HS256", Material: cacheSecret("b")},
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &cacheFixture{t: t, keys: keys, clock: newCacheClock()}
+	cfg := Config{Settings: s, Keys: keys, Now: f.clock.Now, VerifiedCacheSize: size}
+	if f.m, err = newMiddleware(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if f.issuer, err = NewIssuer(s, keys); err != nil {
+		t.Fatal(err)
+	}
+	f.e = echo.New()
+	f.e.GET("/me", func(c echo.Context) error {
+		return c.String(http.StatusOK, fmt.Sprintf("%p", ClaimsFrom(c)))
+	}, f.m.wrap)
+	return f
+}
+
+// token mints a token of a new session, signed with the current key,
+// issued at the fixture's start plus after.
+func (f *cacheFixture) token(after time.Duration) string {
+	f.t.Helper()
+	tok, _, err := f.issuer.IssueAt(cacheStart.Add(after), "alice", "user", nil)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return tok
+}
+
+// signWith signs claims with the key of the given ID, bypassing the issuer.
+func (f *cacheFixture) signWith(id string, claims jwt.MapClaims) string {
+	f.t.Helper()
+	t := jwt.NewWithClaims(jwt.SigningMethodHS256, claims)
+	t.Header["kid"] = id
+	s, err := t.SignedString(cacheSecret(id))
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return s
+}
+
+// get sends the token through Echo and returns the status and body (the
+// address of the request's *Claims, on success).
+func (f *cacheFixture) get(tok string) (int, string) {
+	f.t.Helper()
+	req := httptest.NewRequest(http.MethodGet, "/me", nil)
+	req.Header.Set(echo.HeaderAuthorization, "Bearer "+tok)
+	rec := httptest.NewRecorder()
+	f.e.ServeHTTP(rec, req)
+	return rec.Code, rec.Body.String()
+}
+
+// held reports whether the cache's current generation holds tok.
+func (f *cacheFixture) held(tok string) bool {
+	return f.entries(func(v *verified) bool { return v.raw == tok }) > 0
+}
+
+// entries counts the entries of the current generation that match.
+func (f *cacheFixture) entries(match func(*verified) bool) int {
+	n := 0
+	g := f.m.cache.generation()
+	for i := range g.slots {
+		if v := g.slots[i].v.Load(); v != nil && match(v) {
+			n++
+		}
+	}
+	return n
+}
+
+func TestVerifiedCacheHitReturnsSameClaims(t *testing.T) {
+	t.Parallel()
+	f := newCacheFixture(t, 0, nil)
+	tok := f.token(0)
+	code1, first := f.get(tok)
+	code2, second := f.get(tok)
+	if code1 != http.StatusOK || code2 != http.StatusOK {
+		t.Fatalf("statuses %d, %d; want 200, 200", code1, code2)
+	}
+	if first != second {
+		t.Errorf("second request got claims at %s, first at %s; want the cached ones", second, first)
+	}
+	if !f.held(tok) {
+		t.Errorf("token not cached after a successful request")
+	}
+	v1, err1 := f.m.verify(tok, f.clock.Now())
+	v2, err2 := f.m.verify(tok, f.clock.Now())
+	if err1 != nil || err2 != nil || v1 != v2 {
+		t.Errorf("verify twice = %p, %v and %p, %v; want one cached result", v1, err1, v2, err2)
+	}
+	if v1.token.Raw != tok || !v1.token.Valid || v1.claims.Subject != "alice" {
+		t.Errorf("cached token Raw %q Valid %v sub %q", v1.token.Raw, v1.token.Valid, v1.claims.Subject)
+	}
+}
+
+func TestVerifiedCacheRechecksTimeClaims(t *testing.T) {
+	t.Parallel()
+	const leeway = 30 * time.Second
+	tests := []struct {
+		name    string
+		at      time.Duration // clock, from the token's iat
+		leeway  time.Duration
+		wantErr error // nil: accepted
+	}{
+		{"fresh", time.Hour, 0, nil},
+		{"just before exp", 48*time.Hour - time.Second, 0, nil},
+		{"at exp", 48 * time.Hour, 0, jwt.ErrTokenExpired},
+		{"after exp", 49 * time.Hour, 0, jwt.ErrTokenExpired},
+		{"within leeway after exp", 48*time.Hour + leeway - time.Second, leeway, nil},
+		{"at leeway after exp", 48*time.Hour + leeway, leeway, jwt.ErrTokenExpired},
+		{"before iat", -time.Second, 0, jwt.ErrTokenUsedBeforeIssued},
+		{"before iat within leeway", -leeway, leeway, nil},
+		{"before iat beyond leeway", -leeway - time.Second, leeway, jwt.ErrTokenUsedBeforeIssued},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := newCacheFixture(t, 0, func(s *config.Settings) { s.Leeway = tt.leeway })
+			tok := f.token(0)
+			if _, err := f.m.verify(tok, f.clock.Now()); err != nil {
+				t.Fatalf("first verify: %v", err)
+			}
+			if !f.held(tok) {
+				t.Fatalf("token not cached")
+			}
+			f.clock.set(cacheStart.Add(tt.at))
+			v, err := f.m.verify(tok, f.clock.Now())
+			if tt.wantErr == nil {
+				if err != nil || v == nil {
+					t.Fatalf("verify at %v: %v; want the cached token accepted", tt.at, err)
+				}
+				return
+			}
+			if !errors.Is(err, tt.wantErr) || !errors.Is(err, ErrTokenInvalid) {
+				t.Fatalf("verify at %v: %v; want %v and ErrTokenInvalid", tt.at, err, tt.wantErr)
+			}
+			if code, _ := f.get(tok); code != http.StatusUnauthorized {
+				t.Errorf("request at %v: status %d, want 401", tt.at, code)
+			}
+			if f.held(tok) {
+				t.Errorf("token still cached after it failed its time checks")
+			}
+		})
+	}
+}
+
+func TestVerifiedCacheNotBefore(t *testing.T) {
+	t.Parallel()
+	f := newCacheFixture(t, 0, nil)
+	claims := func() jwt.MapClaims {
+		return jwt.MapClaims{
+			"sub": "alice",
+			"iat": cacheStart.Unix(), "nbf": cacheStart.Add(time.Minute).Unix(),
+			"exp": cacheStart.Add(time.Hour).Unix(),
+		}
+	}
+	tok := f.signWith("a", claims())
+	if _, err := f.m.verify(tok, f.clock.Now()); !errors.Is(err, jwt.ErrTokenNotValidYet) {
+		t.Fatalf("before nbf: %v; want ErrTokenNotValidYet", err)
+	}
+	if f.held(tok) {
+		t.Fatalf("a token that is not valid yet was cached")
+	}
+	f.clock.add(time.Minute)
+	if _, err := f.m.verify(tok, f.clock.Now()); err != nil {
+		t.Fatalf("at nbf: %v", err)
+	}
+	// A clock stepped back before nbf must not be answered from the cache.
+	f.clock.add(-time.Second)
+	if _, err := f.m.verify(tok, f.clock.Now()); !errors.Is(err, jwt.ErrTokenNotValidYet) {
+		t.Fatalf("clock stepped back before nbf: %v; want ErrTokenNotValidYet", err)
+	}
+}
+
+func TestVerifiedCacheClearedOnKeyChange(t *testing.T) {
+	t.Parallel()
+	f := newCacheFixture(t, 0, nil)
+	byA := f.token(0)
+	byB := f.signWith("b", jwt.MapClaims{"sub": "bob", "iat": cacheStart.Unix(), "exp": cacheStart.Add(time.Hour).Unix()})
+	for _, tok := range []string{byA, byB} {
+		if code, _ := f.get(tok); code != http.StatusOK {
+			t.Fatalf("before rotation: status %d, want 200", code)
+		}
+		if !f.held(tok) {
+			t.Fatalf("token not cached")
+		}
+	}
+
+	// Rotating keeps both keys, but the cache starts again.
+	if err := f.keys.Rotate(Key{ID: "c", Algorithm: "HS256", Material: cacheSecret("c")}); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.entries(func(*verified) bool { return true }); n != 0 {
+		t.Errorf("after Rotate the cache holds %d entries, want 0", n)
+	}
+	if code, _ := f.get(byB); code != http.StatusOK {
+		t.Fatalf("after Rotate, a token of a kept key: status %d, want 200", code)
+	}
+
+	// Retiring b: its token, cached a moment ago, is refused at once.
+	if err := f.keys.Retire("b"); err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := f.get(byB); code != http.StatusUnauthorized {
+		t.Errorf("after Retire, a cached token of the retired key: status %d, want 401", code)
+	}
+	if _, err := f.m.verify(byB, f.clock.Now()); !errors.Is(err, ErrTokenInvalid) {
+		t.Errorf("after Retire: verify = %v, want ErrTokenInvalid", err)
+	}
+	if code, _ := f.get(byA); code != http.StatusOK {
+		t.Errorf("after Retire of b, a token of a: status %d, want 200", code)
+	}
+}
+
+func TestVerifiedCacheKeepsOnlySuccesses(t *testing.T) {
+	t.Parallel()
+	f := newCacheFixture(t, 0, nil)
+	good := f.token(0)
+	dot := strings.LastIndexByte(good, '.')
+	flipped := byte('A')
+	if good[dot+1] == 'A' {
+		flipped = 'B'
+	}
+	tests := []struct {
+		name string
+		tok  string
+	}{
+		{"bad signature", good[:dot+1] + string(flipped) + good[dot+2:]},
+		{"unknown key", f.signWith("z", jwt.MapClaims{"sub": "x", "exp": cacheStart.Add(time.Hour).Unix()})},
+		{"no subject", f.signWith("a", jwt.MapClaims{"exp": cacheStart.Add(time.Hour).Unix()})},
+		{"expired", f.signWith("a", jwt.MapClaims{"sub": "x", "exp": cacheStart.Add(-time.Hour).Unix()})},
+		{"no exp", f.signWith("a", jwt.MapClaims{"sub": "x"})},
+		{"sid not a string", f.signWith("a", jwt.MapClaims{"sub": "x", "sid": 7, "exp": cacheStart.Add(time.Hour).Unix()})},
+	}
+	for _, tt := range tests {
+		for i := range 2 {
+			if code, _ := f.get(tt.tok); code != http.StatusUnauthorized {
+				t.Errorf("%s, request %d: status %d, want 401", tt.name, i+1, code)
+			}
+		}
+		if f.held(tt.tok) {
+			t.Errorf("%s: the token was cached", tt.name)
+		}
+	}
+	if n := f.entries(func(*verified) bool { return true }); n != 0 {
+		t.Errorf("the cache holds %d entries after only failures, want 0", n)
+	}
+}
+
+// TestVerifiedCacheCollision: an entry whose hash matches but whose token
+// differs is never returned.
+func TestVerifiedCacheCollision(t *testing.T) {
+	t.Parallel()
+	f := newCacheFixture(t, 0, nil)
+	a, b := f.token(0), f.token(-time.Second)
+	va, err := f.m.verify(a, f.clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Forge a collision: store a's verification in b's slot under b's hash.
+	g := f.m.cache.generation()
+	hb := f.m.cache.hash(b)
+	forged := &verified{raw: va.raw, token: va.token, claims: va.claims}
+	forged.hash = hb
+	forged.validUntil = va.validUntil
+	f.m.cache.set(g, hb)[0].v.Store(forged)
+	f.m.cache.set(g, hb)[0].tag.Store(tagOf(hb))
+	if got := f.m.cache.get(g, b, f.clock.Now()); got != nil {
+		t.Fatalf("get(b) returned the entry of another token with b's hash")
+	}
+	vb, err := f.m.verify(b, f.clock.Now())
+	if err != nil || vb.raw != b || vb.claims.ID == va.claims.ID {
+		t.Fatalf("verify(b) = %v, %v; want b's own claims", vb, err)
+	}
+}
+
+func TestVerifiedCacheBound(t *testing.T) {
+	t.Parallel()
+	for _, size := range []int{1, 7, 64, 100} {
+		t.Run(fmt.Sprint(size), func(t *testing.T) {
+			t.Parallel()
+			f := newCacheFixture(t, size, nil)
+			slots := len(f.m.cache.generation().slots)
+			if limit := (size + cacheWays - 1) / cacheWays * cacheWays; slots < size || slots > limit {
+				t.Fatalf("%d slots for size %d, want %d to %d", slots, size, size, limit)
+			}
+			var last string
+			for i := range 1000 {
+				last = f.token(-time.Duration(i) * time.Millisecond)
+				if _, err := f.m.verify(last, f.clock.Now()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			n := f.entries(func(*verified) bool { return true })
+			if n > slots || n == 0 {
+				t.Errorf("%d entries after 1000 tokens, want 1 to %d", n, slots)
+			}
+			if !f.held(last) {
+				t.Errorf("the latest token is not cached")
+			}
+		})
+	}
+}
+
+// TestVerifiedCacheKeepsHotEntries: a token in use survives a flood of
+// tokens that are each seen once.
+func TestVerifiedCacheKeepsHotEntries(t *testing.T) {
+	t.Parallel()
+	f := newCacheFixture(t, 256, nil)
+	hot := f.token(0)
+	for i := range 5000 {
+		if _, err := f.m.verify(hot, f.clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.m.verify(f.token(-time.Duration(i+1)*time.Millisecond), f.clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !f.held(hot) {
+		t.Errorf("the token used by every other request was evicted")
+	}
+}
+
+func TestVerifiedCacheOff(t *testing.T) {
+	t.Parallel()
+	f := newCacheFixture(t, -1, nil)
+	tok := f.token(0)
+	v1, err1 := f.m.verify(tok, f.clock.Now())
+	v2, err2 := f.m.verify(tok, f.clock.Now())
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
+	if v1 == v2 {
+		t.Errorf("with the cache off, two verifications returned one result")
+	}
+	if f.m.cache.generation().slots != nil {
+		t.Errorf("the cache is off but has slots")
+	}
+}
+
+func TestVerifiedCacheSizeLimit(t *testing.T) {
+	t.Parallel()
+	s := config.Default()
+	s.Secret = string(cacheSecret("s"))
+	s.AutoRenew = false
+	_, err := Config{Settings: s, VerifiedCacheSize: maxVerifiedCacheSize + 1}.ToMiddleware()
+	if err == nil || !strings.Contains(err.Error(), "VerifiedCacheSize") {
+		t.Errorf("ToMiddleware with a huge cache: %v, want an error naming VerifiedCacheSize", err)
+	}
+}
+
+// TestVerifiedCacheHitAllocates: a hit allocates nothing.
+func TestVerifiedCacheHitAllocates(t *testing.T) {
+	f := newCacheFixture(t, 0, nil)
+	tok := f.token(0)
+	now := f.clock.Now()
+	if _, err := f.m.verify(tok, now); err != nil {
+		t.Fatal(err)
+	}
+	allocs := testing.AllocsPerRun(100, func() {
+		if _, err := f.m.verify(tok, now); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("a cache hit allocates %v times, want 0", allocs)
+	}
+}
+
+// TestVerifiedCacheConcurrent runs requests with a shared token and with
+// tokens of their own while the keys rotate and the clock moves; run it with
+// -race.
+func TestVerifiedCacheConcurrent(t *testing.T) {
+	t.Parallel()
+	f := newCacheFixture(t, 64, nil)
+	shared := f.token(0)
+	own := make([]string, 200)
+	for i := range own {
+		own[i] = f.token(-time.Duration(i) * time.Millisecond)
+	}
+	stop := make(chan struct{})
+	var background sync.WaitGroup
+	background.Go(func() { // rotate to a new key and retire the previous one
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			case <-time.After(time.Millisecond):
+			}
+			id := fmt.Sprintf("k%d", i)
+			if err := f.keys.Rotate(Key{ID: id, Algorithm: "HS256", Material: cacheSecret(id)}); err != nil {
+				t.Errorf("Rotate: %v", err)
+				return
+			}
+			if i > 0 {
+				if err := f.keys.Retire(fmt.Sprintf("k%d", i-1)); err != nil {
+					t.Errorf("Retire: %v", err)
+					return
+				}
+			}
+		}
+	})
+	background.Go(func() { // move the clock, within the tokens' lifetime
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(100 * time.Microsecond):
+				f.clock.add(time.Second)
+			}
+		}
+	})
+	var workers sync.WaitGroup
+	for w := range 8 {
+		workers.Go(func() {
+			for i := range 2000 {
+				tok := shared
+				if i%2 == 1 {
+					tok = own[(w*31+i)%len(own)]
+				}
+				v, err := f.m.verify(tok, f.clock.Now())
+				if err != nil {
+					t.Errorf("verify: %v", err)
+					return
+				}
+				if v.raw != tok || v.claims.Subject != "alice" {
+					t.Errorf("verify returned the claims of another token")
+					return
+				}
+			}
+		})
+	}
+	workers.Wait()
+	close(stop)
+	background.Wait()
+}
+
+// countingStore counts the calls that reach a store.
+type countingStore struct {
+	store.Store
+	allows atomic.Int64
+}
+
+func (s *countingStore) Allow(ctx context.Context, key string, now time.Time, interval time.Duration) (bool, error) {
+	s.allows.Add(1)
+	return s.Store.Allow(ctx, key, now, interval)
+}
+
+// TestRenewedHere: once this process has renewed a session with a token,
+// more requests with that token within the interval are refused without
+// asking the store, unless a session key function is configured.
+func TestRenewedHere(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name      string
+		size      int
+		keyFunc   func(echo.Context, *Claims) string
+		wantCalls int64 // store calls for the three due requests
+	}{
+		{"cached", 0, nil, 2},
+		{"cache off", -1, nil, 3},
+		{"session key function", 0, func(_ echo.Context, c *Claims) string { return c.Subject }, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := config.Default()
+			s.Secret = string(cacheSecret("s"))
+			st := &countingStore{Store: memory.New(nil)}
+			t.Cleanup(func() { _ = st.Close() })
+			clock := newCacheClock()
+			var reasons []Reason
+			mwf, err := Config{
+				Settings: s, Store: st, Now: clock.Now, VerifiedCacheSize: tc.size, SessionKey: tc.keyFunc,
+				OnRenewal: func(_ echo.Context, ev RenewalEvent) {
+					if ev.Renewed {
+						reasons = append(reasons, "renewed")
+						return
+					}
+					reasons = append(reasons, ev.Reason)
+					if ev.Session == "" {
+						t.Errorf("event %q without a session key", ev.Reason)
+					}
+				},
+			}.ToMiddleware()
+			if err != nil {
+				t.Fatal(err)
+			}
+			issuer, err := NewIssuer(s, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tok, _, err := issuer.IssueAt(cacheStart.Add(-40*time.Hour), "alice", "user", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e := echo.New()
+			e.GET("/me", func(c echo.Context) error { return c.NoContent(http.StatusOK) }, mwf)
+			get := func() string {
+				req := httptest.NewRequest(http.MethodGet, "/me", nil)
+				req.Header.Set(echo.HeaderAuthorization, "Bearer "+tok)
+				rec := httptest.NewRecorder()
+				e.ServeHTTP(rec, req)
+				if rec.Code != http.StatusOK {
+					t.Fatalf("status %d, want 200", rec.Code)
+				}
+				return rec.Header().Get(HeaderNewToken)
+			}
+			if get() == "" {
+				t.Fatal("the first due request was not renewed")
+			}
+			clock.add(s.MinRenewInterval - time.Second)
+			if get() != "" {
+				t.Fatal("a second renewal within the interval")
+			}
+			clock.add(time.Second)
+			if get() == "" {
+				t.Fatal("no renewal once the interval had passed")
+			}
+			if got := st.allows.Load(); got != tc.wantCalls {
+				t.Errorf("the store was asked %d times, want %d", got, tc.wantCalls)
+			}
+			want := []Reason{"renewed", ReasonRateLimited, "renewed"}
+			if fmt.Sprint(reasons) != fmt.Sprint(want) {
+				t.Errorf("events %v, want %v", reasons, want)
+			}
+		})
+	}
+}
