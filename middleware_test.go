@@ -1,7 +1,6 @@
 package slidingjwt_test
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/slidingjwt/slidingjwt/config"
 	"github.com/slidingjwt/slidingjwt/internal/redistest"
+	"github.com/slidingjwt/slidingjwt/internal/testkit"
 	"github.com/slidingjwt/slidingjwt/middleware"
 	"github.com/slidingjwt/slidingjwt/store"
 	"github.com/slidingjwt/slidingjwt/store/bolt"
@@ -32,37 +32,6 @@ const testSecret = "test-secret-0123456789abcdef-0123456789"
 
 // start is the injected clock's first reading in every test.
 var start = time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
-
-// clock is an injected, manually advanced clock: tests move time instead of
-// sleeping.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	c.now = t
-	c.mu.Unlock()
-}
-
-// counting wraps a real store and counts the calls that reach it, so a test
-// can prove that a request wrote nothing.
-type counting struct {
-	store.Store
-	allows atomic.Int64
-}
-
-func (s *counting) Allow(ctx context.Context, key string, now time.Time, interval time.Duration) (bool, error) {
-	s.allows.Add(1)
-	return s.Store.Allow(ctx, key, now, interval)
-}
 
 // storeFactory makes an empty store of one backend for one test.
 type storeFactory struct {
@@ -107,9 +76,9 @@ func forEachStore(t *testing.T, fn func(t *testing.T, open func(t *testing.T) st
 type testApp struct {
 	t        *testing.T
 	e        *echo.Echo
-	clock    *clock
+	clock    *testkit.Clock
 	settings config.Settings
-	store    *counting
+	store    *testkit.CountingStore
 	issuer   *middleware.Issuer
 	mu       sync.Mutex
 	events   []middleware.RenewalEvent
@@ -125,7 +94,7 @@ func newApp(t *testing.T, st store.Store, opts ...option) *testApp {
 	s.UserLifetime = 24 * time.Hour
 	s.GuestLifetime = 2 * time.Hour
 	s.RenewSkipPaths = []string{"/api/status"}
-	a := &testApp{t: t, e: echo.New(), clock: &clock{now: start}, store: &counting{Store: st}}
+	a := &testApp{t: t, e: echo.New(), clock: testkit.NewClock(start), store: &testkit.CountingStore{Store: st}}
 	cfg := middleware.Config{
 		Store: a.store,
 		Now:   a.clock.Now,
@@ -301,8 +270,8 @@ func TestThresholdDecision(t *testing.T) {
 				if got := rec.Header().Get(middleware.HeaderNewToken) != ""; got != tt.want {
 					t.Fatalf("renewed = %v, want %v (events %v)", got, tt.want, a.reasons())
 				}
-				if !tt.want && a.store.allows.Load() != 0 {
-					t.Errorf("store was asked %d times for a token that is not due", a.store.allows.Load())
+				if !tt.want && a.store.Allows() != 0 {
+					t.Errorf("store was asked %d times for a token that is not due", a.store.Allows())
 				}
 			})
 		}
@@ -493,7 +462,7 @@ func TestFailedResponsesWriteNothing(t *testing.T) {
 				t.Fatalf("%s: status %d, new token %q; want a failure without one", path, rec.Code, rec.Header().Get(middleware.HeaderNewToken))
 			}
 		}
-		if got := a.store.allows.Load(); got != 0 {
+		if got := a.store.Allows(); got != 0 {
 			t.Fatalf("failed responses made %d store calls, want 0", got)
 		}
 		for _, r := range a.reasons() {
@@ -716,7 +685,7 @@ func TestUnauthorized(t *testing.T) {
 				}
 			})
 		}
-		if got := a.store.allows.Load(); got != 0 {
+		if got := a.store.Allows(); got != 0 {
 			t.Errorf("rejected requests made %d store calls", got)
 		}
 	})

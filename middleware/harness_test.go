@@ -5,7 +5,6 @@ package middleware_test
 // that counts its writes, and keys generated once per test binary.
 
 import (
-	"context"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
@@ -19,7 +18,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -27,8 +25,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/slidingjwt/slidingjwt/config"
+	"github.com/slidingjwt/slidingjwt/internal/testkit"
 	"github.com/slidingjwt/slidingjwt/middleware"
-	"github.com/slidingjwt/slidingjwt/store"
 	"github.com/slidingjwt/slidingjwt/store/memory"
 )
 
@@ -38,40 +36,11 @@ const hostileSecret = "hostile-input-secret-0123456789abcdef"
 // epoch is the injected clock's first reading.
 var epoch = time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 
-// fakeClock is moved by the test; nothing sleeps.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Set(t time.Time) {
-	c.mu.Lock()
-	c.now = t
-	c.mu.Unlock()
-}
-
-// writeCounter counts the calls that could write to the store it wraps.
-type writeCounter struct {
-	store.Store
-	writes atomic.Int64
-}
-
-func (s *writeCounter) Allow(ctx context.Context, key string, now time.Time, interval time.Duration) (bool, error) {
-	s.writes.Add(1)
-	return s.Store.Allow(ctx, key, now, interval)
-}
-
 // hostileApp is a real Echo application protected by the middleware.
 type hostileApp struct {
 	e        *echo.Echo
-	clock    *fakeClock
-	store    *writeCounter
+	clock    *testkit.Clock
+	store    *testkit.CountingStore
 	keys     *middleware.KeySet
 	issuer   *middleware.Issuer
 	settings config.Settings
@@ -98,7 +67,7 @@ func newHostileApp(t testing.TB, keys *middleware.KeySet, mutate ...func(*config
 	t.Helper()
 	st := memory.New(nil)
 	t.Cleanup(func() { _ = st.Close() })
-	a := &hostileApp{e: echo.New(), clock: &fakeClock{now: epoch}, store: &writeCounter{Store: st}}
+	a := &hostileApp{e: echo.New(), clock: testkit.NewClock(epoch), store: &testkit.CountingStore{Store: st}}
 	s := hostileSettings()
 	cfg := middleware.Config{
 		Store: a.store,

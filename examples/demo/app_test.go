@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/slidingjwt/slidingjwt/config"
+	"github.com/slidingjwt/slidingjwt/internal/testkit"
 	"github.com/slidingjwt/slidingjwt/middleware"
 )
 
@@ -29,25 +29,6 @@ func accountsEnv() map[string]string {
 		"AUTH_ACCOUNTS": "alice:wonderland, root:hunter2:admin",
 		"TOKEN_SECRET":  testSecret,
 	}
-}
-
-// syncBuffer is an io.Writer for the demo's log that tests may read while
-// the server writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // hit is one request the demo's API answered.
@@ -131,7 +112,7 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 type demoServer struct {
 	url     string // the API's base URL, e.g. http://127.0.0.1:41234
 	traffic *traffic
-	logs    *syncBuffer
+	logs    *testkit.SyncBuffer
 	client  *http.Client // closes its connections before the demo stops
 }
 
@@ -143,7 +124,7 @@ func startDemo(t *testing.T, env map[string]string) *demoServer {
 	if env["ADDR"] == "" {
 		env["ADDR"] = "127.0.0.1:0"
 	}
-	d := &demoServer{traffic: &traffic{}, logs: &syncBuffer{}, client: &http.Client{Transport: &http.Transport{}}}
+	d := &demoServer{traffic: &traffic{}, logs: &testkit.SyncBuffer{}, client: &http.Client{Transport: &http.Transport{}}}
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
