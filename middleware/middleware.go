@@ -144,7 +144,10 @@ type Config struct {
 	// BeforeRenew runs once a renewal has been granted by the store and
 	// before the new token is signed. It may change the claims (e.g.
 	// reload a role) or return an error to refuse the renewal (reported as
-	// ReasonRefused). Optional.
+	// ReasonRefused). The map is the renewal's own, but nested values
+	// (e.g. a "metadata" object) are shared with the verified token that
+	// other requests may be reading: replace them, never modify them in
+	// place. Optional.
 	BeforeRenew func(c echo.Context, claims jwt.MapClaims) error
 }
 

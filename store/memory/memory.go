@@ -31,14 +31,16 @@ import (
 	"github.com/slidingjwt/slidingjwt/store"
 )
 
-// DefaultShards is the number of shards used when Options.Shards is zero.
+// DefaultShards is the number of shards used when Options.Shards is zero or
+// negative.
 const DefaultShards = 64
 
 // Options configures a Store. The zero value, and a nil *Options, give the
 // defaults.
 type Options struct {
 	// Shards is the number of independently locked maps, rounded up to a
-	// power of two. Optional. Default DefaultShards.
+	// power of two. Optional. Default DefaultShards (also for a value of
+	// zero or less).
 	Shards int
 }
 
