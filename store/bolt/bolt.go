@@ -299,8 +299,14 @@ func newStore(db *bbolt.DB, path string, o Options, owned bool) (*Store, error) 
 	return s, nil
 }
 
-// load creates the bucket when missing and copies into memory the entries
-// that can still refuse a renewal at the latest renewal recorded.
+// load creates the bucket when missing and copies every record into
+// memory. None is judged expired here: the store knows the caller's clock
+// only from the renewals it is asked for, and the latest time in the file
+// is not that clock when it once ran ahead (a step back, a glitch
+// forward), so dropping what looks old against it would forget renewals
+// that still refuse. The file holds what the pruner left, about one
+// interval of sessions; the pruner starts over once this process has
+// granted a renewal and so seen the caller's clock.
 func (s *Store) load() (err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
@@ -324,32 +330,17 @@ func (s *Store) load() (err error) {
 		return nil
 	}
 	return s.db.View(func(tx *bbolt.Tx) error {
-		b := tx.Bucket(s.bucket)
-		// First pass: check every record and find the latest renewal, the
-		// best guess of the caller's clock when the file was last written.
-		var latest int64
-		err := b.ForEach(func(k, v []byte) error {
+		// string(k) copies the key out of the mapped file, which is only
+		// valid inside the transaction.
+		return tx.Bucket(s.bucket).ForEach(func(k, v []byte) error {
 			e, ok := decode(v)
 			if !ok {
 				return s.badRecord(v)
 			}
-			latest = max(latest, e.last)
+			key := string(k)
+			s.shard(key).entries[key] = e
 			return nil
 		})
-		if err != nil {
-			return err
-		}
-		// Second pass: keep what can still refuse. string(k) copies the key
-		// out of the mapped file, which is only valid inside the transaction.
-		_ = b.ForEach(func(k, v []byte) error {
-			if e, _ := decode(v); !e.expired(latest) {
-				key := string(k)
-				s.shard(key).entries[key] = e
-			}
-			return nil
-		})
-		s.latest.Store(latest)
-		return nil
 	})
 }
 

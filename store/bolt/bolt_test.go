@@ -226,6 +226,40 @@ func TestRestartKeepsRenewals(t *testing.T) {
 	}
 }
 
+// TestRestartAfterClockStep reopens a file written across a step of the
+// caller's clock: a renewal recorded while the clock ran an hour ahead must
+// not make the renewals recorded after the step look old, and be forgotten,
+// when the store loads the file.
+func TestRestartAfterClockStep(t *testing.T) {
+	t.Parallel()
+	path := dbPath(t)
+	s, err := bolt.Open(path, nil)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	ahead := storetest.Base.Add(time.Hour)
+	mustAllow(t, s, "ahead", ahead, true)
+	mustAllow(t, s, "after-step", storetest.Base, true)
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+
+	for restart := 1; restart <= 2; restart++ {
+		s = open(t, path, nil)
+		mustLast(t, s, "after-step", storetest.Base)
+		mustLast(t, s, "ahead", ahead)
+		mustAllow(t, s, "after-step", storetest.Base.Add(storetest.Interval/2), false)
+		mustAllow(t, s, "ahead", ahead.Add(-time.Second), false)
+		if err := s.Close(); err != nil {
+			t.Fatalf("Close after restart %d: %v", restart, err)
+		}
+	}
+	db := openDB(t, path, nil)
+	if got, want := countKeys(t, db, bolt.DefaultBucket), 2; got != want {
+		t.Errorf("file holds %d keys after the restarts, want %d", got, want)
+	}
+}
+
 func TestRecordFormat(t *testing.T) {
 	t.Parallel()
 	db := openDB(t, dbPath(t), nil)

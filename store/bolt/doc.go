@@ -32,6 +32,9 @@
 // clock. Memory and file therefore hold about the sessions renewed within
 // one interval plus one prune period. (After the caller's clock steps back,
 // entries recorded before the step stay until the clock catches up again.)
+// A reopened store loads every record in the file, however old it looks,
+// and its pruner waits for the first renewal it grants to learn the
+// caller's clock.
 // bbolt reuses the pages it frees but never shrinks its file.
 //
 // # Lifecycle
