@@ -33,12 +33,34 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math"
 	"time"
 )
 
 // ErrClosed is returned by every method of a Store, other than Close, that is
 // called after Close.
 var ErrClosed = errors.New("store: closed")
+
+// ErrTimeRange is wrapped by the error Allow returns for a now that a store
+// cannot record: one outside what int64 nanoseconds since 1970 hold, the
+// years 1678 to 2262, such as a zero time.Time.
+var ErrTimeRange = errors.New("store: time outside the years 1678 to 2262")
+
+var (
+	minTime = time.Unix(0, math.MinInt64)
+	maxTime = time.Unix(0, math.MaxInt64)
+)
+
+// CheckTime returns nil when now can be recorded, and otherwise an error
+// that wraps ErrTimeRange and names now. Backends call it in Allow before
+// anything else that depends on now.
+func CheckTime(now time.Time) error {
+	if now.Before(minTime) || now.After(maxTime) {
+		return fmt.Errorf("%w: now is %s", ErrTimeRange, now.Format(time.RFC3339Nano))
+	}
+	return nil
+}
 
 // Store records, per key, the time of its last renewal.
 //
@@ -69,6 +91,10 @@ type Store interface {
 	// backend may finish a write that had started when ctx ends; it then
 	// reports true, because true always means the renewal is recorded.
 	//
+	// now must lie within the years 1678 to 2262 (see CheckTime); for any
+	// other now, Allow records nothing and returns an error wrapping
+	// ErrTimeRange.
+	//
 	// A refusal is (false, nil); a non-nil error reports a backend failure
 	// (including a cancelled or expired ctx, and ErrClosed), in which case
 	// the caller must treat the answer as "no renewal".
@@ -91,4 +117,26 @@ type Store interface {
 func Refused(last, now time.Time, interval time.Duration) bool {
 	d := now.Sub(last)
 	return d > -interval && d < interval
+}
+
+// RefusedNanos is Refused for times in Unix nanoseconds, as backends keep
+// them. It does not overflow, however far apart last and now are.
+func RefusedNanos(last, now int64, interval time.Duration) bool {
+	if interval <= 0 {
+		return false
+	}
+	var d uint64 // |now - last|, which fits in a uint64
+	if now >= last {
+		d = uint64(now) - uint64(last)
+	} else {
+		d = uint64(last) - uint64(now)
+	}
+	return d < uint64(interval)
+}
+
+// ExpiredNanos reports whether a renewal recorded at last with interval can
+// no longer refuse one at now or later: now-last >= interval, without
+// overflow. A renewal recorded after now is not expired.
+func ExpiredNanos(last, now int64, interval time.Duration) bool {
+	return now >= last && !RefusedNanos(last, now, interval)
 }

@@ -154,7 +154,7 @@ type entry struct {
 // renewal for one an interval in the past. (After a backward step of the
 // caller's clock, older entries therefore stay until the clock catches up.)
 func (e entry) expired(now int64) bool {
-	return now-e.last >= e.interval
+	return store.ExpiredNanos(e.last, now, time.Duration(e.interval))
 }
 
 func (e entry) encode() (v [recordSize]byte) {
@@ -379,6 +379,9 @@ func (s *Store) Allow(ctx context.Context, key string, now time.Time, interval t
 	if err := checkKey(key); err != nil {
 		return false, err
 	}
+	if err := store.CheckTime(now); err != nil {
+		return false, err
+	}
 	n, iv := now.UnixNano(), int64(interval)
 	sh := s.shard(key)
 	sh.mu.Lock()
@@ -388,7 +391,7 @@ func (s *Store) Allow(ctx context.Context, key string, now time.Time, interval t
 	}
 	prev, had := sh.entries[key]
 	if had {
-		if d := n - prev.last; d > -iv && d < iv {
+		if store.RefusedNanos(prev.last, n, interval) {
 			sh.mu.Unlock()
 			return false, nil
 		}

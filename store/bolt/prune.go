@@ -30,6 +30,9 @@ func (s *Store) Prune(now time.Time) (removed int, err error) {
 	if s.closed.Load() {
 		return 0, store.ErrClosed
 	}
+	if err := store.CheckTime(now); err != nil {
+		return 0, fmt.Errorf("bolt: prune %s: %w", s.path, err)
+	}
 	s.pruneMu.Lock()
 	defer s.pruneMu.Unlock()
 	n := now.UnixNano()

@@ -140,7 +140,7 @@ type entry struct {
 // live reports whether e can still refuse a renewal at now, by the interval
 // it was recorded with.
 func (e entry) live(now time.Time) bool {
-	return store.Refused(time.Unix(0, e.last), now, time.Duration(e.interval))
+	return store.RefusedNanos(e.last, now.UnixNano(), time.Duration(e.interval))
 }
 
 var _ store.Store = (*Store)(nil)
@@ -209,6 +209,9 @@ func (s *Store) Allow(ctx context.Context, key string, now time.Time, interval t
 	if s.closed.Load() {
 		return false, store.ErrClosed
 	}
+	if err := store.CheckTime(now); err != nil {
+		return false, err
+	}
 	sh := s.shard(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
@@ -218,7 +221,7 @@ func (s *Store) Allow(ctx context.Context, key string, now time.Time, interval t
 	// Peek, not Get: a refusal leaves the entry and its place in the order
 	// as they were, so the cold end stays the oldest renewals.
 	e, held := sh.lru.Peek(key)
-	if held && store.Refused(time.Unix(0, e.last), now, interval) {
+	if held && store.RefusedNanos(e.last, now.UnixNano(), interval) {
 		return false, nil
 	}
 	if !held {

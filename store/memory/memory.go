@@ -35,12 +35,16 @@ import (
 // negative.
 const DefaultShards = 64
 
+// MaxShards is the most shards a Store has: a larger Options.Shards is
+// lowered to it. Each shard costs about 100 bytes before it holds anything.
+const MaxShards = 1 << 16
+
 // Options configures a Store. The zero value, and a nil *Options, give the
 // defaults.
 type Options struct {
 	// Shards is the number of independently locked maps, rounded up to a
-	// power of two. Optional. Default DefaultShards (also for a value of
-	// zero or less).
+	// power of two, at most MaxShards. Optional. Default DefaultShards
+	// (also for a value of zero or less).
 	Shards int
 }
 
@@ -73,7 +77,7 @@ var _ store.Store = (*Store)(nil)
 func New(opts *Options) *Store {
 	n := DefaultShards
 	if opts != nil && opts.Shards > 0 {
-		n = opts.Shards
+		n = min(opts.Shards, MaxShards)
 	}
 	size := 1
 	for size < n {
@@ -98,6 +102,9 @@ func (s *Store) Allow(ctx context.Context, key string, now time.Time, interval t
 	if s.closed.Load() {
 		return false, store.ErrClosed
 	}
+	if err := store.CheckTime(now); err != nil {
+		return false, err
+	}
 	n := now.UnixNano()
 	sh := s.shard(key)
 	sh.mu.Lock()
@@ -105,11 +112,11 @@ func (s *Store) Allow(ctx context.Context, key string, now time.Time, interval t
 	if sh.entries == nil { // closed while we waited for the lock
 		return false, store.ErrClosed
 	}
-	if d := n - sh.lastSweep; d >= int64(interval) || d <= -int64(interval) {
+	if !store.RefusedNanos(sh.lastSweep, n, interval) {
 		sh.sweep(n)
 	}
 	if e, ok := sh.entries[key]; ok {
-		if d := n - e.last; d > -int64(interval) && d < int64(interval) {
+		if store.RefusedNanos(e.last, n, interval) {
 			return false, nil
 		}
 	}
@@ -123,7 +130,7 @@ func (s *Store) Allow(ctx context.Context, key string, now time.Time, interval t
 // held.
 func (sh *shard) sweep(now int64) {
 	for k, e := range sh.entries {
-		if d := now - e.last; d >= e.interval || d <= -e.interval {
+		if !store.RefusedNanos(e.last, now, time.Duration(e.interval)) {
 			delete(sh.entries, k)
 		}
 	}

@@ -3,6 +3,7 @@ package memory_test
 import (
 	"context"
 	"fmt"
+	"math"
 	"testing"
 	"time"
 
@@ -57,8 +58,9 @@ func TestSweepBoundsEntries(t *testing.T) {
 
 func TestShardsRoundedUp(t *testing.T) {
 	t.Parallel()
-	// Any shard count works: a bad one must not panic or lose keys.
-	for _, shards := range []int{-5, 0, 1, 3, 100} {
+	// Any shard count works: a bad or huge one must not panic, hang or lose
+	// keys.
+	for _, shards := range []int{-5, 0, 1, 3, 100, memory.MaxShards + 1, math.MaxInt} {
 		s := memory.New(&memory.Options{Shards: shards})
 		for i, k := range storetest.Keys(100) {
 			if ok, err := s.Allow(context.Background(), k, storetest.Base, time.Minute); !ok || err != nil {

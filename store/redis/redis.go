@@ -185,6 +185,9 @@ func (s *Store) Allow(ctx context.Context, key string, now time.Time, interval t
 	if s.closed.Load() {
 		return false, store.ErrClosed
 	}
+	if err := store.CheckTime(now); err != nil {
+		return false, err
+	}
 	// A zero or negative interval refuses nothing; with both edges at now
 	// the window is empty.
 	interval = max(interval, 0)

@@ -148,6 +148,35 @@ func Run(t *testing.T, newStore Factory) {
 		mustAllow(t, s, "k", stepped.Add(Interval), Interval, true)
 	})
 
+	t.Run("TimeOutOfRange", func(t *testing.T) {
+		// A zero time.Time, or a date past 2262, cannot be recorded in
+		// nanoseconds: an error naming it, and nothing recorded.
+		s := open(t)
+		for _, now := range []time.Time{{}, time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC)} {
+			ok, err := s.Allow(ctx, "k", now, Interval)
+			if ok || !errors.Is(err, store.ErrTimeRange) {
+				t.Errorf("Allow(now %v) = %v, %v; want false and an error wrapping store.ErrTimeRange", now, ok, err)
+			}
+		}
+		if at, ok, err := s.Last(ctx, "k"); ok || err != nil {
+			t.Fatalf("Last after refused times = %v, %v, %v; want nothing recorded", at, ok, err)
+		}
+		mustAllow(t, s, "k", Base, Interval, true)
+	})
+
+	t.Run("FarApartTimes", func(t *testing.T) {
+		// Times 500 years apart, further than int64 nanoseconds can
+		// subtract, with the longest interval: still compared as
+		// store.Refused compares them.
+		s := open(t)
+		early := time.Date(1700, 1, 1, 0, 0, 0, 0, time.UTC)
+		late := time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
+		const longest = time.Duration(1<<63 - 1)
+		mustAllow(t, s, "k", early, longest, true)
+		mustAllow(t, s, "k", late, longest, !store.Refused(early, late, longest))
+		mustAllow(t, s, "k", late.Add(time.Second), Interval, false)
+	})
+
 	t.Run("ClockJitterRefused", func(t *testing.T) {
 		// A caller that read the clock a little before the winner, but
 		// reached the store after it, is refused too.
