@@ -260,6 +260,9 @@ func openDB(path string, timeout time.Duration) (db *bbolt.DB, err error) {
 // store. The application may use other buckets of db meanwhile, but must
 // leave the store's bucket alone.
 //
+// A granted renewal is synced to disk even when db has NoSync set: the
+// store then calls db.Sync after its commit.
+//
 // opts may be nil for the defaults; Options.Timeout is ignored.
 func New(db *bbolt.DB, opts *Options) (*Store, error) {
 	if db == nil {

@@ -91,5 +91,12 @@ func (s *Store) write(b *batch) (err error) {
 	if err != nil {
 		return fmt.Errorf("bolt: write %s: %w", s.path, err)
 	}
+	if s.db.NoSync {
+		// The application's database (New) skips bbolt's fsync; a granted
+		// renewal is on disk all the same.
+		if err := s.db.Sync(); err != nil {
+			return fmt.Errorf("bolt: sync %s: %w", s.path, err)
+		}
+	}
 	return nil
 }

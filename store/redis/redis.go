@@ -68,6 +68,10 @@ var _ store.Store = (*Store)(nil)
 // a Lua number is a double, exact only up to 2^53, so split turns each time t
 // into two exact halves, floor(t/1e9) and t mod 1e9, and less compares the
 // pairs.
+// errForeign ends the error of a key whose value is not a renewal time
+// (another program wrote it): the script's and Last's.
+const errForeign = "does not hold a renewal time"
+
 var allowScript = goredis.NewScript(`
 local function split(s)
   local neg = string.sub(s, 1, 1) == '-'
@@ -94,7 +98,7 @@ local last = redis.call('GET', KEYS[1])
 if last then
   local h, l = split(last)
   if not h then
-    return redis.error_reply('ERR slidingjwt: the key does not hold a renewal time')
+    return redis.error_reply('ERR slidingjwt: ` + errForeign + `')
   end
   local loh, lol = split(ARGV[2])
   local hih, hil = split(ARGV[3])
@@ -197,6 +201,9 @@ func (s *Store) Allow(ctx context.Context, key string, now time.Time, interval t
 	res, err := allowScript.Run(callCtx, s.client, []string{s.prefix + key},
 		n, addSat(n, -interval), addSat(n, interval), ttlMillis(interval)).Int64()
 	if err != nil {
+		if strings.Contains(err.Error(), errForeign) {
+			return false, fmt.Errorf("store/redis: allow: key %q %s", s.prefix+key, errForeign)
+		}
 		return false, s.failure("allow", ctx, callCtx, err)
 	}
 	return res == 1, nil
@@ -221,7 +228,7 @@ func (s *Store) Last(ctx context.Context, key string) (time.Time, bool, error) {
 	}
 	n, err := strconv.ParseInt(v, 10, 64)
 	if err != nil {
-		return time.Time{}, false, errors.New("store/redis: last: the key does not hold a renewal time")
+		return time.Time{}, false, fmt.Errorf("store/redis: last: key %q %s", s.prefix+key, errForeign)
 	}
 	return time.Unix(0, n).UTC(), true, nil
 }

@@ -597,11 +597,13 @@ func TestForeignValueIsAnError(t *testing.T) {
 			if err := admin.Set(ctx, prefix+key, v, 0).Err(); err != nil {
 				t.Fatal(err)
 			}
-			if ok, err := s.Allow(ctx, key, storetest.Base, storetest.Interval); err == nil || ok {
-				t.Errorf("Allow over %q = %v, %v; want false and an error", v, ok, err)
+			// The error names the key, quoted, so an operator can find it.
+			named := strconv.Quote(prefix + key)
+			if ok, err := s.Allow(ctx, key, storetest.Base, storetest.Interval); err == nil || ok || !strings.Contains(err.Error(), named) {
+				t.Errorf("Allow over %q = %v, %v; want false and an error naming %s", v, ok, err, named)
 			}
-			if _, _, err := s.Last(ctx, key); err == nil {
-				t.Errorf("Last over %q: no error; want one", v)
+			if _, _, err := s.Last(ctx, key); err == nil || !strings.Contains(err.Error(), named) {
+				t.Errorf("Last over %q: error %v; want one naming %s", v, err, named)
 			}
 			if got, err := admin.Get(ctx, prefix+key).Result(); err != nil || got != v {
 				t.Errorf("value after Allow = %q, %v; want %q left alone", got, err, v)
