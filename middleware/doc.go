@@ -47,6 +47,6 @@
 // # Sessions
 //
 // Renewals are rate limited per session key: the sid claim, else jti, else
-// the token itself (or Config.SessionKey). It is hashed to 32 hex digits
+// the token's signed part, header and claims (or Config.SessionKey). It is hashed to 32 hex digits
 // before it reaches a store, a log or an event.
 package middleware

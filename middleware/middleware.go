@@ -117,8 +117,10 @@ type Config struct {
 	Now func() time.Time
 
 	// SessionKey returns the identity whose renewals are rate limited
-	// together. Optional. Default: the sid claim, else jti, else the token
-	// itself. The result is hashed before it reaches the store. Return, for
+	// together. Optional. Default: the sid claim, else jti, else the
+	// token's signed part (its header and claims, so that another valid
+	// signature of the same claims is the same session). The result is
+	// hashed before it reaches the store. Return, for
 	// example, claims.Subject to limit per user instead of per session.
 	SessionKey func(c echo.Context, claims *Claims) string
 
@@ -596,7 +598,10 @@ func (m *mw) sessionKey(c echo.Context, v *verified) string {
 	case v.claims.ID != "":
 		id = "jti\x00" + v.claims.ID
 	default:
-		id = "tok\x00" + v.raw
+		// The signed part, not the whole token: one token can be sent
+		// with another, equally valid signature (an ECDSA signature's
+		// second form), and must not become a second session.
+		id = "tok\x00" + v.raw[:strings.LastIndexByte(v.raw, '.')]
 	}
 	key := digestKey(id)
 	v.session.Store(&key)

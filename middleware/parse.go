@@ -39,6 +39,9 @@ type parsed struct {
 // with golang-jwt's messages; when a token has several faults, the one
 // reported may differ.
 func (m *mw) parseToken(raw string, g *cacheGen, p *parsed) (*jwt.Token, error) {
+	if !compactAlphabet(raw) {
+		return nil, errAlphabet
+	}
 	head, rest, ok := strings.Cut(raw, ".")
 	if !ok {
 		return nil, errSegments
@@ -50,7 +53,7 @@ func (m *mw) parseToken(raw string, g *cacheGen, p *parsed) (*jwt.Token, error) 
 
 	scratch := getBuf()
 	defer putBuf(scratch)
-	enc := base64.RawURLEncoding
+	enc := strictBase64
 
 	// The header: golang-jwt's map, decoded like the claims.
 	buf, err := enc.AppendDecode((*scratch)[:0], []byte(head))
@@ -122,6 +125,32 @@ func (m *mw) parseToken(raw string, g *cacheGen, p *parsed) (*jwt.Token, error) 
 	return t, nil
 }
 
+// strictBase64 decodes the segments: unpadded base64url whose unused
+// trailing bits are zero. With compactAlphabet, which keeps out the line
+// breaks base64 decoding skips, a token has one spelling only: the same
+// signed bytes cannot be sent as several strings, each taking its own
+// cache slot. (An ECDSA signature still has two valid forms; the default
+// session key is therefore taken from the signed part, see sessionKey.)
+var strictBase64 = base64.RawURLEncoding.Strict()
+
+// compactAlphabet reports whether raw holds only base64url characters and
+// dots, as a compact JWS does.
+func compactAlphabet(raw string) bool {
+	for i := 0; i < len(raw); i++ {
+		if !jwsByte[raw[i]] {
+			return false
+		}
+	}
+	return true
+}
+
+var jwsByte = func() (t [256]bool) {
+	for _, c := range "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_." {
+		t[c] = true
+	}
+	return t
+}()
+
 // decodeJSON decodes data into c as json.Unmarshal would, with its error
 // for text that is not JSON.
 func decodeJSON(c *decodedClaims, data []byte) error {
@@ -189,6 +218,7 @@ func (e *jwtErr) Unwrap() []error {
 // The errors parseToken returns without a cause of their own, made once.
 var (
 	errSegments       = jwtError("token contains an invalid number of segments", jwt.ErrTokenMalformed, nil)
+	errAlphabet       = jwtError("token contains a character outside base64url and '.'", jwt.ErrTokenMalformed, nil)
 	errAlgUnspecified = jwtError("signing method (alg) is unspecified", jwt.ErrTokenUnverifiable, nil)
 	errAlgUnavailable = jwtError("signing method (alg) is unavailable", jwt.ErrTokenUnverifiable, nil)
 	errEmptyKeySet    = jwtError("keyfunc returned empty verification key set", jwt.ErrTokenUnverifiable, nil)

@@ -19,7 +19,10 @@ import (
 
 // parseFixture is a middleware with the cache fixture's keys, and
 // golang-jwt's parser configured the way the middleware configured it
-// before it parsed tokens itself: the reference parseToken must agree with.
+// before it parsed tokens itself, with strict base64: the reference
+// parseToken must agree with. The one difference: golang-jwt skips line
+// breaks inside segments, as encoding/base64 does, and parseToken refuses
+// any character outside base64url and '.'.
 type parseFixture struct {
 	*cacheFixture
 	ref *jwt.Parser
@@ -34,6 +37,7 @@ func newParseFixture(t *testing.T) *parseFixture {
 	ref := jwt.NewParser(
 		jwt.WithExpirationRequired(), jwt.WithIssuedAt(), jwt.WithLeeway(5*time.Second),
 		jwt.WithTimeFunc(f.clock.Now), jwt.WithIssuer("https://issuer.example"),
+		jwt.WithStrictDecoding(),
 	)
 	return &parseFixture{cacheFixture: f, ref: ref}
 }
@@ -44,6 +48,12 @@ func (f *parseFixture) compare(t *testing.T, raw string) {
 	t.Helper()
 	var p parsed
 	got, gotErr := f.m.parseToken(raw, f.m.cache.generation(), &p)
+	if !compactAlphabet(raw) {
+		if !errors.Is(gotErr, jwt.ErrTokenMalformed) {
+			t.Fatalf("%q, outside the alphabet: error %v, want jwt.ErrTokenMalformed", raw, gotErr)
+		}
+		return
+	}
 	want, wantErr := f.ref.ParseWithClaims(raw, jwt.MapClaims{}, f.m.cache.generation().keyFunc)
 	if (gotErr == nil) != (wantErr == nil) {
 		t.Fatalf("%q: parseToken error %v, golang-jwt error %v", raw, gotErr, wantErr)
@@ -131,7 +141,18 @@ func parseSeeds(t testing.TB, f *parseFixture) []string {
 		good + ".",
 		strings.Replace(good, ".", "..", 1),
 		"a.b", "", "...", "e30.e30.", "!!.e30.e30",
+		good[:dot] + "." + good[dot+1:len(good)-1] + nonzeroTail(good[len(good)-1]), // unused bits set
+		good[:dot] + ".\n" + good[dot+1:], // a line break base64 would skip
+		strings.Replace(good, ".", "\r\n.", 1),
 	}
+}
+
+// nonzeroTail returns a base64url character that decodes like c in the last
+// position of a segment whose length leaves 4 bits unused (32-byte
+// signatures: 43 characters), but with some of those bits set.
+func nonzeroTail(c byte) string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	return string(alphabet[strings.IndexByte(alphabet, c)|1])
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
@@ -174,7 +195,7 @@ func TestParseTokenErrorText(t *testing.T) {
 	f := newParseFixture(t)
 	for _, tc := range []struct{ raw, want string }{
 		{"a.b", "token is malformed: token contains an invalid number of segments"},
-		{"!!.e30.e30", "token is malformed: could not base64 decode header: illegal base64 data at input byte 0"},
+		{"A.e30.e30", "token is malformed: could not base64 decode header: illegal base64 data at input byte 0"},
 		{"e30.e30.e30", "token is unverifiable: signing method (alg) is unspecified"},
 	} {
 		var p parsed
