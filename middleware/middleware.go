@@ -1,10 +1,12 @@
 package middleware
 
 import (
+	"bufio"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/textproto"
 	"strings"
@@ -323,7 +325,9 @@ func (m *mw) wrap(next echo.HandlerFunc) echo.HandlerFunc {
 		if r == nil {
 			return next(c)
 		}
-		c.Response().Before(r.commit)
+		res := c.Response()
+		res.Before(r.commit)
+		res.Writer = &renewalWriter{ResponseWriter: res.Writer, res: res, r: r}
 		err = next(c)
 		if err == nil && !c.Response().Committed {
 			// The handler wrote nothing; net/http will send 200 with the
@@ -454,6 +458,41 @@ func (m *mw) candidate(c echo.Context, v *verified, now time.Time) *renewal {
 	return &renewal{m: m, c: c, v: v, now: now, exp: exp}
 }
 
+// renewalWriter is the response's writer while a renewal waits for the
+// status. Two ways of answering bypass Echo's Response.WriteHeader, where
+// the renewal is decided: a Flush before any write sends the headers as
+// they are, so it writes them through Echo first (its Before hooks, the
+// renewal's among them, run; the status is the one set so far, 200 by
+// default); a Hijack hands the connection to the handler, with no headers
+// and no status to judge, so the renewal is dropped without asking the
+// store. Everything else passes through; Unwrap gives the writer it wraps,
+// for http.ResponseController.
+type renewalWriter struct {
+	http.ResponseWriter
+	res *echo.Response
+	r   *renewal
+}
+
+// FlushError is what http.ResponseController, and so Echo's
+// Response.Flush, calls.
+func (w *renewalWriter) FlushError() error {
+	if !w.res.Committed {
+		w.res.WriteHeader(w.res.Status)
+	}
+	return http.NewResponseController(w.ResponseWriter).Flush()
+}
+
+// Flush implements http.Flusher, for handlers that assert it.
+func (w *renewalWriter) Flush() { _ = w.FlushError() }
+
+// Hijack implements http.Hijacker.
+func (w *renewalWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	w.r.drop(ReasonHijacked)
+	return http.NewResponseController(w.ResponseWriter).Hijack()
+}
+
+func (w *renewalWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
 // renewedHere reports whether the store granted a renewal of v's session,
 // asked with v itself, less than MinRenewInterval before now (in either
 // direction, as store.Refused). It knows only of renewals this process
@@ -504,6 +543,15 @@ type renewal struct {
 	now  time.Time
 	exp  time.Time
 	done bool
+}
+
+// drop gives the renewal up before the store is asked, for reason.
+func (r *renewal) drop(reason Reason) {
+	if r.done {
+		return
+	}
+	r.done = true
+	r.m.observe(r.c, r.v, RenewalEvent{Reason: reason})
 }
 
 // commit runs just before the response header is written: only a

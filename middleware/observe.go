@@ -26,6 +26,10 @@ const (
 	// ReasonStatus: the response status was 400 or more; the store was not
 	// touched.
 	ReasonStatus Reason = "status"
+	// ReasonHijacked: the handler took the connection over (a WebSocket
+	// upgrade, for one), so there were no response headers to carry a
+	// token; the store was not touched.
+	ReasonHijacked Reason = "hijacked"
 	// ReasonStoreError: the store failed (RenewalEvent.Err says how); the
 	// request was served without renewal.
 	ReasonStoreError Reason = "store_error"
@@ -69,9 +73,11 @@ func (m *mw) observe(c echo.Context, v *verified, ev RenewalEvent) {
 }
 
 // LogRenewals returns a Config.OnRenewal observer that logs to logger:
-// renewals at Info, store and signing errors at Warn, refusals by
-// BeforeRenew and rate limits at Debug. Requests that were simply not due
-// are not logged. Subjects are sanitised; tokens are never logged.
+// renewals at Info, store and signing errors at Warn, and every other
+// skipped renewal at Debug (skip paths, statuses of 400 or more, hijacked
+// connections, the session cap, rate limits, refusals by BeforeRenew).
+// Requests whose token was not due, or with renewal disabled, are not
+// logged. Subjects are sanitised; tokens are never logged.
 func LogRenewals(logger *slog.Logger) func(echo.Context, RenewalEvent) {
 	return func(c echo.Context, ev RenewalEvent) {
 		var level slog.Level

@@ -1,0 +1,184 @@
+package middleware_test
+
+import (
+	"bufio"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"sync"
+	"testing"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/labstack/echo/v4"
+
+	"github.com/slidingjwt/slidingjwt/internal/testkit"
+	"github.com/slidingjwt/slidingjwt/middleware"
+	"github.com/slidingjwt/slidingjwt/store/memory"
+)
+
+// streamServer is a real HTTP server whose routes answer in ways that
+// bypass Echo's Response.WriteHeader, behind the middleware, with the
+// hostile harness's clock at the time a token of dueClaims is due.
+type streamServer struct {
+	url   string
+	store *testkit.CountingStore
+
+	mu     sync.Mutex
+	events []middleware.RenewalEvent
+}
+
+func newStreamServer(t *testing.T) *streamServer {
+	t.Helper()
+	st := memory.New(nil)
+	t.Cleanup(func() { _ = st.Close() })
+	s := &streamServer{store: &testkit.CountingStore{Store: st}}
+	clock := testkit.NewClock(epoch.Add(dueAt))
+	mw, err := middleware.Config{
+		Settings: hostileSettings(),
+		Store:    s.store,
+		Now:      clock.Now,
+		OnRenewal: func(_ echo.Context, ev middleware.RenewalEvent) {
+			s.mu.Lock()
+			s.events = append(s.events, ev)
+			s.mu.Unlock()
+		},
+	}.ToMiddleware()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := echo.New()
+	g := e.Group("/s", mw)
+	body := func(c echo.Context) error {
+		_, err := io.WriteString(c.Response(), "data: one\n\n")
+		return err
+	}
+	// Three ways to flush before the first write: Echo's Response.Flush,
+	// an http.ResponseController over the response, and the writer's own
+	// http.Flusher.
+	g.GET("/echo-flush", func(c echo.Context) error {
+		c.Response().Header().Set(echo.HeaderContentType, "text/event-stream")
+		c.Response().Flush()
+		return body(c)
+	})
+	g.GET("/controller-flush", func(c echo.Context) error {
+		if err := http.NewResponseController(c.Response()).Flush(); err != nil {
+			return err
+		}
+		return body(c)
+	})
+	g.GET("/flusher", func(c echo.Context) error {
+		f, ok := c.Response().Writer.(http.Flusher)
+		if !ok {
+			return echo.NewHTTPError(http.StatusInternalServerError, "no http.Flusher")
+		}
+		f.Flush()
+		return body(c)
+	})
+	// A handler that takes the connection over and answers by itself, as
+	// a WebSocket upgrade does.
+	g.GET("/hijack", func(c echo.Context) error {
+		conn, rw, err := c.Response().Hijack()
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		_, _ = rw.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+		return rw.Flush()
+	})
+	srv := httptest.NewServer(e)
+	t.Cleanup(srv.Close)
+	s.url = srv.URL
+	return s
+}
+
+func (s *streamServer) get(t *testing.T, path, token string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, s.url+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set(echo.HeaderAuthorization, "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+	if _, err := io.Copy(io.Discard, res.Body); err != nil {
+		t.Fatalf("GET %s: reading the body: %v", path, err)
+	}
+	_ = res.Body.Close()
+	return res
+}
+
+func (s *streamServer) lastEvent() middleware.RenewalEvent {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.events) == 0 {
+		return middleware.RenewalEvent{}
+	}
+	return s.events[len(s.events)-1]
+}
+
+// TestFlushBeforeWriteCarriesToken flushes a due request's response before
+// writing anything: the headers leave at the flush, and must carry the new
+// token and no-store, since the store granted the renewal.
+func TestFlushBeforeWriteCarriesToken(t *testing.T) {
+	t.Parallel()
+	for i, path := range []string{"/s/echo-flush", "/s/controller-flush", "/s/flusher"} {
+		t.Run(path, func(t *testing.T) {
+			s := newStreamServer(t)
+			tok := sign(t, jwt.SigningMethodHS256, []byte(hostileSecret), "", with(dueClaims(), "sid", "flush-"+strconv.Itoa(i)))
+			res := s.get(t, path, tok)
+			if res.StatusCode != http.StatusOK {
+				t.Fatalf("status %d, want 200", res.StatusCode)
+			}
+			fresh := res.Header.Get(middleware.HeaderNewToken)
+			if fresh == "" {
+				t.Fatalf("no %s, though the store was asked %d times and the event is %+v",
+					middleware.HeaderNewToken, s.store.Allows(), s.lastEvent())
+			}
+			if got, want := res.Header.Get(echo.HeaderCacheControl), "no-store"; got != want {
+				t.Errorf("Cache-Control %q, want %q", got, want)
+			}
+			if _, _, err := verifyToken(fresh, "HS256", []byte(hostileSecret), epoch.Add(dueAt), 0); err != nil {
+				t.Errorf("the new token does not verify: %v", err)
+			}
+			if got, want := s.store.Allows(), int64(1); got != want {
+				t.Errorf("store asked %d times, want %d", got, want)
+			}
+		})
+	}
+}
+
+// TestHijackKeepsRenewal takes the connection of a due request over: no
+// headers of the middleware's can reach the client, so the renewal must
+// not be spent. The store is not asked, the event says why, and the next
+// ordinary request of the session renews.
+func TestHijackKeepsRenewal(t *testing.T) {
+	t.Parallel()
+	s := newStreamServer(t)
+	tok := sign(t, jwt.SigningMethodHS256, []byte(hostileSecret), "", dueClaims())
+	req, err := http.NewRequest(http.MethodGet, s.url+"/s/hijack", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set(echo.HeaderAuthorization, "Bearer "+tok)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(bufio.NewReader(res.Body))
+	_ = res.Body.Close()
+	if res.StatusCode != http.StatusOK || string(b) != "ok" {
+		t.Fatalf("hijacked answer: status %d, body %q; want 200 \"ok\"", res.StatusCode, b)
+	}
+	if got := s.store.Allows(); got != 0 {
+		t.Errorf("store asked %d times for a hijacked connection, want 0", got)
+	}
+	if ev := s.lastEvent(); ev.Reason != middleware.ReasonHijacked || ev.Renewed {
+		t.Errorf("event %+v, want reason %q", ev, middleware.ReasonHijacked)
+	}
+	if fresh := s.get(t, "/s/echo-flush", tok).Header.Get(middleware.HeaderNewToken); fresh == "" {
+		t.Errorf("the next request of the session was not renewed")
+	}
+}
