@@ -80,11 +80,18 @@ func loadOptions(lookup func(string) (string, bool), logger *slog.Logger) (optio
 		}
 		return v, ok
 	}
-	if secret, ok := lookup(config.EnvSecret); !ok || secret == "" {
+	// Only an HMAC algorithm signs with TOKEN_SECRET: the others sign with
+	// TOKEN_PRIVATE_KEY_FILE, which config and the issuer check, and must
+	// not be handed a secret.
+	alg := get(config.EnvAlgorithm)
+	if alg == "" {
+		alg = config.Default().Algorithm
+	}
+	if secret, ok := lookup(config.EnvSecret); config.IsHMAC(alg) && (!ok || secret == "") {
 		if len(o.accounts) > 0 {
-			return o, fmt.Errorf("%s is required when AUTH_ACCOUNTS is set: without it anyone could forge a login", config.EnvSecret)
+			return o, fmt.Errorf("%s is required for %s=%s when AUTH_ACCOUNTS is set: without it anyone could forge a login", config.EnvSecret, config.EnvAlgorithm, alg)
 		}
-		logger.Warn("TOKEN_SECRET is not set: guest mode with a random secret; tokens will not survive a restart")
+		logger.Warn("TOKEN_SECRET is not set: guest mode with a random secret; tokens will not survive a restart", "algorithm", alg)
 		generated, withSkips := randomSecret(), env
 		env = func(name string) (string, bool) {
 			if name == config.EnvSecret {

@@ -2,13 +2,20 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"io"
 	"maps"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -673,3 +680,141 @@ type fakeAddr string
 
 func (a fakeAddr) Network() string { return "tcp" }
 func (a fakeAddr) String() string  { return string(a) }
+
+// writeKey writes key as a PKCS#8 PEM file in a temporary directory and
+// returns its path.
+func writeKey(t *testing.T, key any) string {
+	t.Helper()
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "key.pem")
+	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func ed25519KeyFile(t *testing.T) string {
+	t.Helper()
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return writeKey(t, priv)
+}
+
+func rsaKeyFile(t *testing.T) string {
+	t.Helper()
+	priv, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return writeKey(t, priv)
+}
+
+// header decodes a JWT's header without verifying it.
+func header(t *testing.T, token string) map[string]any {
+	t.Helper()
+	raw, err := base64.RawURLEncoding.DecodeString(strings.Split(token, ".")[0])
+	if err != nil {
+		t.Fatalf("token header: %v", err)
+	}
+	var h map[string]any
+	if err := json.Unmarshal(raw, &h); err != nil {
+		t.Fatalf("token header: %v", err)
+	}
+	return h
+}
+
+// TestKeyFileAlgorithms runs the demo with algorithms that sign with
+// TOKEN_PRIVATE_KEY_FILE: no TOKEN_SECRET is generated or required.
+func TestKeyFileAlgorithms(t *testing.T) {
+	t.Parallel()
+	t.Run("EdDSA guest mode", func(t *testing.T) {
+		t.Parallel()
+		d := startDemo(t, map[string]string{
+			config.EnvAlgorithm:      "EdDSA",
+			config.EnvPrivateKeyFile: ed25519KeyFile(t),
+		})
+		status, got, _ := d.call(t, http.MethodGet, "/auth-status", nil, nil)
+		tok, _ := got["access_token"].(string)
+		if status != http.StatusOK || tok == "" {
+			t.Fatalf("/auth-status: got %d %v, want 200 with a guest token", status, got)
+		}
+		if alg := header(t, tok)["alg"]; alg != "EdDSA" {
+			t.Errorf("guest token alg: got %v, want EdDSA", alg)
+		}
+		if status, _, _ := d.call(t, http.MethodGet, "/api/me", nil, bearer(tok)); status != http.StatusOK {
+			t.Errorf("/api/me with the EdDSA guest token: got %d, want 200", status)
+		}
+		if logs := d.logs.String(); strings.Contains(logs, "random secret") {
+			t.Errorf("log speaks of a random secret for EdDSA:\n%s", logs)
+		}
+	})
+	t.Run("RS256 with accounts", func(t *testing.T) {
+		t.Parallel()
+		d := startDemo(t, map[string]string{
+			"AUTH_ACCOUNTS":          "alice:wonderland",
+			config.EnvAlgorithm:      "RS256",
+			config.EnvPrivateKeyFile: rsaKeyFile(t),
+		})
+		tok := login(t, d, "alice", "wonderland")
+		if alg := header(t, tok)["alg"]; alg != "RS256" {
+			t.Errorf("login token alg: got %v, want RS256", alg)
+		}
+		status, me, _ := d.call(t, http.MethodGet, "/api/me", nil, bearer(tok))
+		if status != http.StatusOK || me["sub"] != "alice" {
+			t.Errorf("/api/me with the RS256 token: got %d %v, want 200 for alice", status, me)
+		}
+	})
+}
+
+// TestKeyFileAlgorithmErrors checks what a key-file algorithm without its
+// key, or with a secret, reports: the variable that is wrong, and not a
+// secret the demo made up or asked for.
+func TestKeyFileAlgorithmErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		env     map[string]string
+		want    []string // every one must appear in the error
+		notWant []string // none may appear
+	}{
+		{"EdDSA guest mode without a key file", map[string]string{config.EnvAlgorithm: "EdDSA"},
+			[]string{config.EnvPrivateKeyFile}, []string{config.EnvSecret}},
+		{"RS256 accounts without a key file", map[string]string{config.EnvAlgorithm: "RS256", "AUTH_ACCOUNTS": "alice:wonderland"},
+			[]string{config.EnvPrivateKeyFile}, []string{config.EnvSecret}},
+		{"EdDSA with a secret", map[string]string{config.EnvAlgorithm: "EdDSA", config.EnvSecret: testSecret, "AUTH_ACCOUNTS": "alice:wonderland"},
+			[]string{config.EnvSecret}, nil},
+		{"HS512 accounts without a secret", map[string]string{config.EnvAlgorithm: "HS512", "AUTH_ACCOUNTS": "alice:wonderland"},
+			[]string{config.EnvSecret, "AUTH_ACCOUNTS"}, nil},
+		{"unsigned", map[string]string{config.EnvAlgorithm: "none"},
+			[]string{config.EnvAlgorithm}, []string{config.EnvSecret}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			env := maps.Clone(tt.env)
+			env["ADDR"] = "127.0.0.1:0"
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			ready := make(chan string, 1)
+			err := run(ctx, lookupIn(env), io.Discard, ready)
+			if err == nil || errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("run: got %v, want an error naming %v", err, tt.want)
+			}
+			for _, name := range tt.want {
+				if !strings.Contains(err.Error(), name) {
+					t.Errorf("run: got %q, want it to name %s", err, name)
+				}
+			}
+			for _, name := range tt.notWant {
+				if strings.Contains(err.Error(), name) {
+					t.Errorf("run: got %q, want it not to name %s", err, name)
+				}
+			}
+		})
+	}
+}

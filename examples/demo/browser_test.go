@@ -604,6 +604,159 @@ func testClientRules(t *testing.T, browser context.Context) {
 			want: map[string]any{"status": 401, "paths": []any{"/api/me"}, "stored": "bob", "events": []any{}},
 		},
 		{
+			name: "stale 401 from another session of the same user changes nothing",
+			script: `const h = harness.make({token: T.alice, handler: () => { h.client.store(T.aliceOther, "login"); h.events.length = 0; return {status: 401}; }});
+				const res = await h.client.fetch("/api/me");
+				return {status: res.status, paths: h.paths(), stored: N(h.stored()), events: h.events};`,
+			want: map[string]any{"status": 401, "paths": []any{"/api/me"}, "stored": "aliceOther", "events": []any{}},
+		},
+		{
+			// Request A leaves with T; request B renews T to T2 (same sid);
+			// then A's 401 for T arrives: A is retried once with T2.
+			name: "password 401 that raced a renewal of its session is retried once",
+			script: `const gate = harness.gate();
+				const h = harness.make({token: T.alice, handler: async (path, tok) => {
+					if (path === "/api/slow" && tok === T.alice) { await gate.wait(); return {status: 401}; }
+					if (path === "/api/slow") return {status: 200};
+					return {status: 200, headers: {"X-New-Token": T.aliceRenewed}};
+				}});
+				const slow = h.client.fetch("/api/slow");
+				const me = await h.client.fetch("/api/me");
+				gate.open();
+				const res = await slow;
+				return {statuses: [me.status, res.status], sent: h.sent(N), stored: N(h.stored()), events: h.events};`,
+			want: map[string]any{
+				"statuses": []any{200, 200},
+				"sent":     []any{"/api/slow alice", "/api/me alice", "/api/slow aliceRenewed"},
+				"stored":   "aliceRenewed", "events": []any{"token:renewed"},
+			},
+		},
+		{
+			name: "password retry after a raced renewal that fails again goes to login",
+			script: `const gate = harness.gate();
+				const h = harness.make({token: T.alice, handler: async (path, tok) => {
+					if (path === "/api/slow" && tok === T.alice) await gate.wait();
+					if (path === "/api/slow") return {status: 401};
+					return {status: 200, headers: {"X-New-Token": T.aliceRenewed}};
+				}});
+				const slow = h.client.fetch("/api/slow");
+				await h.client.fetch("/api/me");
+				gate.open();
+				const res = await slow;
+				return {status: res.status, sent: h.sent(N), stored: N(h.stored()), events: h.events};`,
+			want: map[string]any{
+				"status": 401, "sent": []any{"/api/slow alice", "/api/me alice", "/api/slow aliceRenewed"},
+				"stored": nil, "events": []any{"token:renewed", "login:rejected"},
+			},
+		},
+		{
+			name: "background 401 that raced a renewal of its session is retried once",
+			script: `const gate = harness.gate();
+				const h = harness.make({token: T.alice, handler: async (path, tok) => {
+					if (path === "/api/status" && tok === T.alice) { await gate.wait(); return {status: 401}; }
+					if (path === "/api/status") return {status: 200};
+					return {status: 200, headers: {"X-New-Token": T.aliceRenewed}};
+				}});
+				const poll = h.client.fetch("/api/status", {}, {background: true});
+				await h.client.fetch("/api/me");
+				gate.open();
+				const res = await poll;
+				return {status: res.status, sent: h.sent(N), stored: N(h.stored()), events: h.events};`,
+			want: map[string]any{
+				"status": 200, "sent": []any{"/api/status alice", "/api/me alice", "/api/status aliceRenewed"},
+				"stored": "aliceRenewed", "events": []any{"token:renewed"},
+			},
+		},
+		{
+			// Once a failed retry has required a login, a slower request's
+			// 401 for the old token must not start another guest session.
+			name: "late guest 401 after login required starts nothing",
+			script: `const gate = harness.gate();
+				const h = harness.make({token: T.guest, handler: async (path, tok) => {
+					if (path === "/auth-status") return {status: 200, body: JSON.stringify({auth_configured: false, access_token: T.guestNew})};
+					if (path === "/api/slow") await gate.wait();
+					return {status: 401};
+				}});
+				const slow = h.client.fetch("/api/slow");
+				const fast = await h.client.fetch("/api/me");
+				gate.open();
+				const res = await slow;
+				return {statuses: [fast.status, res.status], sent: h.sent(N), stored: N(h.stored()), events: h.events};`,
+			want: map[string]any{
+				"statuses": []any{401, 401},
+				"sent":     []any{"/api/slow guest", "/api/me guest", "/auth-status null", "/api/me guestNew"},
+				"stored":   nil, "events": []any{"token:guest", "login:rejected"},
+			},
+		},
+		{
+			name: "late password 401 after login required reports it once",
+			script: `const gate = harness.gate();
+				const h = harness.make({token: T.alice, handler: async (path) => {
+					if (path === "/api/slow") await gate.wait();
+					return {status: 401};
+				}});
+				const slow = h.client.fetch("/api/slow");
+				const fast = await h.client.fetch("/api/me");
+				gate.open();
+				const res = await slow;
+				return {statuses: [fast.status, res.status], sent: h.sent(N), stored: N(h.stored()), events: h.events};`,
+			want: map[string]any{
+				"statuses": []any{401, 401}, "sent": []any{"/api/slow alice", "/api/me alice"},
+				"stored": nil, "events": []any{"login:expired"},
+			},
+		},
+		{
+			name: "late 401 after sign-out starts nothing",
+			script: `const h = harness.make({token: T.guest, handler: () => { h.client.clear(); return {status: 401}; }});
+				const res = await h.client.fetch("/api/me");
+				return {status: res.status, paths: h.paths(), stored: N(h.stored()), events: h.events};`,
+			want: map[string]any{"status": 401, "paths": []any{"/api/me"}, "stored": nil, "events": []any{}},
+		},
+		{
+			// The token goes only to the API's origin: a protocol-relative
+			// path, or one the URL parser turns into one, is refused.
+			name: "requests to another origin are refused",
+			script: `const h = harness.make({token: T.alice, handler: () => ({status: 200})});
+				const paths = ["//evil.example/collect", "/\\evil.example/collect", "\t//evil.example/collect",
+					"https://evil.example/collect", "http://" + location.hostname + ".evil.example/collect"];
+				const outcomes = [];
+				for (const p of paths) outcomes.push(await harness.outcome(h.client.fetch(p)));
+				let message = "";
+				try { await h.client.fetch("//evil.example/collect"); } catch (err) { message = err.message; }
+				return {outcomes, calls: h.calls.length, names: message.includes("evil.example") && message.includes(location.origin)};`,
+			want: map[string]any{
+				"outcomes": []any{"ForeignOrigin", "ForeignOrigin", "ForeignOrigin", "ForeignOrigin", "ForeignOrigin"},
+				"calls":    0, "names": true,
+			},
+		},
+		{
+			name: "requests to the page's origin carry the token",
+			script: `const h = harness.make({token: T.alice, handler: () => ({status: 200})});
+				await h.client.fetch("/api/me");
+				await h.client.fetch(location.origin + "/api/status");
+				return {urls: h.calls.map(c => c.url.replace(location.origin, "ORIGIN")), tokens: h.calls.map(c => N(c.token))};`,
+			want: map[string]any{"urls": []any{"ORIGIN/api/me", "ORIGIN/api/status"}, "tokens": []any{"alice", "alice"}},
+		},
+		{
+			name: "with a base URL only its origin gets the token",
+			script: `const h = harness.make({token: T.alice, baseURL: "http://api.example:8080", handler: () => ({status: 200})});
+				const outcomes = [];
+				for (const p of ["//evil.example/x", "http://api.example:8080/api/me", location.origin + "/api/me", "http://api.example:8081/api/me"]) {
+					outcomes.push(await harness.outcome(h.client.fetch(p)));
+				}
+				return {outcomes, urls: h.calls.map(c => c.url)};`,
+			want: map[string]any{
+				"outcomes": []any{"status 200", "status 200", "ForeignOrigin", "ForeignOrigin"},
+				"urls":     []any{"http://api.example:8080//evil.example/x", "http://api.example:8080/api/me"},
+			},
+		},
+		{
+			name: "a login or guest refresh path on another origin is refused",
+			script: `const h = harness.make({authStatusPath: "//evil.example/auth-status", loginPath: "//evil.example/login", handler: () => ({status: 200})});
+				return {authStatus: await harness.outcome(h.client.authStatus()), login: await harness.outcome(h.client.login("alice", "wonderland")), calls: h.calls.length};`,
+			want: map[string]any{"authStatus": "ForeignOrigin", "login": "ForeignOrigin", "calls": 0},
+		},
+		{
 			name: "base URL for a cross-origin API",
 			script: `const h = harness.make({token: T.alice, baseURL: "http://api.example:8080/", handler: () => ({status: 200})});
 				await h.client.fetch("/api/me");

@@ -16,10 +16,14 @@
 // TOKEN_RENEW_SKIP_PATHS defaults to /api/status here (the page polls it),
 // so polling alone never keeps an idle session alive.
 //
-// Without TOKEN_SECRET it runs in guest mode with a random secret (tokens
-// then die with the process) and says so; with accounts it refuses to start
-// without one. A bad setting makes it exit with status 2 and the message
-// from config.Validate.
+// With an HMAC algorithm (JWT_ALGORITHM HS256, the default, HS384 or
+// HS512) and no TOKEN_SECRET it runs in guest mode with a random secret
+// (tokens then die with the process) and says so; with accounts it refuses
+// to start without one. The other algorithms (RS*, PS*, ES*, EdDSA) sign
+// with the PEM key in TOKEN_PRIVATE_KEY_FILE, in guest mode as with
+// accounts, and TOKEN_SECRET must then be empty. A bad setting makes it
+// exit with status 2 and an error that names the variable, the value and
+// what is allowed (see config.Settings.Validate).
 //
 // Run it with `make demo`, which sets short lifetimes so a renewal and an
 // expiry can be watched within a couple of minutes, and open

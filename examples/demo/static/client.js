@@ -4,7 +4,18 @@
 // "Authorization: Bearer <token>", and picks up the renewed token a response
 // carries in the X-New-Token header. On a 401 a guest session is replaced
 // (one shared call to /auth-status, then the request is retried once); a
-// password session goes back to the login page.
+// password session goes back to the login page. A request whose 401 comes
+// back after another request renewed the same session is retried once with
+// the renewed token, whatever the role; a 401 that comes back after the
+// session was already given up (a login is required, or the user signed
+// out) changes nothing more.
+//
+// The client only talks to the API's origin: the origin of baseURL, or the
+// page's own origin when baseURL is "". A request whose URL resolves to any
+// other origin (an absolute URL, or a path such as "//host/x" that the
+// browser reads as one) is refused before anything is sent: fetch, login
+// and authStatus reject with a ForeignOrigin error. Use window.fetch for
+// other hosts.
 //
 //   import { createClient } from "/static/client.js";
 //   const api = createClient({ baseURL: "https://api.example.com" });
@@ -83,11 +94,28 @@ export class LoginRequired extends Error {
 }
 
 /**
+ * ForeignOrigin is the error a client rejects with when a request's URL
+ * resolves to another origin than the API's. Nothing was sent: the token
+ * (or a password) never leaves for another host.
+ */
+export class ForeignOrigin extends Error {
+  constructor(path, url, origin) {
+    super(`${JSON.stringify(path)} resolves to ${url}, which is not on the API origin ${origin}: ` +
+      "this client sends requests only there (use window.fetch for other hosts)");
+    this.name = "ForeignOrigin";
+    this.path = path;
+    this.url = url;
+    this.origin = origin;
+  }
+}
+
+/**
  * TokenClient wraps fetch for one API. Make one with createClient.
  *
  * Options (all optional):
  *   baseURL      the API origin (and path prefix), for a page served from
- *                another origin; default "" (the page's own origin)
+ *                another origin; default "" (the page's own origin). Only
+ *                this origin is ever sent a request (see ForeignOrigin).
  *   storage      a Storage (default localStorage)
  *   storageKey   the key of the token in storage (default "slidingjwt.token")
  *   fetch        the fetch function to use (default globalThis.fetch)
@@ -134,10 +162,33 @@ export class TokenClient {
     return decodeJWT(this.token);
   }
 
-  /** url resolves path against baseURL. Absolute URLs are used as they are. */
+  /**
+   * url resolves path against baseURL (a path is appended to it; an
+   * absolute URL is taken as it is) and returns the absolute URL. It throws
+   * ForeignOrigin when the result is not on the API's origin (baseURL's, or
+   * the page's when baseURL is ""), so "//evil.example/x" never gets the
+   * token.
+   */
   url(path) {
-    if (/^[a-z][a-z0-9+.-]*:/i.test(path)) return path;
-    return this.baseURL + (path.startsWith("/") ? path : "/" + path);
+    if (typeof path !== "string" && !(path instanceof URL)) {
+      throw new TypeError("the path must be a string or a URL");
+    }
+    path = String(path);
+    const page = globalThis.location?.href;
+    let api;
+    try {
+      api = new URL(this.baseURL || page, page);
+    } catch {
+      throw new TypeError(`baseURL ${JSON.stringify(this.baseURL)} is not a URL (outside a page, give an absolute one)`);
+    }
+    const joined = /^[a-z][a-z0-9+.-]*:/i.test(path) ? path : this.baseURL + (path.startsWith("/") ? path : "/" + path);
+    // Judge the URL the browser will fetch, after its own parsing: it reads
+    // "/\\host" and "\t//host" as "//host", a URL on another host.
+    const target = new URL(joined, page ?? api.href);
+    if (api.origin === "null" || target.origin !== api.origin) {
+      throw new ForeignOrigin(path, target.href, api.origin);
+    }
+    return target.href;
   }
 
   /** isGuest reports whether token (default: the stored one) is a guest session. */
@@ -163,27 +214,43 @@ export class TokenClient {
    * the stored one when it belongs to the same session.
    *
    * On a 401 of a guest session it fetches one new guest token (shared by
-   * every request that fails at the same time) and retries once. A body
-   * that is a stream cannot be sent twice; use a string, Blob or FormData.
+   * every request that fails at the same time) and retries once. On a 401
+   * that arrives after another request stored a renewal of the same
+   * session, it retries once with the stored token, for any role. A 401
+   * that arrives after the stored token was cleared (a login is required,
+   * or the user signed out) is returned as it is. A body that is a stream
+   * cannot be sent twice; use a string, Blob or FormData.
    *
    * opts.background marks a request the user did not ask for, such as a
    * status poll: its 401 is reported through onExpired (guest) or
    * onLoginRequired (password) and never starts a new session, so an idle
    * page cannot keep itself signed in.
+   *
+   * It rejects with ForeignOrigin, sending nothing, when path resolves to
+   * another origin than the API's (see url).
    */
   async fetch(path, init = {}, opts = {}) {
+    const url = this.url(path);
     const sent = this.token;
-    const res = await this.#send(path, init, sent);
+    const res = await this.#send(url, init, sent);
     if (res.status !== 401) return res;
 
     const current = this.token;
+    if (sent && current === null) {
+      // The token was cleared while this request was out: a request that
+      // found out first already required a login (and said so), or the
+      // user signed out. A new guest session now would undo either.
+      return res;
+    }
     if (current && current !== sent) {
-      // The token changed while this request was out (renewed, replaced by
-      // a new guest session, or another login), so this 401 says nothing
-      // about the current session. Only a guest request that lost the race
-      // with a guest refresh is retried, once, with the new token.
+      // The token changed while this request was out, so this 401 says
+      // nothing about the stored one. Retry once with it when it renews the
+      // session this request was sent for (any role; a background request
+      // too, as that starts no session), or when a guest request lost the
+      // race with a guest refresh. Another login is left alone.
+      if (sameSession(decodeJWT(sent), decodeJWT(current))) return this.#retry(url, init, current, opts);
       if (opts.background || !this.isGuest(sent) || !this.isGuest(current)) return res;
-      return this.#retry(path, init, current);
+      return this.#retry(url, init, current, opts);
     }
     if (!this.isGuest(sent)) {
       // A password session is over: only a login helps. No retry.
@@ -202,7 +269,7 @@ export class TokenClient {
       this.#loginRequired(err instanceof LoginRequired ? err.reason : "refresh-failed");
       return res;
     }
-    return this.#retry(path, init, fresh);
+    return this.#retry(url, init, fresh, opts);
   }
 
   /**
@@ -260,21 +327,26 @@ export class TokenClient {
     return decodeJWT(body.access_token);
   }
 
-  async #send(path, init, token) {
+  // send sends one request to url, which url() resolved and checked.
+  async #send(url, init, token) {
     const headers = new Headers(init.headers);
     if (token) headers.set("Authorization", `Bearer ${token}`);
     if (!headers.has("Accept")) headers.set("Accept", "application/json");
-    const res = await this.#fetch(this.url(path), { credentials: "omit", ...init, headers });
+    const res = await this.#fetch(url, { credentials: "omit", ...init, headers });
     const renewed = res.ok ? res.headers.get(NEW_TOKEN_HEADER) : null;
     if (renewed) this.#adopt(renewed);
     return res;
   }
 
   // retry sends the request a second and last time; a second 401 for the
-  // token that is still stored ends the session.
-  async #retry(path, init, token) {
-    const res = await this.#send(path, init, token);
-    if (res.status === 401 && this.token === token) this.#loginRequired("rejected");
+  // token that is still stored ends the session (a background request of a
+  // guest only reports it, as its first 401 would).
+  async #retry(url, init, token, opts) {
+    const res = await this.#send(url, init, token);
+    if (res.status === 401 && this.token === token) {
+      if (opts.background && this.isGuest(token)) this.onExpired("expired");
+      else this.#loginRequired("rejected");
+    }
     return res;
   }
 

@@ -22,15 +22,33 @@
 
   window.harness = {
     mod,
-    // make returns {client, calls, events, stored(), paths()}. handler(path,
-    // token) answers each request with {status, headers, body}.
-    make({ token = null, guest = null, baseURL = "", handler }) {
+    // gate returns {wait, open}: wait() resolves once open() was called.
+    gate() {
+      let open;
+      const wait = new Promise((resolve) => (open = resolve));
+      return { wait: () => wait, open };
+    },
+    // outcome settles promise and returns "status N" or the error's name.
+    async outcome(promise) {
+      try {
+        return `status ${(await promise).status}`;
+      } catch (err) {
+        return err?.name ?? String(err);
+      }
+    },
+    // make returns {client, calls, events, stored(), paths(), sent()}.
+    // handler(path, token) answers each request with {status, headers,
+    // body}, or a promise of one, so a case can hold a response back until
+    // another request has finished.
+    make({ token = null, guest = null, baseURL = "", authStatusPath, loginPath, handler }) {
       const storage = new MemoryStorage();
       if (token) storage.setItem(mod.DEFAULT_STORAGE_KEY, token);
       const h = { calls: [], events: [] };
       h.client = mod.createClient({
         baseURL,
         guest,
+        authStatusPath,
+        loginPath,
         storage,
         async fetch(url, init = {}) {
           const auth = new Headers(init.headers).get("Authorization");
@@ -41,7 +59,7 @@
           };
           h.calls.push(call);
           await new Promise((resolve) => setTimeout(resolve, 5)); // answer later, like a network
-          const r = handler(pathOf(call.url), call.token) ?? { status: 404 };
+          const r = (await handler(pathOf(call.url), call.token)) ?? { status: 404 };
           return new Response(r.body ?? "{}", { status: r.status, headers: r.headers ?? {} });
         },
         onToken: (t, claims, reason) => h.events.push(`token:${reason}`),
@@ -51,6 +69,8 @@
       });
       h.stored = () => storage.getItem(mod.DEFAULT_STORAGE_KEY);
       h.paths = () => h.calls.map((c) => pathOf(c.url));
+      // sent lists the requests as "path token-name", with name(token).
+      h.sent = (name) => h.calls.map((c) => `${pathOf(c.url)} ${name(c.token)}`);
       return h;
     },
   };
