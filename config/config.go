@@ -70,7 +70,19 @@ const (
 	// MinSecretBytes is the shortest HMAC secret accepted: 256 bits, the
 	// size RFC 7518 asks for with HS256.
 	MinSecretBytes = 32
-	// MaxLifetime bounds every lifetime and the session cap (ten years).
+	// MinLifetime is the shortest user or guest token lifetime accepted.
+	// Tokens carry whole seconds and a token's exp is its issue time plus
+	// the lifetime, rounded down to a second, so a lifetime of two seconds
+	// leaves every new token more than one second of validity, while one
+	// under a second can make a token that has expired when it is issued
+	// (exp <= iat).
+	MinLifetime = 2 * time.Second
+	// MinSessionAge is the shortest session cap accepted, other than 0 (no
+	// cap): a shorter cap could, for the same reason, make a token that has
+	// expired when it is issued.
+	MinSessionAge = time.Second
+	// MaxLifetime bounds every lifetime, the session cap and the minimum
+	// renewal interval (ten years).
 	MaxLifetime = 10 * 365 * 24 * time.Hour
 	// MaxLeeway bounds the clock-skew leeway.
 	MaxLeeway = 5 * time.Minute
@@ -88,10 +100,12 @@ type Settings struct {
 	// "HS256". "none" is always rejected.
 	Algorithm string
 	// UserLifetime is the lifetime of a token whose role is not "guest"
-	// (TOKEN_EXPIRE_HOURS, a float). Default 48h.
+	// (TOKEN_EXPIRE_HOURS, a float). Default 48h; from MinLifetime (2s) to
+	// MaxLifetime (ten years).
 	UserLifetime time.Duration
 	// GuestLifetime is the lifetime of a token with role "guest"
-	// (GUEST_TOKEN_EXPIRE_HOURS, a float). Default 24h.
+	// (GUEST_TOKEN_EXPIRE_HOURS, a float). Default 24h; from MinLifetime
+	// (2s) to MaxLifetime (ten years).
 	GuestLifetime time.Duration
 	// AutoRenew turns renewal on (TOKEN_AUTO_RENEW). Default true. When
 	// false, tokens are still validated but never renewed.
@@ -101,7 +115,8 @@ type Settings struct {
 	// (0, 1]. Default 0.5: renew once less than half the lifetime is left.
 	RenewThreshold float64
 	// MinRenewInterval is the least time between two renewals of one session
-	// (TOKEN_RENEW_MIN_INTERVAL_SECONDS). Default 60s. It must be shorter
+	// (TOKEN_RENEW_MIN_INTERVAL_SECONDS, a float). Default 60s; greater
+	// than 0 and at most MaxLifetime (ten years). It must also be shorter
 	// than RenewThreshold times the shorter lifetime, or an active session
 	// could expire between two renewals.
 	MinRenewInterval time.Duration
@@ -114,10 +129,12 @@ type Settings struct {
 	RenewSkipPaths []string
 	// MaxSessionAge caps a session's total life, counted from its auth_time
 	// (TOKEN_MAX_SESSION_HOURS, a float). Renewal never extends a token past
-	// auth_time + MaxSessionAge. Default 0: no cap.
+	// auth_time + MaxSessionAge. Default 0: no cap. Otherwise from
+	// MinSessionAge (1s) to MaxLifetime (ten years).
 	MaxSessionAge time.Duration
 	// Leeway tolerates clock skew when checking exp, nbf and iat
-	// (TOKEN_LEEWAY_SECONDS). Default 0, at most MaxLeeway.
+	// (TOKEN_LEEWAY_SECONDS, a float). Default 0; from 0 to MaxLeeway
+	// (300s).
 	Leeway time.Duration
 	// Issuer, when set, is written to iss and required of every token
 	// (TOKEN_ISSUER). Default empty: not checked.
@@ -132,8 +149,10 @@ type Settings struct {
 	Store string
 	// StorePath is the bbolt file for Store "bolt" (TOKEN_RENEW_STORE_PATH).
 	StorePath string
-	// StoreSize is the entry bound for Store "lru" (TOKEN_RENEW_STORE_SIZE).
-	// Default 0: the lru package's default.
+	// StoreSize is the entry bound for Store "lru" (TOKEN_RENEW_STORE_SIZE,
+	// a whole number). Default 0, which means the lru package's default
+	// size (lru.DefaultSize), whether set here or as
+	// TOKEN_RENEW_STORE_SIZE=0; a negative size is an error.
 	StoreSize int
 	// RedisURL addresses the server for Store "redis"
 	// (TOKEN_RENEW_REDIS_URL), e.g. redis://localhost:6379/0.
@@ -211,7 +230,8 @@ func (s Settings) Lifetime(role string) time.Duration {
 type Error struct {
 	// Var is the environment variable name, e.g. "TOKEN_RENEW_THRESHOLD".
 	Var string
-	// Value is the bad value as text; secrets are described, never shown.
+	// Value is the bad value as text, as it was written when FromEnv or
+	// FromLookup read it; secrets are described, never shown.
 	Value string
 	// Allowed says what would be accepted.
 	Allowed string
@@ -242,68 +262,128 @@ const allowedAlgorithms = "one of HS256, HS384, HS512, RS256, RS384, RS512, PS25
 // Validate checks every setting and every combination that cannot work,
 // and returns all problems found, each an *Error naming the variable.
 func (s Settings) Validate() error {
+	return s.validate(nil)
+}
+
+// source records the text FromLookup read each setting from, so that an
+// error shows a bad value as the user wrote it ("1e-14"), not as parsed and
+// formatted again ("0"). A nil *source shows the formatted values.
+type source struct {
+	// vars maps each variable FromLookup read, other than TOKEN_SECRET,
+	// to its text, trimmed. Errors about the lists TOKEN_RENEW_SKIP_PATHS
+	// and TOKEN_VERIFY_KEY_FILES do not use it: they show the bad entry.
+	vars map[string]string
+	// keyFiles maps each TOKEN_VERIFY_KEY_FILES entry to its text.
+	keyFiles map[KeyFile]string
+}
+
+// bad returns the *Error for variable name with value, formatted from the
+// settings, replaced by the variable's text when the source has it.
+func (src *source) bad(name, value, allowed string) error {
+	if src != nil {
+		if v, ok := src.vars[name]; ok {
+			value = v
+		}
+	}
+	return bad(name, value, allowed)
+}
+
+// keyFile returns k as written in TOKEN_VERIFY_KEY_FILES.
+func (src *source) keyFile(k KeyFile) string {
+	if src != nil {
+		if v, ok := src.keyFiles[k]; ok {
+			return v
+		}
+	}
+	return k.String()
+}
+
+// Allowed texts shared by FromLookup, for a value that does not parse, and
+// Validate, for one out of range.
+var (
+	allowedLifetime = fmt.Sprintf("a number of hours of at least %s and at most %g (ten years), e.g. 48 or 0.5",
+		hourFraction(MinLifetime), MaxLifetime.Hours())
+	allowedSessionAge = fmt.Sprintf("0 (no cap) or a number of hours of at least %s and at most %g (ten years)",
+		hourFraction(MinSessionAge), MaxLifetime.Hours())
+	allowedInterval = fmt.Sprintf("a number of seconds greater than 0 and at most %d (ten years), e.g. 60 or 2.5",
+		MaxLifetime/time.Second)
+	allowedLeeway    = fmt.Sprintf("a number of seconds from 0 to %d", MaxLeeway/time.Second)
+	allowedThreshold = "a number greater than 0 and at most 1, e.g. 0.5 (the default: renew in the second half of the lifetime)"
+	allowedStoreSize = "0 (the lru default size) or a positive whole number of entries"
+)
+
+// hourFraction writes d, a whole number of seconds, as a fraction of an
+// hour: "2/3600 (2 seconds)".
+func hourFraction(d time.Duration) string {
+	n := int64(d / time.Second)
+	unit := "seconds"
+	if n == 1 {
+		unit = "second"
+	}
+	return fmt.Sprintf("%d/3600 (%d %s)", n, n, unit)
+}
+
+// validate is Validate, with the values of the errors shown as src has
+// them.
+func (s Settings) validate(src *source) error {
 	var errs []error
-	add := func(err error) { errs = append(errs, err) }
+	add := func(name, value, allowed string) { errs = append(errs, src.bad(name, value, allowed)) }
 
 	switch hmac, ok := algorithms[s.Algorithm]; {
 	case strings.EqualFold(s.Algorithm, "none"):
-		add(bad(EnvAlgorithm, s.Algorithm, "unsigned tokens are never accepted; "+allowedAlgorithms))
+		add(EnvAlgorithm, s.Algorithm, "unsigned tokens are never accepted; "+allowedAlgorithms)
 	case !ok:
-		add(bad(EnvAlgorithm, s.Algorithm, allowedAlgorithms))
+		add(EnvAlgorithm, s.Algorithm, allowedAlgorithms)
 	case hmac && s.Secret == "":
-		add(bad(EnvSecret, "", fmt.Sprintf("required for %s: a random secret of at least %d bytes", s.Algorithm, MinSecretBytes)))
+		errs = append(errs, bad(EnvSecret, "", fmt.Sprintf("required for %s: a random secret of at least %d bytes", s.Algorithm, MinSecretBytes)))
 	case hmac && len(s.Secret) < MinSecretBytes:
-		add(bad(EnvSecret, fmt.Sprintf("<%d bytes>", len(s.Secret)), fmt.Sprintf("at least %d bytes for %s", MinSecretBytes, s.Algorithm)))
+		errs = append(errs, bad(EnvSecret, fmt.Sprintf("<%d bytes>", len(s.Secret)), fmt.Sprintf("at least %d bytes for %s", MinSecretBytes, s.Algorithm)))
 	case hmac && strings.Contains(s.Secret, "-----BEGIN"):
-		add(bad(EnvSecret, "<PEM block>", "an HMAC secret, not a PEM key: a public key used as an HMAC secret lets anyone forge tokens"))
+		errs = append(errs, bad(EnvSecret, "<PEM block>", "an HMAC secret, not a PEM key: a public key used as an HMAC secret lets anyone forge tokens"))
 	}
 
 	if hmac, ok := algorithms[s.Algorithm]; ok {
-		errs = append(errs, s.keyErrors(hmac)...)
+		errs = append(errs, s.keyErrors(hmac, src)...)
 	}
 
-	checkLifetime := func(name string, d time.Duration, zeroOK bool) {
-		if (d == 0 && zeroOK) || (d > 0 && d <= MaxLifetime) {
-			return
-		}
-		allowed := fmt.Sprintf("hours greater than 0 and at most %g", MaxLifetime.Hours())
-		if zeroOK {
-			allowed = fmt.Sprintf("0 (no cap) or hours greater than 0 and at most %g", MaxLifetime.Hours())
-		}
-		add(bad(name, formatHours(d), allowed))
+	if s.UserLifetime < MinLifetime || s.UserLifetime > MaxLifetime {
+		add(EnvUserLifetime, formatHours(s.UserLifetime), allowedLifetime)
 	}
-	checkLifetime(EnvUserLifetime, s.UserLifetime, false)
-	checkLifetime(EnvGuestLifetime, s.GuestLifetime, false)
-	checkLifetime(EnvMaxSessionAge, s.MaxSessionAge, true)
+	if s.GuestLifetime < MinLifetime || s.GuestLifetime > MaxLifetime {
+		add(EnvGuestLifetime, formatHours(s.GuestLifetime), allowedLifetime)
+	}
+	if s.MaxSessionAge != 0 && (s.MaxSessionAge < MinSessionAge || s.MaxSessionAge > MaxLifetime) {
+		add(EnvMaxSessionAge, formatHours(s.MaxSessionAge), allowedSessionAge)
+	}
 
 	if math.IsNaN(s.RenewThreshold) || s.RenewThreshold <= 0 || s.RenewThreshold > 1 {
-		add(bad(EnvRenewThreshold, strconv.FormatFloat(s.RenewThreshold, 'g', -1, 64), "a number greater than 0 and at most 1 (the default 0.5 renews in the second half of the lifetime)"))
+		add(EnvRenewThreshold, strconv.FormatFloat(s.RenewThreshold, 'g', -1, 64), allowedThreshold)
 	}
 	if s.MinRenewInterval <= 0 || s.MinRenewInterval > MaxLifetime {
-		add(bad(EnvMinRenewInterval, formatSeconds(s.MinRenewInterval), "seconds greater than 0"))
+		add(EnvMinRenewInterval, formatSeconds(s.MinRenewInterval), allowedInterval)
 	}
 	if s.Leeway < 0 || s.Leeway > MaxLeeway {
-		add(bad(EnvLeeway, formatSeconds(s.Leeway), fmt.Sprintf("seconds from 0 to %g", MaxLeeway.Seconds())))
+		add(EnvLeeway, formatSeconds(s.Leeway), allowedLeeway)
 	}
 	for _, p := range s.RenewSkipPaths {
 		if !strings.HasPrefix(p, "/") || strings.ContainsAny(p, "?#") {
-			add(bad(EnvRenewSkipPaths, p, "paths that start with / and hold no query or fragment"))
+			errs = append(errs, bad(EnvRenewSkipPaths, p, "paths that start with / and hold no query or fragment"))
 		}
 	}
 
 	switch s.Store {
 	case StoreMemory, StoreLRU, StoreBolt, StoreRedis:
 	default:
-		add(bad(EnvStore, s.Store, "one of memory, lru, bolt, redis"))
+		add(EnvStore, s.Store, "one of memory, lru, bolt, redis")
 	}
 	if s.Store == StoreBolt && s.StorePath == "" {
-		add(bad(EnvStorePath, "", "a file path, required when "+EnvStore+"=bolt"))
+		add(EnvStorePath, "", "a file path, required when "+EnvStore+"=bolt")
 	}
 	if s.Store == StoreRedis && s.RedisURL == "" {
-		add(bad(EnvRedisURL, "", "a URL such as redis://localhost:6379/0, required when "+EnvStore+"=redis"))
+		add(EnvRedisURL, "", "a URL such as redis://localhost:6379/0, required when "+EnvStore+"=redis")
 	}
 	if s.StoreSize < 0 {
-		add(bad(EnvStoreSize, strconv.Itoa(s.StoreSize), "0 (the default size) or a positive number of entries"))
+		add(EnvStoreSize, strconv.Itoa(s.StoreSize), allowedStoreSize)
 	}
 
 	// Settings that are fine alone but wrong together: the interval must fit
@@ -316,43 +396,44 @@ func (s Settings) Validate() error {
 		}
 		window := time.Duration(s.RenewThreshold * float64(shortest))
 		if s.MinRenewInterval >= window {
-			add(bad(EnvMinRenewInterval, formatSeconds(s.MinRenewInterval), fmt.Sprintf(
+			add(EnvMinRenewInterval, formatSeconds(s.MinRenewInterval), fmt.Sprintf(
 				"less than %s x %s = %gs, or an active session could expire between two renewals: lower %s or raise %s",
-				EnvRenewThreshold, name, window.Seconds(), EnvMinRenewInterval, name)))
+				EnvRenewThreshold, name, window.Seconds(), EnvMinRenewInterval, name))
 		}
 	}
 	return errors.Join(errs...)
 }
 
 // keyErrors checks the key settings for an algorithm that is an HMAC or
-// not. It never shows a secret.
-func (s Settings) keyErrors(hmac bool) []error {
+// not, with the values shown as src has them. It never shows a secret.
+func (s Settings) keyErrors(hmac bool, src *source) []error {
 	var errs []error
-	add := func(err error) { errs = append(errs, err) }
+	add := func(name, value, allowed string) { errs = append(errs, src.bad(name, value, allowed)) }
 	if hmac && s.PrivateKeyFile != "" {
-		add(bad(EnvPrivateKeyFile, s.PrivateKeyFile, fmt.Sprintf("empty for %s, which signs with %s; a key file needs %s set to RS*, PS*, ES* or EdDSA", s.Algorithm, EnvSecret, EnvAlgorithm)))
+		add(EnvPrivateKeyFile, s.PrivateKeyFile, fmt.Sprintf("empty for %s, which signs with %s; a key file needs %s set to RS*, PS*, ES* or EdDSA", s.Algorithm, EnvSecret, EnvAlgorithm))
 	}
 	if !hmac && s.Secret != "" {
-		add(bad(EnvSecret, "<set>", fmt.Sprintf("empty for %s, which signs with %s: a secret that is set but never used hides a mistake", s.Algorithm, EnvPrivateKeyFile)))
+		errs = append(errs, bad(EnvSecret, "<set>", fmt.Sprintf("empty for %s, which signs with %s: a secret that is set but never used hides a mistake", s.Algorithm, EnvPrivateKeyFile)))
 	}
 	if s.KeyID != "" && !validKeyID(s.KeyID) {
-		add(bad(EnvKeyID, s.KeyID, keyIDRule))
+		add(EnvKeyID, s.KeyID, keyIDRule)
 	}
 	if hmac && len(s.VerifyKeys) > 0 {
-		add(bad(EnvVerifyKeyFiles, s.VerifyKeys[0].String(), fmt.Sprintf("empty for %s: verification key files hold RS*, PS*, ES* or EdDSA keys; rotate HMAC secrets with middleware.KeySet", s.Algorithm)))
+		errs = append(errs, bad(EnvVerifyKeyFiles, src.keyFile(s.VerifyKeys[0]), fmt.Sprintf("empty for %s: verification key files hold RS*, PS*, ES* or EdDSA keys; rotate HMAC secrets with middleware.KeySet", s.Algorithm)))
 		return errs
 	}
 	seen := map[string]bool{s.KeyID: s.KeyID != ""}
 	for _, k := range s.VerifyKeys {
+		entry := src.keyFile(k)
 		switch h, known := algorithms[k.Algorithm]; {
 		case !validKeyID(k.ID):
-			add(bad(EnvVerifyKeyFiles, k.String(), "a key ID of "+keyIDRule))
+			errs = append(errs, bad(EnvVerifyKeyFiles, entry, "a key ID of "+keyIDRule))
 		case seen[k.ID]:
-			add(bad(EnvVerifyKeyFiles, k.String(), fmt.Sprintf("a key ID used once, by one key: %q is taken", k.ID)))
+			errs = append(errs, bad(EnvVerifyKeyFiles, entry, fmt.Sprintf("a key ID used once, by one key: %q is taken", k.ID)))
 		case k.Path == "":
-			add(bad(EnvVerifyKeyFiles, k.String(), "kid=path or kid=ALG:path with a file path"))
+			errs = append(errs, bad(EnvVerifyKeyFiles, entry, "kid=path or kid=ALG:path with a file path"))
 		case k.Algorithm != "" && (!known || h):
-			add(bad(EnvVerifyKeyFiles, k.String(), "an algorithm that is one of RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA"))
+			errs = append(errs, bad(EnvVerifyKeyFiles, entry, "an algorithm that is one of RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA"))
 		}
 		seen[k.ID] = true
 	}
@@ -377,8 +458,9 @@ func validKeyID(id string) bool {
 
 // parseKeyFiles reads TOKEN_VERIFY_KEY_FILES: comma-separated "kid=path"
 // or "kid=ALG:path" entries, where ALG is a JWT algorithm name. Empty
-// entries are skipped; Validate checks the rest.
-func parseKeyFiles(v string) ([]KeyFile, error) {
+// entries are skipped; Validate checks the rest. It records the text of
+// each entry in src.
+func parseKeyFiles(v string, src *source) ([]KeyFile, error) {
 	var keys []KeyFile
 	for _, entry := range strings.Split(v, ",") {
 		entry = strings.TrimSpace(entry)
@@ -396,6 +478,7 @@ func parseKeyFiles(v string) ([]KeyFile, error) {
 			}
 		}
 		keys = append(keys, k)
+		src.keyFiles[k] = entry
 	}
 	return keys, nil
 }
@@ -405,6 +488,7 @@ func formatSeconds(d time.Duration) string { return strconv.FormatFloat(d.Second
 
 // FromEnv reads the settings from the process environment, starting from
 // Default, and validates them. An unset or empty variable keeps its default.
+// An error shows a bad value as it was written in the environment.
 func FromEnv() (Settings, error) {
 	return FromLookup(os.LookupEnv)
 }
@@ -413,32 +497,27 @@ func FromEnv() (Settings, error) {
 // programs with their own configuration source can supply them.
 func FromLookup(lookup func(name string) (string, bool)) (Settings, error) {
 	s := Default()
+	src := &source{vars: map[string]string{}, keyFiles: map[KeyFile]string{}}
 	var errs []error
 	get := func(name string) (string, bool) {
 		v, ok := lookup(name)
 		v = strings.TrimSpace(v)
-		return v, ok && v != ""
+		if !ok || v == "" {
+			return "", false
+		}
+		src.vars[name] = v
+		return v, true
 	}
 	str := func(name string, dst *string) {
 		if v, ok := get(name); ok {
 			*dst = v
 		}
 	}
-	hours := func(name string, dst *time.Duration) {
+	duration := func(name string, unit time.Duration, allowed string, dst *time.Duration) {
 		if v, ok := get(name); ok {
-			d, err := parseDuration(v, time.Hour)
+			d, err := parseDuration(v, unit)
 			if err != nil {
-				errs = append(errs, bad(name, v, "a number of hours, e.g. 48 or 0.5"))
-				return
-			}
-			*dst = d
-		}
-	}
-	seconds := func(name string, dst *time.Duration) {
-		if v, ok := get(name); ok {
-			d, err := parseDuration(v, time.Second)
-			if err != nil {
-				errs = append(errs, bad(name, v, "a number of seconds, e.g. 60 or 2.5"))
+				errs = append(errs, bad(name, v, allowed))
 				return
 			}
 			*dst = d
@@ -449,8 +528,8 @@ func FromLookup(lookup func(name string) (string, bool)) (Settings, error) {
 		s.Secret = v
 	}
 	str(EnvAlgorithm, &s.Algorithm)
-	hours(EnvUserLifetime, &s.UserLifetime)
-	hours(EnvGuestLifetime, &s.GuestLifetime)
+	duration(EnvUserLifetime, time.Hour, allowedLifetime, &s.UserLifetime)
+	duration(EnvGuestLifetime, time.Hour, allowedLifetime, &s.GuestLifetime)
 	if v, ok := get(EnvAutoRenew); ok {
 		b, err := ParseBool(v)
 		if err != nil {
@@ -462,12 +541,12 @@ func FromLookup(lookup func(name string) (string, bool)) (Settings, error) {
 	if v, ok := get(EnvRenewThreshold); ok {
 		f, err := strconv.ParseFloat(v, 64)
 		if err != nil {
-			errs = append(errs, bad(EnvRenewThreshold, v, "a number greater than 0 and at most 1, e.g. 0.5"))
+			errs = append(errs, bad(EnvRenewThreshold, v, allowedThreshold))
 		} else {
 			s.RenewThreshold = f
 		}
 	}
-	seconds(EnvMinRenewInterval, &s.MinRenewInterval)
+	duration(EnvMinRenewInterval, time.Second, allowedInterval, &s.MinRenewInterval)
 	if v, ok := get(EnvRenewSkipPaths); ok {
 		for _, p := range strings.Split(v, ",") {
 			if p = strings.TrimSpace(p); p != "" {
@@ -475,8 +554,8 @@ func FromLookup(lookup func(name string) (string, bool)) (Settings, error) {
 			}
 		}
 	}
-	hours(EnvMaxSessionAge, &s.MaxSessionAge)
-	seconds(EnvLeeway, &s.Leeway)
+	duration(EnvMaxSessionAge, time.Hour, allowedSessionAge, &s.MaxSessionAge)
+	duration(EnvLeeway, time.Second, allowedLeeway, &s.Leeway)
 	str(EnvIssuer, &s.Issuer)
 	str(EnvAudience, &s.Audience)
 	if v, ok := get(EnvStore); ok {
@@ -485,8 +564,8 @@ func FromLookup(lookup func(name string) (string, bool)) (Settings, error) {
 	str(EnvStorePath, &s.StorePath)
 	if v, ok := get(EnvStoreSize); ok {
 		n, err := strconv.Atoi(v)
-		if err != nil || n <= 0 {
-			errs = append(errs, bad(EnvStoreSize, v, "a positive whole number of entries"))
+		if err != nil || n < 0 {
+			errs = append(errs, bad(EnvStoreSize, v, allowedStoreSize))
 		} else {
 			s.StoreSize = n
 		}
@@ -495,7 +574,7 @@ func FromLookup(lookup func(name string) (string, bool)) (Settings, error) {
 	str(EnvPrivateKeyFile, &s.PrivateKeyFile)
 	str(EnvKeyID, &s.KeyID)
 	if v, ok := get(EnvVerifyKeyFiles); ok {
-		keys, err := parseKeyFiles(v)
+		keys, err := parseKeyFiles(v, src)
 		if err != nil {
 			errs = append(errs, err)
 		} else {
@@ -506,7 +585,7 @@ func FromLookup(lookup func(name string) (string, bool)) (Settings, error) {
 	if len(errs) > 0 {
 		return s, errors.Join(errs...)
 	}
-	return s, s.Validate()
+	return s, s.validate(src)
 }
 
 // ParseBool reads a boolean the way LightRAG reads TOKEN_AUTO_RENEW, but
@@ -522,8 +601,11 @@ func ParseBool(v string) (bool, error) {
 	return false, fmt.Errorf("config: %q is not a boolean", v)
 }
 
-// parseDuration reads a finite decimal number of units; Validate checks
-// the range.
+// parseDuration reads a finite decimal number of units, rounded to the
+// nanosecond; Validate checks the range. A number other than zero never
+// reads as zero: one that rounds to 0 reads as one nanosecond of its sign,
+// so that Validate judges it, rather than taking it for 0, which means "no
+// cap" in TOKEN_MAX_SESSION_HOURS.
 func parseDuration(v string, unit time.Duration) (time.Duration, error) {
 	f, err := strconv.ParseFloat(v, 64)
 	if err != nil {
@@ -536,5 +618,9 @@ func parseDuration(v string, unit time.Duration) (time.Duration, error) {
 	if d >= math.MaxInt64 || d <= math.MinInt64 {
 		return 0, fmt.Errorf("config: %q is out of range", v)
 	}
-	return time.Duration(math.Round(d)), nil
+	r := math.Round(d)
+	if r == 0 && f != 0 {
+		r = math.Copysign(1, f)
+	}
+	return time.Duration(r), nil
 }

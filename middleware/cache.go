@@ -14,7 +14,7 @@ import (
 const DefaultVerifiedCacheSize = 10_000
 
 // maxVerifiedCacheSize bounds Config.VerifiedCacheSize: the slot table is
-// allocated up front, 8 bytes a slot.
+// allocated up front, 16 bytes a slot (a cacheSlot: a tag and a pointer).
 const maxVerifiedCacheSize = 1 << 24
 
 // cacheWays is how many entries share a set: a token can live in any slot of
@@ -103,10 +103,11 @@ type cached struct {
 	validUntil time.Time
 }
 
-// newVerifiedCache returns a cache of size entries (rounded up to a multiple
-// of cacheWays) for tokens verified with keys and looked up with
-// tokenLookup; size <= 0 turns it off, and the cache then only supplies the
-// key function.
+// newVerifiedCache returns a cache of size entries for tokens verified with
+// keys and looked up with tokenLookup: a size of at most cacheWays is one
+// set of size slots, a larger one is rounded up to a multiple of cacheWays.
+// size <= 0 turns it off, and the cache then only supplies the key
+// function.
 func newVerifiedCache(keys *KeySet, size int, leeway time.Duration, tokenLookup string) *verifiedCache {
 	c := &verifiedCache{keys: keys, seed: maphash.MakeSeed(), leeway: leeway, clone: !singleHeader(tokenLookup)}
 	if size > 0 {

@@ -28,7 +28,8 @@ var reservedClaims = map[string]bool{
 }
 
 // NewIssuer returns an Issuer for the settings, which it validates. keys may
-// be nil: the settings' secret and algorithm then make a one-key set.
+// be nil: the settings' secret and algorithm then make a one-key set. A
+// zero KeySet, which holds no keys, is an error.
 func NewIssuer(s config.Settings, keys *KeySet) (*Issuer, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
@@ -38,6 +39,9 @@ func NewIssuer(s config.Settings, keys *KeySet) (*Issuer, error) {
 		if keys, err = KeySetFromSettings(s); err != nil {
 			return nil, err
 		}
+	}
+	if keys.snap.Load() == nil {
+		return nil, errZeroKeySet
 	}
 	return &Issuer{settings: s, keys: keys}, nil
 }

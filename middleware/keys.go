@@ -59,6 +59,10 @@ type keySnapshot struct {
 // A KeySet is safe for concurrent use; changes take effect for the next
 // request. Its Version changes with every change, which is how caches of
 // verified tokens know to forget what an old key set verified.
+//
+// Build a KeySet with NewKeySet, HMACKeySet or KeySetFromSettings. The zero
+// KeySet holds no keys: NewIssuer and Config.ToMiddleware refuse it, and
+// its Rotate and Retire return an error.
 type KeySet struct {
 	mu   sync.Mutex // serialises writers
 	snap atomic.Pointer[keySnapshot]
@@ -106,12 +110,20 @@ func (ks *KeySet) replace(version uint64, current Key, others []Key) error {
 	return nil
 }
 
+// errZeroKeySet is the error for a KeySet that was never built.
+var errZeroKeySet = errors.New("slidingjwt: KeySet is empty: build it with NewKeySet, HMACKeySet or KeySetFromSettings")
+
 // Rotate makes next the signing key and keeps every key held so far for
-// verification. next needs an ID different from the keys already held.
+// verification. next needs an ID different from the keys already held. On
+// a zero KeySet, which holds no keys, it returns an error and changes
+// nothing.
 func (ks *KeySet) Rotate(next Key) error {
 	ks.mu.Lock()
 	defer ks.mu.Unlock()
 	old := ks.snap.Load()
+	if old == nil {
+		return errZeroKeySet
+	}
 	others := make([]Key, 0, len(old.byID))
 	for _, c := range old.byID {
 		others = append(others, c.key())
@@ -121,11 +133,14 @@ func (ks *KeySet) Rotate(next Key) error {
 
 // Retire drops the key with the given ID ("" for the key without one), so
 // tokens signed with it no longer verify. The current signing key cannot be
-// retired.
+// retired. On a zero KeySet, which holds no keys, it returns an error.
 func (ks *KeySet) Retire(id string) error {
 	ks.mu.Lock()
 	defer ks.mu.Unlock()
 	old := ks.snap.Load()
+	if old == nil {
+		return errZeroKeySet
+	}
 	if _, ok := old.byID[id]; !ok {
 		return fmt.Errorf("slidingjwt: no key with ID %q to retire", id)
 	}
@@ -141,12 +156,25 @@ func (ks *KeySet) Retire(id string) error {
 	return ks.replace(old.version, old.current.key(), others)
 }
 
-// Version counts the changes made to the set, starting at 1.
-func (ks *KeySet) Version() uint64 { return ks.snap.Load().version }
+// Version counts the changes made to the set, starting at 1. It is 0 for
+// a zero KeySet, which holds no keys.
+func (ks *KeySet) Version() uint64 {
+	snap := ks.snap.Load()
+	if snap == nil {
+		return 0
+	}
+	return snap.version
+}
 
-// CurrentID returns the ID of the signing key ("" for a one-key set
-// without one).
-func (ks *KeySet) CurrentID() string { return ks.snap.Load().current.id }
+// CurrentID returns the ID of the signing key: "" for a one-key set
+// without one, and for a zero KeySet, which holds no keys.
+func (ks *KeySet) CurrentID() string {
+	snap := ks.snap.Load()
+	if snap == nil {
+		return ""
+	}
+	return snap.current.id
+}
 
 func (c *checked) key() Key {
 	m := c.sign
@@ -207,9 +235,16 @@ func checkKey(k Key) (*checked, error) {
 		return nil, fmt.Errorf("slidingjwt: key %s: unknown algorithm %q", name, k.Algorithm)
 	}
 	c := &checked{id: k.ID, alg: k.Algorithm, method: method}
+	if k.Material == nil {
+		return nil, fmt.Errorf("slidingjwt: key %s has no material", name)
+	}
 	wrongType := func() error {
 		return fmt.Errorf("slidingjwt: key %s: material of type %T does not fit %s", name, k.Material, k.Algorithm)
 	}
+	invalid := func(format string, args ...any) error {
+		return fmt.Errorf("slidingjwt: key %s: %s", name, fmt.Sprintf(format, args...))
+	}
+	nilPointer := func() error { return invalid("material is a nil %T", k.Material) }
 	switch m := method.(type) {
 	case *jwt.SigningMethodHMAC:
 		b, ok := k.Material.([]byte)
@@ -225,41 +260,109 @@ func checkKey(k Key) (*checked, error) {
 		secret := bytes.Clone(b)
 		c.sign, c.verify = secret, secret
 	case *jwt.SigningMethodRSA, *jwt.SigningMethodRSAPSS:
+		var priv *rsa.PrivateKey
+		var pub *rsa.PublicKey
 		switch key := k.Material.(type) {
 		case *rsa.PrivateKey:
-			c.sign, c.verify = key, &key.PublicKey
+			if key == nil {
+				return nil, nilPointer()
+			}
+			priv, pub = key, &key.PublicKey
 		case *rsa.PublicKey:
-			c.verify = key
-		default:
-			return nil, wrongType()
-		}
-		if n := c.verify.(*rsa.PublicKey).N.BitLen(); n < 2048 {
-			return nil, fmt.Errorf("slidingjwt: key %s: RSA key of %d bits is too small: use at least 2048", name, n)
-		}
-	case *jwt.SigningMethodECDSA:
-		var pub *ecdsa.PublicKey
-		switch key := k.Material.(type) {
-		case *ecdsa.PrivateKey:
-			c.sign, pub = key, &key.PublicKey
-		case *ecdsa.PublicKey:
+			if key == nil {
+				return nil, nilPointer()
+			}
 			pub = key
 		default:
 			return nil, wrongType()
 		}
-		if pub.Curve == nil || pub.Curve.Params().BitSize != m.CurveBits {
-			return nil, fmt.Errorf("slidingjwt: key %s: curve does not fit %s (want %s)", name, k.Algorithm, curveName(m.CurveBits))
+		switch {
+		case pub.N == nil:
+			return nil, invalid("RSA key has no modulus (N is nil)")
+		case pub.N.Sign() == 0:
+			return nil, invalid("RSA modulus is 0")
+		case pub.N.Sign() < 0:
+			return nil, invalid("RSA modulus is negative")
+		case pub.N.BitLen() < 2048:
+			return nil, invalid("RSA key of %d bits is too small: use at least 2048", pub.N.BitLen())
+		case pub.N.Bit(0) == 0:
+			return nil, invalid("RSA modulus of %d bits is even", pub.N.BitLen())
+		case pub.E < 3 || pub.E%2 == 0:
+			return nil, invalid("RSA public exponent %d is not an odd number of at least 3", pub.E)
+		}
+		if priv != nil {
+			if err := priv.Validate(); err != nil {
+				return nil, invalid("RSA private key is not usable: %v", err)
+			}
+			c.sign = priv
+		}
+		c.verify = pub
+	case *jwt.SigningMethodECDSA:
+		var priv *ecdsa.PrivateKey
+		var pub *ecdsa.PublicKey
+		switch key := k.Material.(type) {
+		case *ecdsa.PrivateKey:
+			if key == nil {
+				return nil, nilPointer()
+			}
+			priv, pub = key, &key.PublicKey
+		case *ecdsa.PublicKey:
+			if key == nil {
+				return nil, nilPointer()
+			}
+			pub = key
+		default:
+			return nil, wrongType()
+		}
+		if pub.Curve == nil || pub.Curve.Params() == nil || pub.Curve.Params().BitSize != m.CurveBits {
+			return nil, invalid("curve does not fit %s (want %s)", k.Algorithm, curveName(m.CurveBits))
+		}
+		// The coordinates and the scalar are deprecated fields, but reading
+		// them is the only way to refuse a zero key before crypto/ecdsa
+		// dereferences them.
+		//lint:ignore SA1019 a nil check, before crypto/ecdsa would panic on nil
+		if pub.X == nil || pub.Y == nil {
+			return nil, invalid("ECDSA public key has no point (X or Y is nil)")
+		}
+		//lint:ignore SA1019 a nil check, before crypto/ecdsa would panic on nil
+		if priv != nil && priv.D == nil {
+			return nil, invalid("ECDSA private key has no scalar (D is nil)")
+		}
+		// crypto/ecdsa checks keys on crypto/elliptic's own curves only; a
+		// key on another implementation of the curve, such as
+		// elliptic.P256().Params(), is checked no further.
+		if pub.Curve == curveFor(m.CurveBits) {
+			point, err := pub.Bytes()
+			if err != nil {
+				return nil, invalid("ECDSA public key is not a point of %s: %v", curveName(m.CurveBits), err)
+			}
+			if priv != nil {
+				derived, err := priv.ECDH()
+				if err != nil {
+					return nil, invalid("ECDSA private key is not usable: %v", err)
+				}
+				if !bytes.Equal(derived.PublicKey().Bytes(), point) {
+					return nil, invalid("ECDSA private key does not match its public key (X, Y)")
+				}
+			}
+		}
+		if priv != nil {
+			c.sign = priv
 		}
 		c.verify = pub
 	case *jwt.SigningMethodEd25519:
 		switch key := k.Material.(type) {
 		case ed25519.PrivateKey:
 			if len(key) != ed25519.PrivateKeySize {
-				return nil, wrongType()
+				return nil, invalid("Ed25519 private key of %d bytes: want %d", len(key), ed25519.PrivateKeySize)
+			}
+			if !bytes.Equal(ed25519.NewKeyFromSeed(key.Seed())[ed25519.SeedSize:], key[ed25519.SeedSize:]) {
+				return nil, invalid("Ed25519 private key does not match its public half")
 			}
 			c.sign, c.verify = key, key.Public()
 		case ed25519.PublicKey:
 			if len(key) != ed25519.PublicKeySize {
-				return nil, wrongType()
+				return nil, invalid("Ed25519 public key of %d bytes: want %d", len(key), ed25519.PublicKeySize)
 			}
 			c.verify = key
 		default:
@@ -269,6 +372,20 @@ func checkKey(k Key) (*checked, error) {
 		return nil, fmt.Errorf("slidingjwt: key %s: unsupported algorithm %q", name, k.Algorithm)
 	}
 	return c, nil
+}
+
+// curveFor returns crypto/elliptic's curve of the given size, the one the
+// ES* algorithm of that size needs, or nil.
+func curveFor(bits int) elliptic.Curve {
+	switch bits {
+	case 256:
+		return elliptic.P256()
+	case 384:
+		return elliptic.P384()
+	case 521:
+		return elliptic.P521()
+	}
+	return nil
 }
 
 func curveName(bits int) string {

@@ -103,9 +103,10 @@ type Config struct {
 	// takes 16 bytes a slot up front, plus the remembered tokens (about
 	// 2 KB each for a typical token with its decoded claims; MaxTokenSize
 	// bounds one), and is safe for concurrent use without a global lock.
-	// Optional. Default DefaultVerifiedCacheSize (10 000), rounded up to a
-	// multiple of 8, at most 16 777 216. A negative value turns the cache
-	// off: every request is verified from scratch.
+	// Optional. Default DefaultVerifiedCacheSize (10 000). A size of 1 to 8
+	// is used as is, a larger one is rounded up to a multiple of 8, and the
+	// largest allowed is 16 777 216. A negative value turns the cache off:
+	// every request is verified from scratch.
 	VerifiedCacheSize int
 
 	// MountPrefix is the path prefix the protected routes are served

@@ -142,7 +142,7 @@ func parseSeeds(t testing.TB, f *parseFixture) []string {
 		strings.Replace(good, ".", "..", 1),
 		"a.b", "", "...", "e30.e30.", "!!.e30.e30",
 		good[:dot] + "." + good[dot+1:len(good)-1] + nonzeroTail(good[len(good)-1]), // unused bits set
-		good[:dot] + ".\n" + good[dot+1:], // a line break base64 would skip
+		good[:dot] + ".\n" + good[dot+1:],                                           // a line break base64 would skip
 		strings.Replace(good, ".", "\r\n.", 1),
 	}
 }

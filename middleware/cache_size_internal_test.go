@@ -1,0 +1,34 @@
+package middleware
+
+import (
+	"testing"
+	"unsafe"
+)
+
+// TestVerifiedCacheSlots pins what the docs of maxVerifiedCacheSize,
+// newVerifiedCache and Config.VerifiedCacheSize state: a slot takes 16
+// bytes, a size of at most cacheWays (8) is used as is, and a larger one
+// is rounded up to a multiple of 8.
+func TestVerifiedCacheSlots(t *testing.T) {
+	t.Parallel()
+	if got, want := unsafe.Sizeof(cacheSlot{}), uintptr(16); got != want {
+		t.Errorf("unsafe.Sizeof(cacheSlot{}) = %d, want %d", got, want)
+	}
+	keys, err := HMACKeySet("HS256", cacheSecret("k"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		size int
+		want int // slots
+	}{
+		{-1, 0}, {0, 0}, {1, 1}, {3, 3}, {7, 7}, {8, 8}, {9, 16}, {15, 16}, {16, 16}, {17, 24},
+		{DefaultVerifiedCacheSize, 10_000}, {10_001, 10_008},
+	}
+	for _, tt := range tests {
+		c := newVerifiedCache(keys, tt.size, 0, DefaultTokenLookup)
+		if got := len(c.generation().slots); got != tt.want {
+			t.Errorf("newVerifiedCache(size %d): %d slots, want %d", tt.size, got, tt.want)
+		}
+	}
+}
