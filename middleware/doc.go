@@ -12,12 +12,14 @@
 //     the signature before anything in the claims is read: the algorithm
 //     must be the one its key is bound to (never "none"), exp is required,
 //     nbf and iat are checked, iss and aud when configured, with
-//     Settings.Leeway. Beyond golang-jwt,
-//     a signed token is refused when its header or claims name a member
-//     twice in one object (a parser that keeps the first would read another
-//     token than this one, which keeps the last), when its header has
-//     "crit", when sub is not a string of 1 to 1024 bytes, and when a date
-//     is negative, past year 9999 or of the wrong type. A failure is a 401
+//     Settings.Leeway. Beyond golang-jwt, a token is refused when it holds
+//     a character outside base64url and '.', or a segment whose unused
+//     trailing bits are not zero (so one token has one spelling), and a
+//     signed one when its header or claims name a member twice in one
+//     object (a parser that keeps the first would read another token than
+//     this one, which keeps the last), when its header has "crit", when sub
+//     is not a string of 1 to 1024 bytes, and when a date is negative, past
+//     year 9999 or of the wrong type. A failure is a 401
 //     with WWW-Authenticate: Bearer and a JSON message. The *jwt.Token goes
 //     into the context under "user" (as with echo-jwt) and the typed
 //     Claims under ClaimsContextKey (see ClaimsFrom). A token verified

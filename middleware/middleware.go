@@ -328,7 +328,7 @@ func (m *mw) wrap(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		res := c.Response()
 		res.Before(r.commit)
-		res.Writer = &renewalWriter{ResponseWriter: res.Writer, res: res, r: r}
+		res.Writer = wrapWriter(&renewalWriter{ResponseWriter: res.Writer, res: res, r: r})
 		err = next(c)
 		if err == nil && !c.Response().Committed {
 			// The handler wrote nothing; net/http will send 200 with the
@@ -460,39 +460,170 @@ func (m *mw) candidate(c echo.Context, v *verified, now time.Time) *renewal {
 }
 
 // renewalWriter is the response's writer while a renewal waits for the
-// status. Two ways of answering bypass Echo's Response.WriteHeader, where
-// the renewal is decided: a Flush before any write sends the headers as
-// they are, so it writes them through Echo first (its Before hooks, the
-// renewal's among them, run; the status is the one set so far, 200 by
-// default); a Hijack hands the connection to the handler, with no headers
-// and no status to judge, so the renewal is dropped without asking the
-// store. Everything else passes through; Unwrap gives the writer it wraps,
-// for http.ResponseController.
+// status. Echo's Response.WriteHeader, where the renewal is decided, is
+// bypassed by whatever reaches the writer directly: a Flush before any
+// write, which sends the headers as they are; a handler, or a middleware
+// registered after this one (Echo's Gzip), that writes to or sets the
+// status on c.Response().Writer; a Hijack, which hands the connection to
+// the handler. So the first WriteHeader or Write decides the renewal, on
+// the status it sends (200 for a Write), before anything leaves; a Flush
+// first writes the headers through Echo, whose Before hooks include the
+// renewal's; and a Hijack, with no headers and no status to judge, drops
+// the renewal without asking the store. Once the renewal is decided, every
+// call passes through.
+//
+// wrapWriter gives it the optional interfaces (http.Flusher, http.Pusher)
+// of the writer it wraps, and only those, so that a handler's type
+// assertions answer the same whether or not a renewal is pending;
+// http.Hijacker also when the wrapped writer only unwraps to one. Unwrap
+// gives the wrapped writer, for http.ResponseController.
 type renewalWriter struct {
 	http.ResponseWriter
 	res *echo.Response
 	r   *renewal
 }
 
+// wrapWriter returns w with the optional interfaces of the writer it wraps.
+func wrapWriter(w *renewalWriter) http.ResponseWriter {
+	_, f := w.ResponseWriter.(http.Flusher)
+	// A Hijacker also when one is only reachable through Unwrap, as
+	// http.ResponseController reaches it: its Hijack must pass here.
+	h := canHijack(w.ResponseWriter)
+	_, p := w.ResponseWriter.(http.Pusher)
+	fp, hp, pp := flushPart{w}, hijackPart{w}, pushPart{w}
+	switch {
+	case f && h && p:
+		return struct {
+			*renewalWriter
+			flushPart
+			hijackPart
+			pushPart
+		}{w, fp, hp, pp}
+	case f && h:
+		return struct {
+			*renewalWriter
+			flushPart
+			hijackPart
+		}{w, fp, hp}
+	case f && p:
+		return struct {
+			*renewalWriter
+			flushPart
+			pushPart
+		}{w, fp, pp}
+	case h && p:
+		return struct {
+			*renewalWriter
+			hijackPart
+			pushPart
+		}{w, hp, pp}
+	case f:
+		return struct {
+			*renewalWriter
+			flushPart
+		}{w, fp}
+	case h:
+		return struct {
+			*renewalWriter
+			hijackPart
+		}{w, hp}
+	case p:
+		return struct {
+			*renewalWriter
+			pushPart
+		}{w, pp}
+	}
+	return w
+}
+
+// decide runs the renewal's commit for a response that leaves with status
+// without going through Echo's Response.WriteHeader.
+func (w *renewalWriter) decide(status int) {
+	if w.r.done {
+		return
+	}
+	w.res.Status = status
+	w.r.commit()
+}
+
+func (w *renewalWriter) WriteHeader(status int) {
+	w.decide(status)
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *renewalWriter) Write(b []byte) (int, error) {
+	w.decide(http.StatusOK)
+	return w.ResponseWriter.Write(b)
+}
+
 // FlushError is what http.ResponseController, and so Echo's
-// Response.Flush, calls.
+// Response.Flush, calls. It commits nothing when the writer it wraps
+// cannot flush.
 func (w *renewalWriter) FlushError() error {
+	if !canFlush(w.ResponseWriter) {
+		return http.ErrNotSupported
+	}
 	if !w.res.Committed {
 		w.res.WriteHeader(w.res.Status)
 	}
 	return http.NewResponseController(w.ResponseWriter).Flush()
 }
 
-// Flush implements http.Flusher, for handlers that assert it.
-func (w *renewalWriter) Flush() { _ = w.FlushError() }
-
-// Hijack implements http.Hijacker.
-func (w *renewalWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+// hijack is what http.ResponseController calls (through wrapWriter's
+// http.Hijacker, when the wrapped writer has one).
+func (w *renewalWriter) hijack() (net.Conn, *bufio.ReadWriter, error) {
 	w.r.drop(ReasonHijacked)
 	return http.NewResponseController(w.ResponseWriter).Hijack()
 }
 
 func (w *renewalWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// The optional interfaces wrapWriter adds.
+type (
+	flushPart  struct{ w *renewalWriter }
+	hijackPart struct{ w *renewalWriter }
+	pushPart   struct{ w *renewalWriter }
+)
+
+func (p flushPart) Flush() { _ = p.w.FlushError() }
+
+func (p hijackPart) Hijack() (net.Conn, *bufio.ReadWriter, error) { return p.w.hijack() }
+
+func (p pushPart) Push(target string, opts *http.PushOptions) error {
+	return p.w.ResponseWriter.(http.Pusher).Push(target, opts)
+}
+
+// canHijack reports whether rw, or a writer it unwraps to, is an
+// http.Hijacker, as http.ResponseController looks for one.
+func canHijack(rw http.ResponseWriter) bool {
+	for rw != nil {
+		switch t := rw.(type) {
+		case http.Hijacker:
+			return true
+		case interface{ Unwrap() http.ResponseWriter }:
+			rw = t.Unwrap()
+		default:
+			return false
+		}
+	}
+	return false
+}
+
+// canFlush reports whether rw, or a writer it unwraps to, can flush, as
+// http.ResponseController looks for it.
+func canFlush(rw http.ResponseWriter) bool {
+	for rw != nil {
+		switch t := rw.(type) {
+		case interface{ FlushError() error }, http.Flusher:
+			return true
+		case interface{ Unwrap() http.ResponseWriter }:
+			rw = t.Unwrap()
+		default:
+			return false
+		}
+	}
+	return false
+}
 
 // renewedHere reports whether the store granted a renewal of v's session,
 // asked with v itself, less than MinRenewInterval before now (in either

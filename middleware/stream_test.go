@@ -2,15 +2,18 @@ package middleware_test
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/labstack/echo/v4"
+	echomw "github.com/labstack/echo/v4/middleware"
 
 	"github.com/slidingjwt/slidingjwt/internal/testkit"
 	"github.com/slidingjwt/slidingjwt/middleware"
@@ -28,7 +31,7 @@ type streamServer struct {
 	events []middleware.RenewalEvent
 }
 
-func newStreamServer(t *testing.T) *streamServer {
+func newStreamServer(t *testing.T, outer ...echo.MiddlewareFunc) *streamServer {
 	t.Helper()
 	st := memory.New(nil)
 	t.Cleanup(func() { _ = st.Close() })
@@ -48,6 +51,8 @@ func newStreamServer(t *testing.T) *streamServer {
 		t.Fatal(err)
 	}
 	e := echo.New()
+	e.Logger.SetOutput(io.Discard) // Recover's report of an expected panic
+	e.Use(outer...)
 	g := e.Group("/s", mw)
 	body := func(c echo.Context) error {
 		_, err := io.WriteString(c.Response(), "data: one\n\n")
@@ -85,6 +90,30 @@ func newStreamServer(t *testing.T) *streamServer {
 		defer conn.Close()
 		_, _ = rw.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
 		return rw.Flush()
+	})
+	// Writes that reach the writer directly, not through Echo's Response.
+	g.GET("/direct-write", func(c echo.Context) error {
+		_, err := io.WriteString(c.Response().Writer, "raw")
+		return err
+	})
+	g.GET("/direct-status", func(c echo.Context) error {
+		c.Response().Writer.WriteHeader(http.StatusServiceUnavailable)
+		return nil
+	})
+	// Echo's Gzip, registered after the middleware, wraps its writer and
+	// writes the gzip header itself when the handler flushes.
+	g.GET("/gzip-flush", func(c echo.Context) error {
+		c.Response().Header().Set(echo.HeaderContentType, "text/event-stream")
+		c.Response().Flush()
+		return body(c)
+	}, echomw.Gzip())
+	// What a handler learns by asserting the writer's optional interfaces.
+	g.GET("/caps", func(c echo.Context) error {
+		w := c.Response().Writer
+		_, f := w.(http.Flusher)
+		_, h := w.(http.Hijacker)
+		_, p := w.(http.Pusher)
+		return c.String(http.StatusOK, fmt.Sprintf("flusher=%v hijacker=%v pusher=%v", f, h, p))
 	})
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
@@ -180,5 +209,132 @@ func TestHijackKeepsRenewal(t *testing.T) {
 	}
 	if fresh := s.get(t, "/s/echo-flush", tok).Header.Get(middleware.HeaderNewToken); fresh == "" {
 		t.Errorf("the next request of the session was not renewed")
+	}
+}
+
+// TestDirectWritesDecideRenewal answers due requests by writing to the
+// response's writer directly, which Echo's Response does not see: the
+// renewal is still decided by the status that leaves, before it leaves.
+func TestDirectWritesDecideRenewal(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		path        string
+		wantStatus  int
+		wantRenewed bool
+		wantReason  middleware.Reason
+	}{
+		{"/s/direct-write", http.StatusOK, true, ""},
+		{"/s/direct-status", http.StatusServiceUnavailable, false, middleware.ReasonStatus},
+		{"/s/gzip-flush", http.StatusOK, true, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			t.Parallel()
+			s := newStreamServer(t)
+			res := s.get(t, tt.path, sign(t, jwt.SigningMethodHS256, []byte(hostileSecret), "", dueClaims()))
+			renewed := res.Header.Get(middleware.HeaderNewToken) != ""
+			if res.StatusCode != tt.wantStatus || renewed != tt.wantRenewed {
+				t.Errorf("status %d, renewed %v; want %d, renewed %v", res.StatusCode, renewed, tt.wantStatus, tt.wantRenewed)
+			}
+			wantAllows := int64(0)
+			if tt.wantRenewed {
+				wantAllows = 1
+			}
+			if got := s.store.Allows(); got != wantAllows {
+				t.Errorf("store asked %d times, want %d", got, wantAllows)
+			}
+			if ev := s.lastEvent(); ev.Renewed != tt.wantRenewed || ev.Reason != tt.wantReason {
+				t.Errorf("event renewed %v reason %q, want renewed %v reason %q", ev.Renewed, ev.Reason, tt.wantRenewed, tt.wantReason)
+			}
+		})
+	}
+}
+
+// TestWriterInterfacesSameWhenDue asserts the writer's optional interfaces
+// with a token not due and with a due one: the answers must not depend on
+// whether a renewal is pending.
+func TestWriterInterfacesSameWhenDue(t *testing.T) {
+	t.Parallel()
+	s := newStreamServer(t)
+	secret := []byte(hostileSecret)
+	fresh := sign(t, jwt.SigningMethodHS256, secret, "", with(dueClaims(), "iat", epoch.Add(dueAt).Unix(), "exp", epoch.Add(dueAt+24*time.Hour).Unix()))
+	due := sign(t, jwt.SigningMethodHS256, secret, "", with(dueClaims(), "sid", "caps"))
+	read := func(token string) (string, bool) {
+		req, _ := http.NewRequest(http.MethodGet, s.url+"/s/caps", nil)
+		req.Header.Set(echo.HeaderAuthorization, "Bearer "+token)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return string(b), res.Header.Get(middleware.HeaderNewToken) != ""
+	}
+	notDue, renewedA := read(fresh)
+	pending, renewedB := read(due)
+	if renewedA || !renewedB {
+		t.Fatalf("renewed %v and %v, want false and true: the test does not compare what it means to", renewedA, renewedB)
+	}
+	if notDue != pending {
+		t.Errorf("not due: %s; due: %s; want the same", notDue, pending)
+	}
+}
+
+// plainWriter is an application's writer wrapper with no optional
+// interface and no Unwrap: it cannot flush.
+type plainWriter struct{ http.ResponseWriter }
+
+// unwrapWriter is a writer wrapper that offers only Unwrap, as
+// http.ResponseController expects of a modern one.
+type unwrapWriter struct{ http.ResponseWriter }
+
+func (w unwrapWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func wrapWith(wrap func(http.ResponseWriter) http.ResponseWriter) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			c.Response().Writer = wrap(c.Response().Writer)
+			return next(c)
+		}
+	}
+}
+
+// TestFlushUnsupportedSpendsNothing flushes a due response whose writer
+// cannot flush: Echo panics, Recover answers 500, and the renewal must
+// neither be sent with that 500 nor spent in the store.
+func TestFlushUnsupportedSpendsNothing(t *testing.T) {
+	t.Parallel()
+	s := newStreamServer(t, echomw.Recover(), wrapWith(func(w http.ResponseWriter) http.ResponseWriter { return plainWriter{w} }))
+	res := s.get(t, "/s/echo-flush", sign(t, jwt.SigningMethodHS256, []byte(hostileSecret), "", dueClaims()))
+	if res.StatusCode != http.StatusInternalServerError || res.Header.Get(middleware.HeaderNewToken) != "" {
+		t.Errorf("status %d, renewed %v; want 500 and not renewed", res.StatusCode, res.Header.Get(middleware.HeaderNewToken) != "")
+	}
+	if got := s.store.Allows(); got != 0 {
+		t.Errorf("store asked %d times, want 0", got)
+	}
+}
+
+// TestHijackThroughUnwrap hijacks a due request's connection through a
+// writer that only unwraps to a Hijacker: the renewal is dropped all the
+// same.
+func TestHijackThroughUnwrap(t *testing.T) {
+	t.Parallel()
+	s := newStreamServer(t, wrapWith(func(w http.ResponseWriter) http.ResponseWriter { return unwrapWriter{w} }))
+	req, err := http.NewRequest(http.MethodGet, s.url+"/s/hijack", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set(echo.HeaderAuthorization, "Bearer "+sign(t, jwt.SigningMethodHS256, []byte(hostileSecret), "", dueClaims()))
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, res.Body)
+	_ = res.Body.Close()
+	if got := s.store.Allows(); got != 0 {
+		t.Errorf("store asked %d times for a hijacked connection, want 0", got)
+	}
+	if ev := s.lastEvent(); ev.Reason != middleware.ReasonHijacked {
+		t.Errorf("event %+v, want reason %q", ev, middleware.ReasonHijacked)
 	}
 }
