@@ -25,10 +25,12 @@ BENCHSTAT   := golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4d
 .PHONY: test deps tools vet staticcheck vulncheck bench fuzz demo
 
 # test: install what the tests need, vet, run every test with the race
-# detector (the fuzz seed corpora run as ordinary tests), then staticcheck
-# and govulncheck (see .ci/vulncheck for its offline database).
+# detector (the fuzz seed corpora run as ordinary tests), then the
+# allocation tests, which skip under the race detector, without it, then
+# staticcheck and govulncheck (see .ci/vulncheck for its offline database).
 test: deps tools vet
 	$(GO) test -race -count=1 ./...
+	$(GO) test -count=1 -run 'Allocations$$' ./middleware
 	$(GOBIN)/staticcheck ./...
 	GO="$(GO)" GOVULNCHECK_BIN="$(GOBIN)/govulncheck" .ci/vulncheck
 

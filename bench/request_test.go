@@ -343,6 +343,7 @@ func BenchmarkRequest(b *testing.B) {
 		a := newApp(b, memory.New(nil), middleware.Config{})
 		src := &tokens{one: "Bearer " + a.token(b, 0)}
 		serve(b, a.e, src, parallel, want{status: http.StatusOK})
+		mustBeCached(b, a.e, src.one)
 	})
 
 	both(b, "check-cold", func(b *testing.B, parallel bool) {
@@ -372,11 +373,15 @@ func BenchmarkRequest(b *testing.B) {
 	// instance renewed the session with this very token, so it refuses
 	// without asking the store.
 	both(b, "ratelimited", func(b *testing.B, parallel bool) {
-		st := memory.New(nil)
+		st := &probeStore{Store: memory.New(nil)}
 		a := newApp(b, st, middleware.Config{})
 		src := &tokens{one: "Bearer " + a.token(b, dueAge)}
 		renewOnce(b, a.e, src.one)
 		serve(b, a.e, src, parallel, want{status: http.StatusOK})
+		if got := st.probe(b, a.e, src.one); got != 0 {
+			b.Fatalf("a request of the row asked the store %d times, want 0: it is not refused locally", got)
+		}
+		mustBeCached(b, a.e, src.one)
 	})
 
 	// ratelimited-store: the same, but another instance sharing the store
@@ -384,10 +389,14 @@ func BenchmarkRequest(b *testing.B) {
 	both(b, "ratelimited-store", func(b *testing.B, parallel bool) {
 		st := memory.New(nil)
 		other := newApp(b, st, middleware.Config{})
-		a := newApp(b, st, middleware.Config{})
+		asked := &probeStore{Store: st}
+		a := newApp(b, asked, middleware.Config{})
 		src := &tokens{one: "Bearer " + a.token(b, dueAge)}
 		renewOnce(b, other.e, src.one)
 		serve(b, a.e, src, parallel, want{status: http.StatusOK})
+		if got := asked.probe(b, a.e, src.one); got != 1 {
+			b.Fatalf("a request of the row asked the store %d times, want 1", got)
+		}
 	})
 
 	for _, rs := range renewStores {
@@ -411,6 +420,58 @@ func BenchmarkRequest(b *testing.B) {
 				b.ReportMetric(float64(count()-before)/float64(b.N), rs.unit)
 			}
 		})
+	}
+}
+
+// probeStore counts the Allow calls it passes on, only while probe runs:
+// the measured requests pay for one atomic load, not for a counter that
+// parallel goroutines would fight over.
+type probeStore struct {
+	store.Store
+	on    atomic.Bool
+	calls atomic.Int64
+}
+
+func (s *probeStore) Allow(ctx context.Context, key string, now time.Time, interval time.Duration) (bool, error) {
+	if s.on.Load() {
+		s.calls.Add(1)
+	}
+	return s.Store.Allow(ctx, key, now, interval)
+}
+
+// probe sends one more request like the row's, after the timer, and
+// returns how many times it asked the store.
+func (s *probeStore) probe(b *testing.B, e *echo.Echo, auth string) int64 {
+	b.Helper()
+	s.calls.Store(0)
+	s.on.Store(true)
+	defer s.on.Store(false)
+	sn := newSink()
+	req := httptest.NewRequest(http.MethodGet, path, nil)
+	req.Header.Set(echo.HeaderAuthorization, auth)
+	e.ServeHTTP(sn, req)
+	if sn.code != http.StatusOK {
+		b.Fatalf("probe request: status %d, want 200", sn.code)
+	}
+	return s.calls.Load()
+}
+
+// mustBeCached fails b unless a request with the Authorization value auth
+// is served from the cache of verified tokens: with no more allocations
+// than a cache hit makes (Echo's context map), where a full verification
+// makes about thirty.
+func mustBeCached(b *testing.B, e *echo.Echo, auth string) {
+	b.Helper()
+	s := newSink()
+	req := httptest.NewRequest(http.MethodGet, path, nil)
+	req.Header.Set(echo.HeaderAuthorization, auth)
+	allocs := testing.AllocsPerRun(100, func() {
+		clear(s.h)
+		s.code = 0
+		e.ServeHTTP(s, req)
+	})
+	if allocs > 4 {
+		b.Fatalf("%v allocations a request, more than a cache hit makes: the row does not measure the cache of verified tokens", allocs)
 	}
 }
 
