@@ -7,9 +7,10 @@
 //	st, err := redis.Open(srv.URL(), nil)
 //
 // When redis-server is not on PATH the test is skipped, not failed, so the
-// module's tests still pass on a machine without Redis. Servers are cheap
-// (a few milliseconds to start), so each test may have its own; tests that
-// stop or pause the server must.
+// module's tests still pass on a machine without Redis; with
+// SLIDINGJWT_REQUIRE_TOOLS=1 (see RequireEnv), as CI sets, it fails
+// instead. Servers are cheap (a few milliseconds to start), so each test
+// may have its own; tests that stop or pause the server must.
 //
 // Stop and Restart let a test simulate an outage: Restart brings the server
 // back on the same port, empty, so clients that held the old address
@@ -49,8 +50,13 @@ const (
 const SkipMessage = "redis-server not found: install it with `apt-get install redis-server` (make test does this on Debian)"
 
 // RequireEnv names the environment variable that turns the skip into a
-// failure: CI sets it, so a missing server cannot pass as a skip.
+// failure: CI sets it to "1", so a missing server cannot pass as a skip.
+// Only the value "1" requires the server; unset, empty, "0" or any other
+// value leaves the skip.
 const RequireEnv = "SLIDINGJWT_REQUIRE_TOOLS"
+
+// required reports whether RequireEnv asks for a failure instead of a skip.
+func required() bool { return os.Getenv(RequireEnv) == "1" }
 
 // Server is one redis-server process owned by a test. Its methods are safe
 // for concurrent use, but Start and Restart may fail the test, so call them
@@ -75,14 +81,15 @@ type process struct {
 }
 
 // Start starts a redis-server for tb on a free loopback port and registers
-// its shutdown with tb.Cleanup. It skips tb when redis-server is not on PATH
-// and fails it when the server cannot be started.
+// its shutdown with tb.Cleanup. It skips tb when redis-server is not on PATH,
+// or fails it if RequireEnv is "1", and fails it when the server cannot be
+// started.
 func Start(tb testing.TB) *Server {
 	tb.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
-		if os.Getenv(RequireEnv) != "" {
-			tb.Fatalf("%s; %s is set, so this is a failure", SkipMessage, RequireEnv)
+		if required() {
+			tb.Fatalf("%s; %s=1, so this is a failure", SkipMessage, RequireEnv)
 		}
 		tb.Skip(SkipMessage)
 	}

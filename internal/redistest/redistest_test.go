@@ -1,8 +1,11 @@
 package redistest
 
 import (
+	"errors"
 	"fmt"
 	"net"
+	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -82,18 +85,71 @@ func TestCleanupStopsServer(t *testing.T) {
 	}
 }
 
+// TestSkipsWithoutRedisServer: without redis-server on PATH, Start skips
+// the test unless RequireEnv is exactly "1".
 func TestSkipsWithoutRedisServer(t *testing.T) {
 	// Not parallel: it empties PATH for the whole process.
 	t.Setenv("PATH", t.TempDir())
-	t.Setenv(RequireEnv, "") // CI sets it; here the skip itself is tested
-	var sub *testing.T
-	t.Run("missing", func(t *testing.T) {
-		sub = t
-		Start(t)
-		t.Error("Start returned without redis-server on PATH; want a skip")
-	})
-	if !sub.Skipped() {
-		t.Errorf("subtest was not skipped")
+	for _, value := range []string{"", "0", "true", "yes"} {
+		t.Run(fmt.Sprintf("%s=%q", RequireEnv, value), func(t *testing.T) {
+			t.Setenv(RequireEnv, value) // CI sets it to 1; here the skip itself is tested
+			var sub *testing.T
+			t.Run("missing", func(t *testing.T) {
+				sub = t
+				Start(t)
+				t.Error("Start returned without redis-server on PATH; want a skip")
+			})
+			if !sub.Skipped() {
+				t.Errorf("subtest was not skipped")
+			}
+		})
+	}
+}
+
+// helperEnv makes TestHelperStartWithoutServer, run in a child process by
+// TestFailsWithoutRedisServerWhenRequired, call Start.
+const helperEnv = "SLIDINGJWT_REDISTEST_HELPER"
+
+// TestHelperStartWithoutServer is not a test: it is the child process of
+// TestFailsWithoutRedisServerWhenRequired, and skips unless started by it.
+func TestHelperStartWithoutServer(t *testing.T) {
+	if os.Getenv(helperEnv) != "1" {
+		t.Skip("helper process for TestFailsWithoutRedisServerWhenRequired")
+	}
+	Start(t)
+	fmt.Println("Start returned")
+}
+
+// TestFailsWithoutRedisServerWhenRequired: with RequireEnv=1 and no
+// redis-server on PATH, Start fails the test, and says how to install the
+// server. The failure ends a test, so it runs in a copy of the test binary.
+func TestFailsWithoutRedisServerWhenRequired(t *testing.T) {
+	t.Parallel()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(exe, "-test.run=^TestHelperStartWithoutServer$", "-test.count=1", "-test.v")
+	cmd.Env = append(os.Environ(), "PATH="+t.TempDir(), RequireEnv+"=1", helperEnv+"=1")
+	out, err := cmd.CombinedOutput()
+	t.Logf("child output:\n%s", out)
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+		t.Fatalf("child ended with %v; want exit status 1, a failed test", err)
+	}
+	for _, want := range []string{
+		"--- FAIL: TestHelperStartWithoutServer",
+		SkipMessage,
+		RequireEnv + "=1, so this is a failure",
+	} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("child output does not contain %q", want)
+		}
+	}
+	for _, unwanted := range []string{"--- SKIP", "Start returned"} {
+		if strings.Contains(string(out), unwanted) {
+			t.Errorf("child output contains %q; want Start to fail the test", unwanted)
+		}
 	}
 }
 

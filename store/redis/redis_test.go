@@ -477,51 +477,104 @@ func TestOptionsChecked(t *testing.T) {
 
 // TestStoredForm checks what lands in Redis: the prefixed key, the time in
 // Unix nanoseconds, and an expiry of twice the interval (at least a second,
-// at most what int64 nanoseconds can express).
+// at most what int64 nanoseconds can express, rounded up to milliseconds).
+//
+// The expiry is checked as an absolute time (PEXPIRETIME, Redis 7) against
+// the server's clock read just before the write and again with the read, so
+// the check does not depend on how long the test takes between the write
+// and the read. A key with a one-second expiry may still be gone by the read
+// on a stalled machine; that is told apart from a short expiry by the
+// server's clock, and the row is written again.
 func TestStoredForm(t *testing.T) {
 	t.Parallel()
+	// storedFormAttempts bounds the writes of one row whose key expired
+	// before it could be read, so a store that is always slower than the
+	// expiry fails instead of looping.
+	const storedFormAttempts = 10
 	srv := redistest.Start(t)
 	admin := newClient(t, srv)
 	ctx := context.Background()
+	if err := admin.Do(ctx, "PEXPIRETIME", "no-such-key").Err(); err != nil {
+		t.Skipf("PEXPIRETIME (Redis 7 or later) failed: %v", err)
+	}
 	tests := []struct {
 		name     string
 		prefix   string // Options.KeyPrefix
 		key      string // the key as Redis sees it
 		interval time.Duration
-		minTTL   time.Duration // PTTL just after the write lies in (minTTL, maxTTL]
-		maxTTL   time.Duration
+		ttl      int64 // the expiry, in milliseconds after the write
 	}{
-		{"default prefix", "", redis.DefaultKeyPrefix + "k", time.Minute, time.Minute, 2 * time.Minute},
-		{"own prefix", "app:{eu}:", "app:{eu}:k", time.Hour, time.Hour, 2 * time.Hour},
-		{"tiny interval", "tiny:", "tiny:k", time.Microsecond, 0, time.Second},
-		{"zero interval", "zero:", "zero:k", 0, 0, time.Second},
-		{"negative interval", "neg:", "neg:k", -time.Hour, 0, time.Second},
-		{"odd milliseconds", "odd:", "odd:k", 1500*time.Millisecond + 1, 1500 * time.Millisecond, 3001 * time.Millisecond},
-		{"centuries", "long:", "long:k", 200 * 365 * 24 * time.Hour, 200 * 365 * 24 * time.Hour, math.MaxInt64},
+		{"default prefix", "", redis.DefaultKeyPrefix + "k", time.Minute, 120_000},
+		{"own prefix", "app:{eu}:", "app:{eu}:k", time.Hour, 7_200_000},
+		{"tiny interval", "tiny:", "tiny:k", time.Microsecond, 1000},
+		{"zero interval", "zero:", "zero:k", 0, 1000},
+		{"negative interval", "neg:", "neg:k", -time.Hour, 1000},
+		{"odd milliseconds", "odd:", "odd:k", 1500*time.Millisecond + 1, 3001},
+		{"centuries", "long:", "long:k", 200 * 365 * 24 * time.Hour, math.MaxInt64/int64(time.Millisecond) + 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			s := open(t, srv.URL(), relaxed(tt.prefix))
-			mustAllow(t, s, "k", storetest.Base, tt.interval, true)
-			v, err := admin.Get(ctx, tt.key).Result()
-			if err != nil {
-				t.Fatalf("GET %q: %v", tt.key, err)
-			}
-			if got, want := v, strconv.FormatInt(storetest.Base.UnixNano(), 10); got != want {
-				t.Errorf("stored value = %q, want %q", got, want)
-			}
-			// Raw milliseconds: go-redis's Duration overflows for centuries.
-			ms, err := admin.Do(ctx, "PTTL", tt.key).Int64()
-			if err != nil {
-				t.Fatalf("PTTL %q: %v", tt.key, err)
-			}
-			lo, hi := tt.minTTL.Milliseconds(), tt.maxTTL.Milliseconds()
-			if tt.maxTTL%time.Millisecond != 0 {
-				hi++ // the store rounds up
-			}
-			if ms <= lo || ms > hi {
-				t.Errorf("PTTL = %dms, want in (%d, %d]", ms, lo, hi)
+			wantValue := strconv.FormatInt(storetest.Base.UnixNano(), 10)
+			for attempt := 1; ; attempt++ {
+				if attempt > storedFormAttempts {
+					t.Fatalf("key %q expired before it could be read in %d attempts in a row; the machine stalls for longer than its %d ms expiry", tt.key, storedFormAttempts, tt.ttl)
+				}
+				if attempt > 1 {
+					// Start afresh: the key must be new for Allow to grant.
+					if err := admin.Del(ctx, tt.key).Err(); err != nil {
+						t.Fatalf("DEL %q: %v", tt.key, err)
+					}
+				}
+				before, err := admin.Time(ctx).Result()
+				if err != nil {
+					t.Fatalf("TIME: %v", err)
+				}
+				mustAllow(t, s, "k", storetest.Base, tt.interval, true)
+				// One transaction, so the value, the expiry and the clock
+				// are read at the same moment of the server.
+				var (
+					get    *goredis.StringCmd
+					expiry *goredis.Cmd // raw milliseconds: go-redis's Duration overflows for centuries
+					now    *goredis.TimeCmd
+				)
+				if _, err := admin.TxPipelined(ctx, func(p goredis.Pipeliner) error {
+					get = p.Get(ctx, tt.key)
+					expiry = p.Do(ctx, "PEXPIRETIME", tt.key)
+					now = p.Time(ctx)
+					return nil
+				}); err != nil && !errors.Is(err, goredis.Nil) {
+					t.Fatalf("GET, PEXPIRETIME, TIME: %v", err)
+				}
+				t0, t1 := before.UnixMilli(), now.Val().UnixMilli()
+				v, getErr := get.Result()
+				at, expErr := expiry.Int64()
+				if expErr != nil {
+					t.Fatalf("PEXPIRETIME %q: %v", tt.key, expErr)
+				}
+				if errors.Is(getErr, goredis.Nil) || at == -2 {
+					// Gone. Fine only if the server's clock has passed the
+					// earliest expiry a correct write could have had.
+					if t1 <= t0+tt.ttl {
+						t.Fatalf("key %q is gone %d ms after the write began; want it kept for %d ms", tt.key, t1-t0, tt.ttl)
+					}
+					t.Logf("attempt %d: key expired before it could be read (%d ms); writing it again", attempt, t1-t0)
+					continue
+				}
+				if getErr != nil {
+					t.Fatalf("GET %q: %v", tt.key, getErr)
+				}
+				if v != wantValue {
+					t.Errorf("stored value = %q, want %q", v, wantValue)
+				}
+				// The write happened between t0 and t1 by the server's
+				// clock, so its expiry lies between t0+ttl and t1+ttl.
+				if at < t0+tt.ttl || at > t1+tt.ttl {
+					t.Errorf("PEXPIRETIME = %d = write + %d..%d ms; want write + %d ms (server clock %d before the write, %d after)",
+						at, at-t1, at-t0, tt.ttl, t0, t1)
+				}
+				return
 			}
 		})
 	}
@@ -633,33 +686,124 @@ func TestCloseLeavesAppClientOpen(t *testing.T) {
 	}
 }
 
+// TestCloseClosesOwnClient closes a Store that Open created while
+// goroutines keep calling it, and checks that the server no longer lists any
+// of its connections. Close runs only once every goroutine has completed a
+// call, and they go on calling until Close has returned: each call succeeds
+// or reports store.ErrClosed, without hanging, and none succeeds after Close
+// has returned or after one has reported ErrClosed.
 func TestCloseClosesOwnClient(t *testing.T) {
 	t.Parallel()
+	const (
+		workers = 8
+		name    = "slidingjwt-close-test" // the store's connections, in CLIENT LIST
+	)
 	srv := redistest.Start(t)
-	s, err := redis.Open(srv.URL(), relaxed(""))
+	admin := newClient(t, srv)
+	s, err := redis.Open(srv.URL()+"?client_name="+name, relaxed(""))
 	if err != nil {
 		t.Fatal(err)
 	}
-	// A call in flight when Close happens reports ErrClosed or succeeds;
-	// it must not hang.
-	var wg sync.WaitGroup
-	for range 8 {
-		wg.Add(1)
+	t.Cleanup(func() { _ = s.Close() })
+
+	var (
+		ready    sync.WaitGroup // every worker has completed a call
+		done     sync.WaitGroup
+		closing  atomic.Bool  // set just before Close is called
+		returned atomic.Bool  // set once Close has returned
+		before   atomic.Int64 // calls that succeeded before Close was called
+	)
+	ready.Add(workers)
+	for g := range workers {
+		done.Add(1)
 		go func() {
-			defer wg.Done()
-			_, err := s.Allow(context.Background(), "k", storetest.Base, storetest.Interval)
-			if err != nil && !errors.Is(err, store.ErrClosed) {
-				t.Errorf("Allow racing Close: %v; want nil or ErrClosed", err)
+			defer done.Done()
+			sawClosed := false
+			for i := 0; ; i++ {
+				after := returned.Load()
+				now := storetest.Base.Add(time.Duration(i) * storetest.Interval)
+				_, err := s.Allow(context.Background(), fmt.Sprintf("k%d", g), now, storetest.Interval)
+				switch {
+				case err == nil && (after || sawClosed):
+					t.Errorf("Allow succeeded after Close returned or after an ErrClosed; want ErrClosed")
+				case err == nil:
+					if !closing.Load() {
+						before.Add(1)
+					}
+				case errors.Is(err, store.ErrClosed):
+					sawClosed = true
+				default:
+					t.Errorf("Allow racing Close: %v; want nil or ErrClosed", err)
+				}
+				if i == 0 {
+					ready.Done()
+				}
+				if after {
+					return // this call began after Close had returned
+				}
 			}
 		}()
 	}
+	// Should the test stop early, let the workers end with it.
+	defer func() {
+		if !returned.Load() {
+			_ = s.Close()
+			returned.Store(true)
+		}
+		done.Wait()
+	}()
+	ready.Wait()
+	if got := clientsNamed(t, admin, name); got == 0 {
+		t.Fatalf("the server lists no connection named %q while the store is busy; the test cannot tell whether Close closes them", name)
+	}
+	closing.Store(true)
 	if err := s.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
-	wg.Wait()
+	returned.Store(true)
+	// A call in flight when Close happens must not hang.
+	if err := within(t, func() error { done.Wait(); return nil }); err != nil {
+		t.Fatal(err)
+	}
+
+	// Each worker's first call completed before Close was called.
+	if got, want := before.Load(), int64(workers); got < want {
+		t.Errorf("%d calls succeeded before Close; want at least %d", got, want)
+	}
 	if _, err := s.Allow(context.Background(), "k", storetest.Base, storetest.Interval); !errors.Is(err, store.ErrClosed) {
 		t.Errorf("Allow after Close: %v; want ErrClosed", err)
 	}
+	// The server drops a connection when it reads the end of it, which
+	// nothing can signal to this process; poll it for a bounded time.
+	deadline := time.Now().Add(hangLimit)
+	for {
+		n := clientsNamed(t, admin, name)
+		if n == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the server still lists %d connections named %q %v after Close; want none", n, name, hangLimit)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// clientsNamed returns how many connections the server lists with name.
+func clientsNamed(t *testing.T, admin *goredis.Client, name string) int {
+	t.Helper()
+	list, err := admin.ClientList(context.Background()).Result()
+	if err != nil {
+		t.Fatalf("CLIENT LIST: %v", err)
+	}
+	n := 0
+	for _, line := range strings.Split(list, "\n") {
+		for _, field := range strings.Fields(line) {
+			if field == "name="+name {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // FuzzOpenHidesPassword builds URLs around a password that carries a
