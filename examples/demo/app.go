@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	echomw "github.com/labstack/echo/v4/middleware"
@@ -123,8 +124,12 @@ func openStore(s config.Settings) (store.Store, error) {
 	return nil, fmt.Errorf("%s=%s is not available in this build of the demo", config.EnvStore, s.Store)
 }
 
-// newServer wires the demo's routes.
-func newServer(o options, st store.Store, logger *slog.Logger) (*echo.Echo, error) {
+// newServer wires the demo's routes. now is the clock that tokens are
+// issued, checked and renewed by; nil means time.Now.
+func newServer(o options, st store.Store, logger *slog.Logger, now func() time.Time) (*echo.Echo, error) {
+	if now == nil {
+		now = time.Now
+	}
 	issuer, err := middleware.NewIssuer(o.settings, nil)
 	if err != nil {
 		return nil, err
@@ -133,6 +138,7 @@ func newServer(o options, st store.Store, logger *slog.Logger) (*echo.Echo, erro
 		Settings:  o.settings,
 		Store:     st,
 		Keys:      issuer.Keys(),
+		Now:       now,
 		OnRenewal: middleware.LogRenewals(logger),
 	}.ToMiddleware()
 	if err != nil {
@@ -148,7 +154,7 @@ func newServer(o options, st store.Store, logger *slog.Logger) (*echo.Echo, erro
 			ExposeHeaders: []string{middleware.HeaderNewToken},
 		}))
 	}
-	d := &demo{opts: o, issuer: issuer}
+	d := &demo{opts: o, issuer: issuer, now: now}
 	e.GET("/health", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
 	e.POST("/login", d.login)
 	e.GET("/auth-status", d.authStatus)
@@ -172,6 +178,13 @@ func newServer(o options, st store.Store, logger *slog.Logger) (*echo.Echo, erro
 type demo struct {
 	opts   options
 	issuer *middleware.Issuer
+	now    func() time.Time // the middleware's clock too
+}
+
+// issue mints a token for a new session at the demo's clock.
+func (d *demo) issue(sub, role string, extra map[string]any) (string, error) {
+	tok, _, err := d.issuer.IssueAt(d.now(), sub, role, extra)
+	return tok, err
 }
 
 type tokenResponse struct {
@@ -186,7 +199,7 @@ func (d *demo) guestMode() bool { return len(d.opts.accounts) == 0 }
 // guestToken mints a token for a new guest session: each guest has its own
 // sid, so guests never share a renewal slot.
 func (d *demo) guestToken() (string, error) {
-	return d.issuer.Issue("guest", config.RoleGuest, map[string]any{"metadata": map[string]any{"auth_mode": "disabled"}})
+	return d.issue("guest", config.RoleGuest, map[string]any{"metadata": map[string]any{"auth_mode": "disabled"}})
 }
 
 func (d *demo) login(c echo.Context) error {
@@ -212,7 +225,7 @@ func (d *demo) login(c echo.Context) error {
 	if !known || !match {
 		return echo.NewHTTPError(http.StatusUnauthorized, "incorrect username or password")
 	}
-	tok, err := d.issuer.Issue(in.Username, acc.role, map[string]any{"metadata": map[string]any{"auth_mode": "enabled"}})
+	tok, err := d.issue(in.Username, acc.role, map[string]any{"metadata": map[string]any{"auth_mode": "enabled"}})
 	if err != nil {
 		return err
 	}

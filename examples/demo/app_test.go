@@ -40,7 +40,7 @@ func accountsEnv() map[string]string {
 
 // hit is one request the demo's API answered.
 type hit struct {
-	at      time.Time // when the request arrived
+	at      time.Time // when the request arrived, by the demo's clock
 	method  string
 	path    string
 	origin  string // the Origin request header
@@ -52,13 +52,14 @@ type hit struct {
 // traffic records every request to the demo's API, so tests can count
 // them on the server side.
 type traffic struct {
+	now  func() time.Time // the demo's clock
 	mu   sync.Mutex
 	hits []hit
 }
 
 func (tr *traffic) wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := hit{at: time.Now(), method: r.Method, path: r.URL.Path, origin: r.Header.Get("Origin")}
+		h := hit{at: tr.now(), method: r.Method, path: r.URL.Path, origin: r.Header.Get("Origin")}
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(sw, r)
 		h.status = sw.status
@@ -127,15 +128,22 @@ type demoServer struct {
 // its whole environment, and stops it when the test ends.
 func startDemo(t *testing.T, env map[string]string) *demoServer {
 	t.Helper()
+	return startDemoWithClock(t, env, time.Now)
+}
+
+// startDemoWithClock is startDemo with now as the demo's clock: tokens are
+// issued, checked and renewed by it, and the traffic is stamped with it.
+func startDemoWithClock(t *testing.T, env map[string]string, now func() time.Time) *demoServer {
+	t.Helper()
 	env = maps.Clone(env)
 	if env["ADDR"] == "" {
 		env["ADDR"] = "127.0.0.1:0"
 	}
-	d := &demoServer{traffic: &traffic{}, logs: &testkit.SyncBuffer{}, client: &http.Client{Transport: &http.Transport{}}}
+	d := &demoServer{traffic: &traffic{now: now}, logs: &testkit.SyncBuffer{}, client: &http.Client{Transport: &http.Transport{}}}
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
-	go func() { done <- serve(ctx, lookupIn(env), d.logs, ready, hooks{wrap: d.traffic.wrap}) }()
+	go func() { done <- serve(ctx, lookupIn(env), d.logs, ready, hooks{wrap: d.traffic.wrap, now: now}) }()
 	select {
 	case addr := <-ready:
 		d.url = "http://" + addr

@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -16,27 +18,49 @@ import (
 	"testing"
 	"time"
 
+	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+
+	"github.com/slidingjwt/slidingjwt/internal/testkit"
 )
 
 // The browser tests drive the real page in headless Chromium against the
-// demo on loopback. Time is real, so tokens live only a few seconds:
-// GUEST_TOKEN_EXPIRE_HOURS=0.002 is 7.2 s, renewal is due after half of
-// that, and a session may renew once a second. Every wait is a poll for a
-// condition, with a generous timeout for a busy machine.
+// demo on loopback, and never wait for real time to pass. Each scenario
+// has one virtual clock: the demo issues, checks and renews tokens by it
+// (hooks.now), and the page reads it through testdata/clock.js, which
+// stands in for Date and the page's timers. The test moves the two
+// together (scenario.advance) and then checks the outcome. The only waits
+// are for the page to finish reacting to a step, which takes a few
+// requests on loopback; their timeouts are guards against a hang that fail
+// with the condition's name, never a measure of speed.
+//
+// Tokens live 7.2 s of that time (GUEST_TOKEN_EXPIRE_HOURS=0.002, and the
+// same for users; tokens carry whole seconds, so exp is iat+7), renewal is
+// due once half of that has passed, and a session may renew once a
+// second.
 
 const (
-	// requireToolsEnv turns a missing chromium from a skip into a failure;
-	// CI sets it (as for redis-server, see internal/redistest).
+	// requireToolsEnv set to 1 turns a missing chromium from a skip into
+	// a failure; CI sets it (as for redis-server, see internal/redistest).
+	// Any other value, 0 included, leaves it a skip.
 	requireToolsEnv = "SLIDINGJWT_REQUIRE_TOOLS"
+	// chromiumMissing says what is missing and how to install it.
+	chromiumMissing = "chromium not found: install it with apt-get install chromium (make test does this on Debian)"
 
 	shortLifetimeHours = "0.002" // 7.2 s
 	storageKey         = "slidingjwt.token"
-	// waitLong bounds a wait that spans a token's whole life.
-	waitLong = 25 * time.Second
-	// waitShort bounds a wait for the page to react to one action.
-	waitShort = 10 * time.Second
+
+	// waitGuard bounds a wait for the page to react to one step.
+	waitGuard = 20 * time.Second
+	// stepsGuard bounds one call of do, which may hold several waits.
+	stepsGuard = time.Minute
 )
+
+// virtualStart is where every scenario's clock starts. It is far from the
+// real time on purpose: a token issued or checked by the real clock, or a
+// page reading the real clock, then fails the scenario instead of passing
+// by chance.
+var virtualStart = time.Date(2031, time.March, 14, 15, 9, 26, 0, time.UTC)
 
 // shortEnv is the demo environment of the browser tests: guest mode with
 // short lifetimes, plus extra.
@@ -51,18 +75,31 @@ func shortEnv(extra map[string]string) map[string]string {
 	return env
 }
 
-// newBrowser starts one headless Chromium for the test and its subtests;
-// each subtest opens its own tab (in its own window, so none is hidden).
-func newBrowser(t *testing.T) context.Context {
+// toolsRequired reports whether SLIDINGJWT_REQUIRE_TOOLS asks for a
+// missing tool to fail the test: only the value 1 does.
+func toolsRequired() bool { return os.Getenv(requireToolsEnv) == "1" }
+
+// lookChromium returns the path of chromium. When there is none it skips
+// the test, or fails it when SLIDINGJWT_REQUIRE_TOOLS=1; either way the
+// message says how to install it.
+func lookChromium(t *testing.T) string {
 	t.Helper()
 	path, err := exec.LookPath("chromium")
-	if err != nil {
-		const msg = "chromium not found: install it with apt-get install chromium (make test does this on Debian)"
-		if os.Getenv(requireToolsEnv) != "" {
-			t.Fatalf("%s; %s is set, so this is a failure", msg, requireToolsEnv)
-		}
-		t.Skip(msg)
+	if err == nil {
+		return path
 	}
+	if toolsRequired() {
+		t.Fatalf("%s; %s=1, so this is a failure", chromiumMissing, requireToolsEnv)
+	}
+	t.Skipf("%s (with %s=1 this is a failure)", chromiumMissing, requireToolsEnv)
+	return ""
+}
+
+// newBrowser starts one headless Chromium, the one at path, for the test
+// and its subtests; each subtest opens its own tab (in its own window, so
+// none is hidden).
+func newBrowser(t *testing.T, path string) context.Context {
+	t.Helper()
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
 		chromedp.ExecPath(path),
 		chromedp.Headless,
@@ -73,7 +110,8 @@ func newBrowser(t *testing.T) context.Context {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-quic", true),
-		// Several tabs run at once: keep the timers of every one on time.
+		// Several tabs run at once: keep the real timers of every one (the
+		// waits of the tests use them) on time.
 		chromedp.Flag("disable-background-timer-throttling", true),
 		chromedp.Flag("disable-renderer-backgrounding", true),
 		chromedp.Flag("disable-backgrounding-occluded-windows", true),
@@ -98,15 +136,15 @@ func newBrowser(t *testing.T) context.Context {
 
 // open makes the first Run on a chromedp context, which starts the browser
 // or opens the tab. That Run's context must have no deadline (the tab
-// lives as long as it), so the timeout is applied from outside.
-func open(ctx context.Context, timeout time.Duration) error {
+// lives as long as it), so the guard is applied from outside.
+func open(ctx context.Context, guard time.Duration) error {
 	done := make(chan error, 1)
 	go func() { done <- chromedp.Do(ctx) }()
 	select {
 	case err := <-done:
 		return err
-	case <-time.After(timeout):
-		return fmt.Errorf("timed out after %v", timeout)
+	case <-time.After(guard):
+		return fmt.Errorf("no answer within %v", guard)
 	}
 }
 
@@ -116,7 +154,7 @@ func tab(t *testing.T, browser context.Context) context.Context {
 	t.Helper()
 	ctx, cancel := chromedp.NewContext(browser)
 	t.Cleanup(cancel)
-	if err := open(ctx, waitShort); err != nil {
+	if err := open(ctx, waitGuard); err != nil {
 		t.Fatalf("opening a tab: %v", err)
 	}
 	t.Cleanup(func() {
@@ -125,6 +163,8 @@ func tab(t *testing.T, browser context.Context) context.Context {
 		}
 		state, err := evalJS[map[string]any](ctx, `({
 			url: location.href, data: {...document.body.dataset},
+			clock: window.__testClock && new Date(window.__testClock.now()).toISOString(),
+			timers: window.__testClock?.pending(),
 			log: [...document.querySelectorAll("#log li")].map(li => li.textContent),
 			token: localStorage.getItem("`+storageKey+`")})`)
 		t.Logf("page at failure: %v (err %v)", state, err)
@@ -132,10 +172,10 @@ func tab(t *testing.T, browser context.Context) context.Context {
 	return ctx
 }
 
-// do runs the steps in tab within timeout.
-func do(t *testing.T, tab context.Context, timeout time.Duration, steps ...chromedp.Action[chromedp.Void]) {
+// do runs the steps in tab, with stepsGuard as a guard against a hang.
+func do(t *testing.T, tab context.Context, steps ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(tab, timeout)
+	ctx, cancel := context.WithTimeout(tab, stepsGuard)
 	defer cancel()
 	if err := chromedp.Do(ctx, steps...); err != nil {
 		t.Fatalf("browser: %v", err)
@@ -144,7 +184,7 @@ func do(t *testing.T, tab context.Context, timeout time.Duration, steps ...chrom
 
 // evalJS evaluates expr in the page (awaiting a promise) and decodes it.
 func evalJS[T any](tab context.Context, expr string) (T, error) {
-	ctx, cancel := context.WithTimeout(tab, waitShort)
+	ctx, cancel := context.WithTimeout(tab, waitGuard)
 	defer cancel()
 	return chromedp.Run(ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
 }
@@ -158,13 +198,13 @@ func mustEval[T any](t *testing.T, tab context.Context, expr string) T {
 	return v
 }
 
-// waitFor polls the JavaScript condition until it holds.
-func waitFor(cond string, timeout time.Duration) chromedp.Action[chromedp.Void] {
+// waitFor waits until the JavaScript condition holds in the page. It polls
+// with the page's real timers (window.__testClock.until), so it never moves
+// the page's clock; waitGuard only turns a hang into a failure.
+func waitFor(cond string) chromedp.Action[chromedp.Void] {
 	return func(ctx context.Context, tgt *chromedp.Target) (chromedp.Void, error) {
-		_, err := chromedp.Poll[chromedp.Void](cond,
-			chromedp.WithPollingInterval(50*time.Millisecond),
-			chromedp.WithPollingTimeout(timeout))(ctx, tgt)
-		if err != nil {
+		expr := fmt.Sprintf(`window.__testClock.until(() => (%s), %d)`, cond, waitGuard.Milliseconds())
+		if _, err := chromedp.Evaluate[bool](expr, chromedp.EvalAwaitPromise)(ctx, tgt); err != nil {
 			return chromedp.Void{}, fmt.Errorf("waiting for %s: %w", cond, err)
 		}
 		return chromedp.Void{}, nil
@@ -172,13 +212,8 @@ func waitFor(cond string, timeout time.Duration) chromedp.Action[chromedp.Void] 
 }
 
 // waitState waits for the page's data-state.
-func waitState(state string, timeout time.Duration) chromedp.Action[chromedp.Void] {
-	return waitFor(fmt.Sprintf(`document.body.dataset.state === %q`, state), timeout)
-}
-
-// waitUntil waits until the page's clock passes the Unix time at.
-func waitUntil(at float64, timeout time.Duration) chromedp.Action[chromedp.Void] {
-	return waitFor(fmt.Sprintf(`Date.now() / 1000 > %f`, at), timeout)
+func waitState(state string) chromedp.Action[chromedp.Void] {
+	return waitFor(fmt.Sprintf(`document.body.dataset.state === %q`, state))
 }
 
 func storedToken(t *testing.T, tab context.Context) string {
@@ -191,6 +226,12 @@ func storedToken(t *testing.T, tab context.Context) string {
 		return ""
 	}
 	return *tok
+}
+
+// dataset reads data-name of the page's body ("" when it is not set).
+func dataset(t *testing.T, tab context.Context, name string) string {
+	t.Helper()
+	return mustEval[string](t, tab, fmt.Sprintf(`document.body.dataset[%q] ?? ""`, name))
 }
 
 // claimsOf decodes the claims the tests compare.
@@ -215,17 +256,134 @@ func decode(t *testing.T, token string) claimsOf {
 	return c
 }
 
-// renewalDue is the Unix time after which a request renews c (threshold
-// 0.5), plus a margin.
-func renewalDue(c claimsOf) float64 {
-	return c.Exp - 0.5*(c.Exp-c.Iat) + 0.5
+// unixTime is the time of a claim in Unix seconds.
+func unixTime(sec float64) time.Time { return time.UnixMilli(int64(math.Round(sec * 1000))) }
+
+func (c claimsOf) issued() time.Time  { return unixTime(c.Iat) }
+func (c claimsOf) expires() time.Time { return unixTime(c.Exp) }
+
+// renewalDue is a time at which a request renews c (threshold 0.5): half a
+// second after half of its life has passed.
+func renewalDue(c claimsOf) time.Time {
+	return unixTime(c.Exp - 0.5*(c.Exp-c.Iat) + 0.5)
 }
 
-func TestBrowser(t *testing.T) {
-	if testing.Short() {
-		t.Skip("the browser tests take about 20 s")
+// scenario is one browser scenario: a demo server and a tab that share a
+// virtual clock.
+type scenario struct {
+	t      *testing.T
+	clock  *testkit.Clock
+	demo   *demoServer
+	page   context.Context
+	script cdppage.ScriptIdentifier // the page clock's init script, once navigate added it
+}
+
+// newScenario starts a demo with env on a clock reading virtualStart, and
+// opens a tab in browser.
+func newScenario(t *testing.T, browser context.Context, env map[string]string) *scenario {
+	t.Helper()
+	clock := testkit.NewClock(virtualStart)
+	d := startDemoWithClock(t, env, clock.Now)
+	return &scenario{t: t, clock: clock, demo: d, page: tab(t, browser)}
+}
+
+// navigate opens url in the tab, its clock (testdata/clock.js) starting
+// at the scenario's time.
+func (s *scenario) navigate(url string) {
+	s.t.Helper()
+	src, err := os.ReadFile(filepath.Join("testdata", "clock.js"))
+	if err != nil {
+		s.t.Fatal(err)
 	}
-	browser := newBrowser(t)
+	ctx, cancel := context.WithTimeout(s.page, stepsGuard)
+	defer cancel()
+	// A new document starts its clock from the reading in its script:
+	// replace the script of an earlier navigation, which read earlier.
+	if s.script != "" {
+		_, err := chromedp.Call(ctx, cdppage.RemoveScriptToEvaluateOnNewDocument,
+			cdppage.RemoveScriptToEvaluateOnNewDocumentParams{Identifier: s.script})
+		if err != nil {
+			s.t.Fatalf("removing the page clock: %v", err)
+		}
+	}
+	source := fmt.Sprintf("(%s)(%d);", src, s.clock.Now().UnixMilli())
+	added, err := chromedp.Call(ctx, cdppage.AddScriptToEvaluateOnNewDocument,
+		cdppage.AddScriptToEvaluateOnNewDocumentParams{Source: source})
+	if err != nil {
+		s.t.Fatalf("installing the page clock: %v", err)
+	}
+	s.script = added.Identifier
+	s.do(chromedp.Navigate(url))
+	if !mustEval[bool](s.t, s.page, `typeof window.__testClock === "object"`) {
+		s.t.Fatalf("the page clock is not installed in %s", url)
+	}
+}
+
+// do runs steps in the scenario's tab.
+func (s *scenario) do(steps ...chromedp.Action[chromedp.Void]) {
+	s.t.Helper()
+	do(s.t, s.page, steps...)
+}
+
+// advance moves the scenario's time d forward: the server's clock first,
+// so that whatever the page sends in reaction meets the new time, then the
+// page's, which runs the page's timers that fall due (the countdown, the
+// poll) each at its due time. It then waits until no poll is in flight, so
+// that the step's outcome is settled when the test looks at it.
+func (s *scenario) advance(d time.Duration) {
+	s.t.Helper()
+	if d < 0 || d%time.Millisecond != 0 {
+		s.t.Fatalf("advance(%v): want whole milliseconds, not negative", d)
+	}
+	s.clock.Set(s.clock.Now().Add(d))
+	got := mustEval[struct {
+		Now    int64    `json:"now"`
+		Errors []string `json:"errors"`
+	}](s.t, s.page, fmt.Sprintf(`window.__testClock.advance(%d)`, d.Milliseconds()))
+	if len(got.Errors) > 0 {
+		s.t.Fatalf("the page's timers threw while the time moved %v:\n%s", d, strings.Join(got.Errors, "\n"))
+	}
+	if want := s.clock.Now().UnixMilli(); got.Now != want {
+		s.t.Fatalf("the page's clock reads %d ms, the server's %d ms: they must move together", got.Now, want)
+	}
+	s.do(waitFor(`!window.demo.page.polling`))
+}
+
+// advanceTo moves the time to at in one step.
+func (s *scenario) advanceTo(at time.Time) {
+	s.t.Helper()
+	d := at.Sub(s.clock.Now())
+	if d < 0 {
+		s.t.Fatalf("advanceTo(%v): the time is %v already", at, s.clock.Now())
+	}
+	s.advance(d)
+}
+
+// stepTo moves the time to at in steps of at most step, each settled
+// before the next: with step the page's poll interval, every poll that
+// falls due is sent, and answered, at its own time.
+func (s *scenario) stepTo(at time.Time, step time.Duration) {
+	s.t.Helper()
+	for now := s.clock.Now(); now.Before(at); now = s.clock.Now() {
+		s.advance(min(step, at.Sub(now)))
+	}
+}
+
+// since is how far the scenario's time is past virtualStart, for messages.
+func (s *scenario) since() time.Duration { return s.clock.Now().Sub(virtualStart) }
+
+// TestBrowser runs the demo page in headless Chromium.
+//
+// It looks for Chromium before it looks at -short: SLIDINGJWT_REQUIRE_TOOLS=1
+// is about the tools being there, so a missing Chromium fails the test
+// then, -short or not, while -short (which picks the tests to run) still
+// skips it when Chromium is there.
+func TestBrowser(t *testing.T) {
+	path := lookChromium(t)
+	if testing.Short() {
+		t.Skip("skipped under -short: the browser tests start Chromium")
+	}
+	browser := newBrowser(t, path)
 
 	t.Run("client rules", func(t *testing.T) {
 		t.Parallel()
@@ -234,65 +392,102 @@ func TestBrowser(t *testing.T) {
 
 	t.Run("guest renewal on an API call", func(t *testing.T) {
 		t.Parallel()
-		d := startDemo(t, shortEnv(nil))
-		page := tab(t, browser)
-		do(t, page, waitShort, chromedp.Navigate(d.url+"/?poll=2"), waitState("active", waitShort))
-		first := storedToken(t, page)
+		s := newScenario(t, browser, shortEnv(nil))
+		d := s.demo
+		s.navigate(d.url + "/?poll=2")
+		s.do(waitState("active"))
+		first := storedToken(t, s.page)
 		before := decode(t, first)
 		if before.Sub != "guest" || before.Role != "guest" {
 			t.Fatalf("initial token: got sub %q role %q, want a guest", before.Sub, before.Role)
 		}
+		if !before.issued().Equal(virtualStart) {
+			t.Fatalf("initial token issued at %v, want %v (the demo's clock)", before.issued(), virtualStart)
+		}
 
-		do(t, page, waitLong,
-			waitUntil(renewalDue(before), waitLong),
+		// Into the second half of the token's life, polling on the way:
+		// the polls use a skip path and renew nothing.
+		s.stepTo(renewalDue(before), 2*time.Second)
+		if got, want := d.traffic.count(get("/api/status")), 2; got != want {
+			t.Errorf("polls by %v: got %d, want %d (one every 2 s)\n%s", s.since(), got, want, d.traffic.summary())
+		}
+		if got := storedToken(t, s.page); got != first {
+			t.Fatalf("the stored token changed before any API call:\n got %s\nwant %s", got, first)
+		}
+		if got := dataset(t, s.page, "state"); got != "active" {
+			t.Fatalf("state at %v: got %q, want active", s.since(), got)
+		}
+
+		s.do(
 			chromedp.Click(chromedp.ID("call-me")),
-			waitFor(`document.body.dataset.meCalls === "1"`, waitShort),
-			waitFor(fmt.Sprintf(`localStorage.getItem(%q) !== %q`, storageKey, first), waitShort),
+			waitFor(`document.body.dataset.meCalls === "1"`),
 		)
-		second := storedToken(t, page)
+		second := storedToken(t, s.page)
+		if second == first {
+			t.Fatalf("the stored token did not change after /api/me in the renewal window\n%s", d.traffic.summary())
+		}
 		after := decode(t, second)
 		if after.Sub != before.Sub || after.Sid != before.Sid {
 			t.Errorf("renewed token: got sub %q sid %q, want the same session (sub %q sid %q)", after.Sub, after.Sid, before.Sub, before.Sid)
 		}
+		if got, want := after.issued(), s.clock.Now().Truncate(time.Second); !got.Equal(want) {
+			t.Errorf("renewed token issued at %v, want %v (the time of the call)", got, want)
+		}
 		if after.Exp <= before.Exp {
 			t.Errorf("renewed exp: got %v, want later than %v", after.Exp, before.Exp)
 		}
-		if got := mustEval[string](t, page, `document.body.dataset.meStatus`); got != "200" {
+		if got := dataset(t, s.page, "meStatus"); got != "200" {
 			t.Errorf("/api/me status on the page: got %s, want 200", got)
 		}
-		if got := mustEval[string](t, page, `document.getElementById("renewed-at").textContent`); got == "not yet" {
-			t.Errorf("last renewed at: got %q, want a time", got)
+		if got := dataset(t, s.page, "renewals"); got != "1" {
+			t.Errorf("renewals shown on the page: got %s, want 1", got)
 		}
-		if got, want := d.traffic.count(func(h hit) bool { return h.renewed }), 1; got != want {
+		got := mustEval[string](t, s.page, `document.getElementById("renewed-at").textContent`)
+		want := mustEval[string](t, s.page, fmt.Sprintf(`new Date(%d).toLocaleTimeString([], {hour12: false})`, after.issued().UnixMilli()))
+		if got != want {
+			t.Errorf("last renewed at: got %q, want %q (the renewed token's iat)", got, want)
+		}
+		renewed := func(h hit) bool { return h.renewed }
+		if got, want := d.traffic.count(renewed), 1; got != want {
 			t.Errorf("renewals answered by the server: got %d, want %d\n%s", got, want, d.traffic.summary())
 		}
+		if got := d.traffic.count(func(h hit) bool { return renewed(h) && get("/api/me")(h) }); got != 1 {
+			t.Errorf("the renewal did not answer /api/me\n%s", d.traffic.summary())
+		}
 		if os.Getenv("UPDATE_SCREENSHOT") != "" {
-			saveScreenshot(t, page)
+			saveScreenshot(t, s.page)
 		}
 	})
 
 	t.Run("expired guest token refreshed once and retried", func(t *testing.T) {
 		t.Parallel()
-		d := startDemo(t, shortEnv(nil))
-		page := tab(t, browser)
-		do(t, page, waitShort, chromedp.Navigate(d.url+"/?poll=1"), waitState("active", waitShort))
-		first := storedToken(t, page)
+		s := newScenario(t, browser, shortEnv(nil))
+		d := s.demo
+		s.navigate(d.url + "/?poll=1")
+		s.do(waitState("active"))
+		first := storedToken(t, s.page)
 		before := decode(t, first)
-		do(t, page, waitLong,
-			waitUntil(before.Exp+0.2, waitLong),
-			waitState("expired", waitShort),
-		)
+
+		// To a second past expiry, one poll a second: the poll at exp is
+		// refused, and that starts no new session.
+		s.stepTo(before.expires().Add(time.Second), time.Second)
+		if got := dataset(t, s.page, "state"); got != "expired" {
+			t.Fatalf("state a second after exp: got %q, want expired", got)
+		}
+		if got := dataset(t, s.page, "lastPoll"); got != "401" {
+			t.Errorf("last poll a second after exp: got %q, want 401", got)
+		}
 		authStatus := d.traffic.count(get("/auth-status"))
 		if authStatus != 1 {
 			t.Fatalf("/auth-status calls before the click: got %d, want 1 (page start only)\n%s", authStatus, d.traffic.summary())
 		}
 		meBefore := d.traffic.count(get("/api/me"))
 
-		do(t, page, waitShort,
+		s.do(
 			chromedp.Click(chromedp.ID("call-me")),
-			waitFor(`document.body.dataset.meCalls === "1"`, waitShort),
+			waitFor(`document.body.dataset.meCalls === "1"`),
 		)
-		if got := mustEval[string](t, page, `document.body.dataset.meStatus`); got != "200" {
+		if got := dataset(t, s.page, "meStatus"); got != "200" {
 			t.Errorf("/api/me status after the retry: got %s, want 200", got)
 		}
 		if got, want := d.traffic.count(get("/auth-status"))-authStatus, 1; got != want {
@@ -307,20 +502,23 @@ func TestBrowser(t *testing.T) {
 		if d.traffic.count(me(http.StatusUnauthorized)) != 1 || d.traffic.count(me(http.StatusOK)) != 1 {
 			t.Errorf("/api/me answers: want one 401 then one 200\n%s", d.traffic.summary())
 		}
-		now := decode(t, storedToken(t, page))
+		now := decode(t, storedToken(t, s.page))
 		if now.Sid == before.Sid || now.Exp <= before.Exp {
 			t.Errorf("stored token: got sid %q exp %v, want a new guest session (old sid %q exp %v)", now.Sid, now.Exp, before.Sid, before.Exp)
 		}
-		do(t, page, waitShort, waitState("active", waitShort))
+		if got, want := now.issued(), s.clock.Now().Truncate(time.Second); !got.Equal(want) {
+			t.Errorf("new guest token issued at %v, want %v (the time of the click)", got, want)
+		}
+		s.do(waitState("active"))
 	})
 
 	t.Run("expired password session goes to the login form", func(t *testing.T) {
 		t.Parallel()
-		d := startDemo(t, shortEnv(accountsEnv()))
-		page := tab(t, browser)
-		do(t, page, waitShort,
-			chromedp.Navigate(d.url+"/?poll=0"),
-			waitState("login", waitShort),
+		s := newScenario(t, browser, shortEnv(accountsEnv()))
+		d := s.demo
+		s.navigate(d.url + "/?poll=0")
+		s.do(
+			waitState("login"),
 			chromedp.SendKeys(chromedp.ID("username"), "alice"),
 			chromedp.SendKeys(chromedp.ID("password"), "wrong"),
 			chromedp.Click(chromedp.ID("login-submit")),
@@ -328,30 +526,42 @@ func TestBrowser(t *testing.T) {
 			// the page empties the password field after a failed login
 			chromedp.SendKeys(chromedp.ID("password"), "wonderland"),
 			chromedp.Click(chromedp.ID("login-submit")),
-			waitState("active", waitShort),
+			waitState("active"),
 		)
-		tok := decode(t, storedToken(t, page))
+		tok := decode(t, storedToken(t, s.page))
 		if tok.Sub != "alice" || tok.Role != "user" {
 			t.Fatalf("after login: got sub %q role %q, want alice and user", tok.Sub, tok.Role)
 		}
 		authStatus := d.traffic.count(get("/auth-status"))
 
-		do(t, page, waitLong,
-			waitUntil(tok.Exp+0.2, waitLong),
-			waitState("expired", waitShort),
+		// The page's own clock ends the session: a moment before exp it is
+		// active, once exp has passed it shows it expired.
+		s.advanceTo(tok.expires().Add(-250 * time.Millisecond))
+		if got := dataset(t, s.page, "state"); got != "active" {
+			t.Fatalf("state just before exp: got %q, want active", got)
+		}
+		s.advance(time.Second)
+		if got, by := dataset(t, s.page, "state"), dataset(t, s.page, "expiredBy"); got != "expired" || by != "clock" {
+			t.Fatalf("state just after exp: got %q (expired by %q), want expired by the clock", got, by)
+		}
+
+		s.do(
 			chromedp.Click(chromedp.ID("call-me")),
-			waitState("login", waitShort),
+			waitState("login"),
 			chromedp.WaitVisible(chromedp.ID("login-notice")),
 		)
-		notice := mustEval[string](t, page, `document.getElementById("login-notice").textContent`)
+		notice := mustEval[string](t, s.page, `document.getElementById("login-notice").textContent`)
 		if !strings.Contains(notice, "expired") {
 			t.Errorf("login notice: got %q, want it to say the session expired", notice)
 		}
-		if got := storedToken(t, page); got != "" {
+		if got := storedToken(t, s.page); got != "" {
 			t.Errorf("stored token after expiry: got %q, want none", got)
 		}
-		if got, want := d.traffic.count(func(h hit) bool { return get("/api/me")(h) }), 1; got != want {
+		if got, want := d.traffic.count(get("/api/me")), 1; got != want {
 			t.Errorf("/api/me requests: got %d, want %d (a password session is never retried)\n%s", got, want, d.traffic.summary())
+		}
+		if got := d.traffic.count(func(h hit) bool { return get("/api/me")(h) && h.status == http.StatusUnauthorized }); got != 1 {
+			t.Errorf("/api/me answered 401 %d times after exp, want once\n%s", got, d.traffic.summary())
 		}
 		if got := d.traffic.count(get("/auth-status")); got != authStatus {
 			t.Errorf("/auth-status calls: got %d, want %d (no guest refresh for a password user)", got, authStatus)
@@ -362,22 +572,22 @@ func TestBrowser(t *testing.T) {
 		t.Parallel()
 		pageSrv := httptest.NewUnstartedServer(nil)
 		origin := "http://" + pageSrv.Listener.Addr().String()
-		d := startDemo(t, shortEnv(map[string]string{"CORS_ORIGINS": origin}))
+		s := newScenario(t, browser, shortEnv(map[string]string{"CORS_ORIGINS": origin}))
+		d := s.demo
 		pageSrv.Config.Handler = pageHandler(d.url)
 		pageSrv.Start()
 		t.Cleanup(pageSrv.Close)
 
-		page := tab(t, browser)
-		do(t, page, waitShort, chromedp.Navigate(pageSrv.URL+"/?poll=0"), waitState("active", waitShort))
-		first := storedToken(t, page)
+		s.navigate(pageSrv.URL + "/?poll=0")
+		s.do(waitState("active"))
+		first := storedToken(t, s.page)
 		before := decode(t, first)
-		do(t, page, waitLong,
-			waitUntil(renewalDue(before), waitLong),
+		s.advanceTo(renewalDue(before))
+		s.do(
 			chromedp.Click(chromedp.ID("call-me")),
-			waitFor(`document.body.dataset.meCalls === "1"`, waitShort),
-			waitFor(fmt.Sprintf(`localStorage.getItem(%q) !== %q`, storageKey, first), waitShort),
+			waitFor(`document.body.dataset.meCalls === "1"`),
 		)
-		after := decode(t, storedToken(t, page))
+		after := decode(t, storedToken(t, s.page))
 		if after.Sid != before.Sid || after.Exp <= before.Exp {
 			t.Errorf("renewed token: got sid %q exp %v, want sid %q and exp after %v", after.Sid, after.Exp, before.Sid, before.Exp)
 		}
@@ -397,41 +607,154 @@ func TestBrowser(t *testing.T) {
 
 	t.Run("polling alone never renews", func(t *testing.T) {
 		t.Parallel()
-		d := startDemo(t, shortEnv(nil))
-		page := tab(t, browser)
-		do(t, page, waitShort, chromedp.Navigate(d.url+"/?poll=0.5"), waitState("active", waitShort))
-		first := storedToken(t, page)
+		s := newScenario(t, browser, shortEnv(nil))
+		d := s.demo
+		const step = 500 * time.Millisecond // the poll interval
+		s.navigate(d.url + "/?poll=0.5")
+		s.do(waitState("active"))
+		first := storedToken(t, s.page)
 		before := decode(t, first)
-		do(t, page, waitLong,
-			waitFor(`document.body.dataset.lastPoll === "401"`, waitLong),
-			waitState("expired", waitShort),
-		)
-		if got := storedToken(t, page); got != first {
-			t.Errorf("stored token changed while only polling:\n got %s\nwant %s", got, first)
+		due, exp := renewalDue(before), before.expires()
+
+		// One poll interval at a time until a poll is refused: each step
+		// sends one poll, answered before the next.
+		steps := 0
+		for dataset(t, s.page, "lastPoll") != "401" {
+			if steps > int(exp.Sub(virtualStart)/step)+4 {
+				t.Fatalf("no poll refused by %v, %v past the token's expiry\n%s", s.since(), s.clock.Now().Sub(exp), d.traffic.summary())
+			}
+			s.advance(step)
+			steps++
 		}
-		due := time.Unix(0, int64(renewalDue(before)*1e9))
-		polledLate := d.traffic.count(func(h hit) bool {
-			return get("/api/status")(h) && h.status == http.StatusOK && h.at.After(due)
-		})
-		if polledLate < 2 { // about six are due at one poll per half second
-			t.Errorf("successful polls past the renewal threshold: got %d, want at least 2\n%s", polledLate, d.traffic.summary())
+
+		polls := get("/api/status")
+		if got, want := d.traffic.count(polls), steps; got != want {
+			t.Errorf("polls: got %d, want %d (one a step)\n%s", got, want, d.traffic.summary())
+		}
+		if got := d.traffic.count(func(h hit) bool { return polls(h) && h.at.Before(exp) && h.status != http.StatusOK }); got != 0 {
+			t.Errorf("polls before the token's expiry that failed: %d, want none\n%s", got, d.traffic.summary())
+		}
+		if got := d.traffic.count(func(h hit) bool { return polls(h) && !h.at.Before(exp) }); got != 1 {
+			t.Errorf("polls at or after the token's expiry: got %d, want 1 (the refused one; polling then stops)\n%s", got, d.traffic.summary())
+		}
+		// The polls in the second half of the token's life, where any
+		// other request would have renewed it, succeeded and renewed
+		// nothing: one for each step that ends in it.
+		wantLate := 0
+		for at := virtualStart.Add(step); at.Before(exp); at = at.Add(step) {
+			if !at.Before(due) {
+				wantLate++
+			}
+		}
+		if wantLate < 2 {
+			t.Fatalf("test set-up: only %d steps end between the renewal threshold (%v) and exp (%v)", wantLate, due, exp)
+		}
+		late := func(h hit) bool {
+			return polls(h) && h.status == http.StatusOK && !h.at.Before(due) && h.at.Before(exp)
+		}
+		if got := d.traffic.count(late); got != wantLate {
+			t.Errorf("successful polls past the renewal threshold: got %d, want %d\n%s", got, wantLate, d.traffic.summary())
 		}
 		if got := d.traffic.count(func(h hit) bool { return h.renewed }); got != 0 {
 			t.Errorf("renewals: got %d, want 0\n%s", got, d.traffic.summary())
 		}
+		if got := storedToken(t, s.page); got != first {
+			t.Errorf("stored token changed while only polling:\n got %s\nwant %s", got, first)
+		}
+		if got := dataset(t, s.page, "state"); got != "expired" {
+			t.Errorf("state after the refused poll: got %q, want expired", got)
+		}
+		if visible := mustEval[bool](t, s.page, `!document.getElementById("expired-banner").hidden`); !visible {
+			t.Errorf("the session-expired banner is hidden")
+		}
+
+		// The idle tab stays as it is: no more polls, and no new session.
+		pollsSoFar := d.traffic.count(polls)
+		s.advance(10 * step)
+		if got := d.traffic.count(polls); got != pollsSoFar {
+			t.Errorf("polls after the refused one: got %d, want none\n%s", got-pollsSoFar, d.traffic.summary())
+		}
 		if got, want := d.traffic.count(get("/auth-status")), 1; got != want {
 			t.Errorf("/auth-status calls: got %d, want %d (an expired poll must not start a new session)", got, want)
 		}
-		if visible := mustEval[bool](t, page, `!document.getElementById("expired-banner").hidden`); !visible {
-			t.Errorf("the session-expired banner is hidden")
-		}
 	})
+}
+
+// TestBrowserRequireTools runs TestBrowser in a child process of this test
+// binary whose PATH holds no chromium, and checks what
+// SLIDINGJWT_REQUIRE_TOOLS makes of it: with 1 the test fails, -short or
+// not; unset or with any other value it is skipped. Either way the output
+// says how to install chromium.
+func TestBrowserRequireTools(t *testing.T) {
+	t.Parallel()
+	bin, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	emptyDir := t.TempDir()
+	const unset = "(unset)"
+	tests := []struct {
+		value    string // of SLIDINGJWT_REQUIRE_TOOLS
+		short    bool
+		wantFail bool
+	}{
+		{value: "1", wantFail: true},
+		{value: "1", short: true, wantFail: true},
+		{value: unset},
+		{value: unset, short: true},
+		{value: "0"},
+		{value: "0", short: true},
+		{value: "true"},
+	}
+	for _, tt := range tests {
+		name := fmt.Sprintf("%s=%s short=%v", requireToolsEnv, tt.value, tt.short)
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			args := []string{"-test.run=^TestBrowser$", "-test.v", "-test.count=1", "-test.timeout=2m"}
+			if tt.short {
+				args = append(args, "-test.short")
+			}
+			cmd := exec.Command(bin, args...)
+			for _, kv := range os.Environ() {
+				name, _, _ := strings.Cut(kv, "=")
+				if name != "PATH" && name != requireToolsEnv && name != "GORACE" {
+					cmd.Env = append(cmd.Env, kv)
+				}
+			}
+			// Under -race a child that passes lingers a second at exit
+			// by default, for late race reports; it starts nothing.
+			cmd.Env = append(cmd.Env, "PATH="+emptyDir, "GORACE="+os.Getenv("GORACE")+" atexit_sleep_ms=0")
+			if tt.value != unset {
+				cmd.Env = append(cmd.Env, requireToolsEnv+"="+tt.value)
+			}
+			out, err := cmd.CombinedOutput()
+			var exit *exec.ExitError
+			if err != nil && !errors.As(err, &exit) {
+				t.Fatalf("running %s: %v", bin, err)
+			}
+			if !strings.Contains(string(out), chromiumMissing) {
+				t.Errorf("output does not say how to install chromium (%q):\n%s", chromiumMissing, out)
+			}
+			if tt.wantFail {
+				if err == nil || !strings.Contains(string(out), "--- FAIL: TestBrowser") {
+					t.Errorf("got exit %v, want TestBrowser to fail:\n%s", err, out)
+				}
+				if !strings.Contains(string(out), requireToolsEnv+"=1, so this is a failure") {
+					t.Errorf("the failure does not name %s:\n%s", requireToolsEnv, out)
+				}
+				return
+			}
+			if err != nil || !strings.Contains(string(out), "--- SKIP: TestBrowser") {
+				t.Errorf("got exit %v, want TestBrowser skipped:\n%s", err, out)
+			}
+		})
+	}
 }
 
 // saveScreenshot writes the page to docs/demo.png (UPDATE_SCREENSHOT=1).
 func saveScreenshot(t *testing.T, page context.Context) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(page, waitShort)
+	ctx, cancel := context.WithTimeout(page, waitGuard)
 	defer cancel()
 	png, err := chromedp.Run(ctx, func(ctx context.Context, tgt *chromedp.Target) ([]byte, error) {
 		if _, err := chromedp.EmulateViewport(880, 600)(ctx, tgt); err != nil {
@@ -465,12 +788,12 @@ func fakeJWT(t *testing.T, claims map[string]any) string {
 }
 
 // testClientRules checks client.js in the browser against a fake server
-// (testdata/harness.js), one rule per case, without waiting for tokens to
-// age.
+// (testdata/harness.js), one rule per case; no token has to age.
 func testClientRules(t *testing.T, browser context.Context) {
-	d := startDemo(t, shortEnv(nil))
-	page := tab(t, browser)
-	do(t, page, waitShort, chromedp.Navigate(d.url+"/?poll=0"), waitState("active", waitShort))
+	s := newScenario(t, browser, shortEnv(nil))
+	s.navigate(s.demo.url + "/?poll=0")
+	s.do(waitState("active"))
+	page := s.page
 	harness, err := os.ReadFile(filepath.Join("testdata", "harness.js"))
 	if err != nil {
 		t.Fatal(err)
@@ -479,7 +802,7 @@ func testClientRules(t *testing.T, browser context.Context) {
 		t.Fatal("harness did not load")
 	}
 
-	exp := float64(time.Now().Add(time.Hour).Unix())
+	exp := float64(s.clock.Now().Add(time.Hour).Unix())
 	tokens := map[string]string{
 		"alice":        fakeJWT(t, map[string]any{"sub": "alice", "role": "user", "sid": "s1", "exp": exp}),
 		"aliceRenewed": fakeJWT(t, map[string]any{"sub": "alice", "role": "user", "sid": "s1", "exp": exp + 60}),

@@ -70,6 +70,10 @@ type hooks struct {
 	// pageReady, when set and PAGE_ADDR is set, receives the page
 	// listener's address before ready receives the API's.
 	pageReady chan<- string
+	// now, when set, is the clock that tokens are issued, checked and
+	// renewed by (the Issuer and the middleware's Config.Now), so tests
+	// move time instead of waiting for it.
+	now func() time.Time
 }
 
 // serve is run with test hooks.
@@ -85,7 +89,7 @@ func serve(ctx context.Context, lookup func(string) (string, bool), logOut io.Wr
 	}
 	defer st.Close()
 
-	e, err := newServer(opts, st, logger)
+	e, err := newServer(opts, st, logger, h.now)
 	if err != nil {
 		return err
 	}

@@ -1,7 +1,7 @@
 // harness.js: evaluated by browser_test.go in a page of the demo. It loads
 // the real client module and defines window.harness.make, which builds a
 // client against a fake server, so the client's rules can be checked
-// without waiting for real tokens to age.
+// without tokens having to age.
 (async () => {
   const mod = await import("/static/client.js");
 
@@ -19,6 +19,19 @@
   }
 
   const pathOf = (url) => new URL(url, "http://page.invalid").pathname;
+
+  // nextTask resolves in a later task of the event loop, as a network
+  // answer would. It uses no timer: the page's timers run on the test's
+  // clock (testdata/clock.js), which does not move here.
+  const nextTask = () =>
+    new Promise((resolve) => {
+      const channel = new MessageChannel();
+      channel.port1.onmessage = () => {
+        channel.port1.close();
+        resolve();
+      };
+      channel.port2.postMessage(null);
+    });
 
   window.harness = {
     mod,
@@ -58,7 +71,7 @@
             credentials: init.credentials ?? null,
           };
           h.calls.push(call);
-          await new Promise((resolve) => setTimeout(resolve, 5)); // answer later, like a network
+          await nextTask(); // answer later, like a network
           const r = (await handler(pathOf(call.url), call.token)) ?? { status: 404 };
           return new Response(r.body ?? "{}", { status: r.status, headers: r.headers ?? {} });
         },
