@@ -64,10 +64,8 @@
 // row leaves the collector the idle second core; a parallel row makes it
 // share the busy ones, and its mark phase, write barriers on, lasts longer.
 // So on two cores check/parallel gains little over check, and
-// context-set/parallel loses, while bare, which allocates nothing, scales.
-// Whether the middleware itself scales shows in cpu-ns/op: check minus
-// context-set is its own CPU per request, which a lock would make grow in
-// parallel. BENCH_HEAP_MB=64 runs the rows beside 64 MB of live,
+// context-set/parallel gains nothing, while bare, which allocates nothing,
+// scales. BENCH_HEAP_MB=64 runs the rows beside 64 MB of live,
 // pointer-free data, as an application holds: it spaces the collections
 // and, being pointer-free, adds no marking work.
 //
