@@ -24,8 +24,13 @@ import (
 // bypass Echo's Response.WriteHeader, behind the middleware, with the
 // hostile harness's clock at the time a token of dueClaims is due.
 type streamServer struct {
-	url   string
-	store *testkit.CountingStore
+	url string
+	// client is the server's own: another parallel test's srv.Close
+	// closes the idle connections of http.DefaultTransport, and a
+	// response without a body returns its connection there before the
+	// caller has it.
+	client *http.Client
+	store  *testkit.CountingStore
 
 	mu     sync.Mutex
 	events []middleware.RenewalEvent
@@ -118,6 +123,7 @@ func newStreamServer(t *testing.T, outer ...echo.MiddlewareFunc) *streamServer {
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
 	s.url = srv.URL
+	s.client = srv.Client()
 	return s
 }
 
@@ -128,7 +134,7 @@ func (s *streamServer) get(t *testing.T, path, token string) *http.Response {
 		t.Fatal(err)
 	}
 	req.Header.Set(echo.HeaderAuthorization, "Bearer "+token)
-	res, err := http.DefaultClient.Do(req)
+	res, err := s.client.Do(req)
 	if err != nil {
 		t.Fatalf("GET %s: %v", path, err)
 	}
@@ -192,7 +198,7 @@ func TestHijackKeepsRenewal(t *testing.T) {
 		t.Fatal(err)
 	}
 	req.Header.Set(echo.HeaderAuthorization, "Bearer "+tok)
-	res, err := http.DefaultClient.Do(req)
+	res, err := s.client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -262,7 +268,7 @@ func TestWriterInterfacesSameWhenDue(t *testing.T) {
 	read := func(token string) (string, bool) {
 		req, _ := http.NewRequest(http.MethodGet, s.url+"/s/caps", nil)
 		req.Header.Set(echo.HeaderAuthorization, "Bearer "+token)
-		res, err := http.DefaultClient.Do(req)
+		res, err := s.client.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -325,7 +331,7 @@ func TestHijackThroughUnwrap(t *testing.T) {
 		t.Fatal(err)
 	}
 	req.Header.Set(echo.HeaderAuthorization, "Bearer "+sign(t, jwt.SigningMethodHS256, []byte(hostileSecret), "", dueClaims()))
-	res, err := http.DefaultClient.Do(req)
+	res, err := s.client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
