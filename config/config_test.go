@@ -2,6 +2,7 @@ package config_test
 
 import (
 	"errors"
+	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +11,14 @@ import (
 )
 
 const secret = "0123456789abcdef0123456789abcdef"
+
+// withSecret reads the settings from vars plus a valid TOKEN_SECRET, which
+// vars may override.
+func withSecret(vars map[string]string) (config.Settings, error) {
+	all := map[string]string{config.EnvSecret: secret}
+	maps.Copy(all, vars)
+	return config.FromLookup(env(all))
+}
 
 func env(vars map[string]string) func(string) (string, bool) {
 	return func(name string) (string, bool) {
@@ -158,11 +167,7 @@ func TestBadValues(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			vars := map[string]string{config.EnvSecret: secret}
-			for k, v := range tt.vars {
-				vars[k] = v
-			}
-			_, err := config.FromLookup(env(vars))
+			_, err := withSecret(tt.vars)
 			if err == nil {
 				t.Fatalf("FromLookup(%v) succeeded, want an error about %s", tt.vars, tt.wantVar)
 			}

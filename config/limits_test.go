@@ -114,11 +114,7 @@ func TestEnvErrorShowsValueAsWritten(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			vars := map[string]string{config.EnvSecret: secret}
-			for k, v := range tt.vars {
-				vars[k] = v
-			}
-			_, err := config.FromLookup(env(vars))
+			_, err := withSecret(tt.vars)
 			ce := errorFor(err, tt.wantVar)
 			if ce == nil {
 				t.Fatalf("FromLookup(%q) error = %v; want a *config.Error for %s", tt.vars, err, tt.wantVar)
@@ -168,11 +164,7 @@ func TestAllowedMatchesCode(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			vars := map[string]string{config.EnvSecret: secret}
-			for k, v := range tt.vars {
-				vars[k] = v
-			}
-			_, err := config.FromLookup(env(vars))
+			_, err := withSecret(tt.vars)
 			if tt.wantVar == "" {
 				if err != nil {
 					t.Fatalf("FromLookup(%q) = %v, want no error", tt.vars, err)

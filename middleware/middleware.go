@@ -593,36 +593,35 @@ func (p pushPart) Push(target string, opts *http.PushOptions) error {
 	return p.w.ResponseWriter.(http.Pusher).Push(target, opts)
 }
 
-// canHijack reports whether rw, or a writer it unwraps to, is an
-// http.Hijacker, as http.ResponseController looks for one.
-func canHijack(rw http.ResponseWriter) bool {
+// unwrapsTo reports whether rw, or a writer it unwraps to, satisfies is,
+// following Unwrap as http.ResponseController does.
+func unwrapsTo(rw http.ResponseWriter, is func(http.ResponseWriter) bool) bool {
 	for rw != nil {
-		switch t := rw.(type) {
-		case http.Hijacker:
+		if is(rw) {
 			return true
-		case interface{ Unwrap() http.ResponseWriter }:
-			rw = t.Unwrap()
-		default:
+		}
+		u, ok := rw.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
 			return false
 		}
+		rw = u.Unwrap()
 	}
 	return false
 }
 
-// canFlush reports whether rw, or a writer it unwraps to, can flush, as
-// http.ResponseController looks for it.
+// canHijack and canFlush report what http.ResponseController would find.
+func canHijack(rw http.ResponseWriter) bool {
+	return unwrapsTo(rw, func(w http.ResponseWriter) bool { _, ok := w.(http.Hijacker); return ok })
+}
+
 func canFlush(rw http.ResponseWriter) bool {
-	for rw != nil {
-		switch t := rw.(type) {
+	return unwrapsTo(rw, func(w http.ResponseWriter) bool {
+		switch w.(type) {
 		case interface{ FlushError() error }, http.Flusher:
 			return true
-		case interface{ Unwrap() http.ResponseWriter }:
-			rw = t.Unwrap()
-		default:
-			return false
 		}
-	}
-	return false
+		return false
+	})
 }
 
 // renewedHere reports whether the store granted a renewal of v's session,
@@ -692,13 +691,13 @@ func (r *renewal) commit() {
 	if r.done {
 		return
 	}
-	r.done = true
 	m, c, v := r.m, r.c, r.v
 	res := c.Response()
 	if res.Status >= http.StatusBadRequest {
-		m.observe(c, v, RenewalEvent{Reason: ReasonStatus})
+		r.drop(ReasonStatus)
 		return
 	}
+	r.done = true
 	key := m.sessionKey(c, v)
 	ok, err := m.cfg.Store.Allow(c.Request().Context(), key, r.now, m.settings.MinRenewInterval)
 	if err != nil {

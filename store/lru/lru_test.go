@@ -2,7 +2,6 @@ package lru_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -390,82 +389,14 @@ func TestExactlyOneWinnerFullCache(t *testing.T) {
 	}
 }
 
-// TestCloseWhileBusy closes the store while goroutines keep calling it:
-// Close runs only once every goroutine has completed a call, and they go on
-// calling until Close has returned. Every call either completes or reports
-// store.ErrClosed, none succeeds after one has reported ErrClosed or after
-// Close has returned, and nothing is held after. Under -race this also
-// catches a Close that drops the shard lists without their locks.
+// TestCloseWhileBusy runs the contract's close-while-busy check on a full
+// store and then checks that nothing is held.
 func TestCloseWhileBusy(t *testing.T) {
 	t.Parallel()
-	const workers = 8
-	ctx := context.Background()
 	s := open(t, &lru.Options{Size: 256})
-	keys := storetest.Keys(1024)
-
-	var (
-		ready    sync.WaitGroup // every worker has completed a call
-		done     sync.WaitGroup
-		closing  atomic.Bool  // set just before Close is called
-		returned atomic.Bool  // set once Close has returned
-		before   atomic.Int64 // calls that succeeded before Close was called
-	)
-	ready.Add(workers)
-	for g := range workers {
-		done.Add(1)
-		go func() {
-			defer done.Done()
-			sawClosed := false
-			// check judges one call's error; after tells whether Close had
-			// returned before the call began.
-			check := func(op string, err error, after bool) {
-				switch {
-				case err == nil && (after || sawClosed):
-					t.Errorf("%s succeeded after Close returned or after an ErrClosed; want ErrClosed", op)
-				case err == nil:
-					if !closing.Load() {
-						before.Add(1)
-					}
-				case errors.Is(err, store.ErrClosed):
-					sawClosed = true
-				default:
-					t.Errorf("%s: %v; want nil or ErrClosed", op, err)
-				}
-			}
-			for i := 0; ; i++ {
-				after := returned.Load()
-				k := keys[i%len(keys)]
-				now := storetest.Base.Add(time.Duration(g*len(keys)+i) * time.Millisecond)
-				_, err := s.Allow(ctx, k, now, storetest.Interval)
-				check("Allow", err, after)
-				_, _, err = s.Last(ctx, k)
-				check("Last", err, after)
-				if i == 0 {
-					ready.Done()
-				}
-				if after {
-					return // this round began after Close had returned
-				}
-			}
-		}()
-	}
-	ready.Wait()
-	closing.Store(true)
-	if err := s.Close(); err != nil {
-		t.Errorf("Close: %v", err)
-	}
-	returned.Store(true)
-	done.Wait()
-
-	// Each worker's first round completed before Close was called.
-	if got, want := before.Load(), int64(2*workers); got < want {
-		t.Errorf("%d calls succeeded before Close; want at least %d", got, want)
-	}
+	storetest.CloseWhileBusy(t, s, nil)
 	if got, want := s.Len(), 0; got != want {
 		t.Errorf("Len after Close = %d, want %d", got, want)
-	}
-	if _, err := s.Allow(ctx, "k", storetest.Base, storetest.Interval); !errors.Is(err, store.ErrClosed) {
-		t.Errorf("Allow after Close error = %v, want ErrClosed", err)
 	}
 }
 

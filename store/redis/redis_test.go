@@ -694,10 +694,7 @@ func TestCloseLeavesAppClientOpen(t *testing.T) {
 // has returned or after one has reported ErrClosed.
 func TestCloseClosesOwnClient(t *testing.T) {
 	t.Parallel()
-	const (
-		workers = 8
-		name    = "slidingjwt-close-test" // the store's connections, in CLIENT LIST
-	)
+	const name = "slidingjwt-close-test" // the store's connections, in CLIENT LIST
 	srv := redistest.Start(t)
 	admin := newClient(t, srv)
 	s, err := redis.Open(srv.URL()+"?client_name="+name, relaxed(""))
@@ -706,73 +703,11 @@ func TestCloseClosesOwnClient(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = s.Close() })
 
-	var (
-		ready    sync.WaitGroup // every worker has completed a call
-		done     sync.WaitGroup
-		closing  atomic.Bool  // set just before Close is called
-		returned atomic.Bool  // set once Close has returned
-		before   atomic.Int64 // calls that succeeded before Close was called
-	)
-	ready.Add(workers)
-	for g := range workers {
-		done.Add(1)
-		go func() {
-			defer done.Done()
-			sawClosed := false
-			for i := 0; ; i++ {
-				after := returned.Load()
-				now := storetest.Base.Add(time.Duration(i) * storetest.Interval)
-				_, err := s.Allow(context.Background(), fmt.Sprintf("k%d", g), now, storetest.Interval)
-				switch {
-				case err == nil && (after || sawClosed):
-					t.Errorf("Allow succeeded after Close returned or after an ErrClosed; want ErrClosed")
-				case err == nil:
-					if !closing.Load() {
-						before.Add(1)
-					}
-				case errors.Is(err, store.ErrClosed):
-					sawClosed = true
-				default:
-					t.Errorf("Allow racing Close: %v; want nil or ErrClosed", err)
-				}
-				if i == 0 {
-					ready.Done()
-				}
-				if after {
-					return // this call began after Close had returned
-				}
-			}
-		}()
-	}
-	// Should the test stop early, let the workers end with it.
-	defer func() {
-		if !returned.Load() {
-			_ = s.Close()
-			returned.Store(true)
+	storetest.CloseWhileBusy(t, s, func() {
+		if got := clientsNamed(t, admin, name); got == 0 {
+			t.Fatalf("the server lists no connection named %q while the store is busy; the test cannot tell whether Close closes them", name)
 		}
-		done.Wait()
-	}()
-	ready.Wait()
-	if got := clientsNamed(t, admin, name); got == 0 {
-		t.Fatalf("the server lists no connection named %q while the store is busy; the test cannot tell whether Close closes them", name)
-	}
-	closing.Store(true)
-	if err := s.Close(); err != nil {
-		t.Fatalf("Close: %v", err)
-	}
-	returned.Store(true)
-	// A call in flight when Close happens must not hang.
-	if err := within(t, func() error { done.Wait(); return nil }); err != nil {
-		t.Fatal(err)
-	}
-
-	// Each worker's first call completed before Close was called.
-	if got, want := before.Load(), int64(workers); got < want {
-		t.Errorf("%d calls succeeded before Close; want at least %d", got, want)
-	}
-	if _, err := s.Allow(context.Background(), "k", storetest.Base, storetest.Interval); !errors.Is(err, store.ErrClosed) {
-		t.Errorf("Allow after Close: %v; want ErrClosed", err)
-	}
+	})
 	// The server drops a connection when it reads the end of it, which
 	// nothing can signal to this process; poll it for a bounded time.
 	deadline := time.Now().Add(hangLimit)

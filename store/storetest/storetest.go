@@ -287,6 +287,106 @@ func Run(t *testing.T, newStore Factory) {
 			t.Errorf("Last after Close error = %v; want ErrClosed", err)
 		}
 	})
+
+	t.Run("CloseWhileBusy", func(t *testing.T) {
+		CloseWhileBusy(t, newStore(t), nil)
+	})
+}
+
+// closeLimit bounds how long calls in flight may take to end once Close
+// has returned: not a speed target, a guard that turns a hang into a
+// failure that says so.
+const closeLimit = 30 * time.Second
+
+// CloseWhileBusy closes s while goroutines keep calling Allow and Last:
+// Close runs only once every goroutine has completed a call (busy, when
+// not nil, runs then, just before Close), and they go on calling until
+// Close has returned. Every call completes or reports store.ErrClosed,
+// none hangs, none succeeds after Close has returned or after the same
+// goroutine saw ErrClosed, and Allow after Close reports ErrClosed. Run
+// calls it; a backend's tests call it too when they check more around the
+// Close (a client's connections, memory held). Under -race it also
+// catches a Close that drops state without the locks that guard it.
+func CloseWhileBusy(t *testing.T, s store.Store, busy func()) {
+	t.Helper()
+	const workers = 8
+	ctx := context.Background()
+	var (
+		ready    sync.WaitGroup // every worker has completed a call
+		done     sync.WaitGroup
+		closing  atomic.Bool  // set just before Close is called
+		returned atomic.Bool  // set once Close has returned
+		before   atomic.Int64 // calls that succeeded before Close was called
+	)
+	ready.Add(workers)
+	for g := range workers {
+		done.Add(1)
+		go func() {
+			defer done.Done()
+			sawClosed := false
+			// check judges one call's error; after tells whether Close had
+			// returned before the call began.
+			check := func(op string, err error, after bool) {
+				switch {
+				case err == nil && (after || sawClosed):
+					t.Errorf("%s succeeded after Close returned or after an ErrClosed; want ErrClosed", op)
+				case err == nil:
+					if !closing.Load() {
+						before.Add(1)
+					}
+				case errors.Is(err, store.ErrClosed):
+					sawClosed = true
+				default:
+					t.Errorf("%s: %v; want nil or ErrClosed", op, err)
+				}
+			}
+			for i := 0; ; i++ {
+				after := returned.Load()
+				k := fmt.Sprintf("busy-%d-%d", g, i%64)
+				_, err := s.Allow(ctx, k, Base.Add(time.Duration(i)*Interval), Interval)
+				check("Allow", err, after)
+				_, _, err = s.Last(ctx, k)
+				check("Last", err, after)
+				if i == 0 {
+					ready.Done()
+				}
+				if after {
+					return // this round began after Close had returned
+				}
+			}
+		}()
+	}
+	// Should the test stop early, let the workers end with it.
+	defer func() {
+		if !returned.Load() {
+			_ = s.Close()
+			returned.Store(true)
+		}
+		done.Wait()
+	}()
+	ready.Wait()
+	if busy != nil {
+		busy()
+	}
+	closing.Store(true)
+	if err := s.Close(); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+	returned.Store(true)
+	ended := make(chan struct{})
+	go func() { done.Wait(); close(ended) }()
+	select {
+	case <-ended:
+	case <-time.After(closeLimit):
+		t.Fatalf("calls in flight when Close returned had not ended %v later", closeLimit)
+	}
+	// Each worker's first round completed before Close was called.
+	if got, want := before.Load(), int64(2*workers); got < want {
+		t.Errorf("%d calls succeeded before Close; want at least %d", got, want)
+	}
+	if _, err := s.Allow(ctx, "k", Base, Interval); !errors.Is(err, store.ErrClosed) {
+		t.Errorf("Allow after Close error = %v, want ErrClosed", err)
+	}
 }
 
 func mustAllow(t *testing.T, s store.Store, key string, now time.Time, interval time.Duration, want bool) {
