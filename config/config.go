@@ -48,6 +48,9 @@ const (
 	EnvPrivateKeyFile   = "TOKEN_PRIVATE_KEY_FILE"
 	EnvKeyID            = "TOKEN_KEY_ID"
 	EnvVerifyKeyFiles   = "TOKEN_VERIFY_KEY_FILES"
+	// EnvAllowWorldReadableKey opts out of the refusal of a private key
+	// file that every local user can read.
+	EnvAllowWorldReadableKey = "TOKEN_PRIVATE_KEY_ALLOW_WORLD_READABLE"
 )
 
 // Role names with a lifetime of their own. Any other role (or none) uses the
@@ -166,6 +169,13 @@ type Settings struct {
 	// set (middleware.Config.Keys): middleware.KeySetFromSettings reads the
 	// file and reports a missing or unusable key, naming this variable.
 	PrivateKeyFile string
+	// AllowWorldReadableKey lets token.KeySetFromSettings load a
+	// PrivateKeyFile that every local user may read
+	// (TOKEN_PRIVATE_KEY_ALLOW_WORLD_READABLE). Default false: such a file
+	// is refused, with an error naming the file and its mode. Set it only
+	// where the mode cannot be changed, such as a Kubernetes secret mounted
+	// with the default mode 0644; prefer defaultMode 0440 with an fsGroup.
+	AllowWorldReadableKey bool
 	// KeyID is the "kid" header of the tokens the signing key (Secret or
 	// PrivateKeyFile) signs (TOKEN_KEY_ID). Optional. Set it before a key
 	// rotation, so tokens name the key that verifies them.
@@ -573,6 +583,14 @@ func FromLookup(lookup func(name string) (string, bool)) (Settings, error) {
 	str(EnvRedisURL, &s.RedisURL)
 	str(EnvPrivateKeyFile, &s.PrivateKeyFile)
 	str(EnvKeyID, &s.KeyID)
+	if v, ok := get(EnvAllowWorldReadableKey); ok {
+		b, err := ParseBool(v)
+		if err != nil {
+			errs = append(errs, bad(EnvAllowWorldReadableKey, v, "true, 1, yes, t, on or false, 0, no, f, off (any case)"))
+		} else {
+			s.AllowWorldReadableKey = b
+		}
+	}
 	if v, ok := get(EnvVerifyKeyFiles); ok {
 		keys, err := parseKeyFiles(v, src)
 		if err != nil {

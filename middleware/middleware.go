@@ -1,16 +1,11 @@
 package middleware
 
 import (
-	"bufio"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/textproto"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -19,6 +14,7 @@ import (
 
 	"github.com/slidingjwt/slidingjwt/config"
 	"github.com/slidingjwt/slidingjwt/store"
+	"github.com/slidingjwt/slidingjwt/token"
 )
 
 // HeaderNewToken is the response header that carries a renewed token: the
@@ -35,17 +31,18 @@ const (
 	DefaultTokenLookup = "header:" + echo.HeaderAuthorization + ":Bearer "
 	// DefaultMaxTokenSize is the largest token accepted, checked before
 	// parsing: 8 KiB.
-	DefaultMaxTokenSize = 8 << 10
-	// maxSubjectBytes bounds the sub claim of an accepted token.
-	maxSubjectBytes = 1024
+	DefaultMaxTokenSize = token.DefaultMaxTokenSize
+	// DefaultVerifiedCacheSize is the number of verified tokens the
+	// middleware remembers when Config.VerifiedCacheSize is zero.
+	DefaultVerifiedCacheSize = token.DefaultCacheSize
 )
 
 // Errors passed to Config.ErrorHandler. Test them with errors.Is; an invalid
 // token's error also wraps golang-jwt's reason (e.g. jwt.ErrTokenExpired).
 var (
 	ErrTokenMissing  = errors.New("slidingjwt: missing or malformed token")
-	ErrTokenTooLarge = errors.New("slidingjwt: token larger than the size limit")
-	ErrTokenInvalid  = errors.New("slidingjwt: invalid or expired token")
+	ErrTokenTooLarge = token.ErrTokenTooLarge
+	ErrTokenInvalid  = token.ErrTokenInvalid
 )
 
 // Config configures the sliding renewal middleware. Build the middleware
@@ -84,9 +81,24 @@ type Config struct {
 	TokenLookup string
 
 	// ContextKey is the context key of the verified *jwt.Token (with
-	// jwt.MapClaims), so handlers written for echo-jwt keep working.
-	// Optional. Default "user".
+	// jwt.MapClaims, or the claims NewClaimsFunc makes), so handlers written
+	// for echo-jwt keep working. Each request gets its own token. Optional.
+	// Default "user".
 	ContextKey string
+
+	// TypedClaimsOnly leaves the *jwt.Token out of the context: handlers
+	// read the claims through ClaimsFrom only. It saves the per-request
+	// copy of the token and its claims map, which is most of what a
+	// request with a known token costs. Optional. Default false.
+	TypedClaimsOnly bool
+
+	// NewClaimsFunc returns a new, empty claims value (a pointer to a
+	// struct embedding jwt.RegisteredClaims, for one) that each request's
+	// claims are decoded into with encoding/json, as echo-jwt does; the
+	// *jwt.Token under ContextKey then carries it. Optional. Default
+	// jwt.MapClaims. It changes nothing of what is verified or renewed:
+	// that is read from the signed payload.
+	NewClaimsFunc func(c echo.Context) jwt.Claims
 
 	// MaxTokenSize is the largest token, in bytes, that is parsed at all.
 	// Optional. Default DefaultMaxTokenSize (8 KiB).
@@ -98,15 +110,15 @@ type Config struct {
 	// tokens that verified are remembered; expiry, nbf and iat are checked
 	// against Now on every request all the same, and the cache is emptied
 	// whenever the key set changes, so a retired key stops verifying at
-	// once. The handlers of requests that carry the same token then share
-	// one *jwt.Token and one *Claims: treat them as read-only. The cache
-	// takes 16 bytes a slot up front, plus the remembered tokens (about
-	// 2 KB each for a typical token with its decoded claims; MaxTokenSize
-	// bounds one), and is safe for concurrent use without a global lock.
-	// Optional. Default DefaultVerifiedCacheSize (10 000). A size of 1 to 8
-	// is used as is, a larger one is rounded up to a multiple of 8, and the
-	// largest allowed is 16 777 216. A negative value turns the cache off:
-	// every request is verified from scratch.
+	// once. Each request still gets its own *jwt.Token and claims (deep
+	// copies): nothing a handler changes reaches another request or a
+	// renewal. The cache takes 16 bytes a slot up front, plus the
+	// remembered tokens (see the README's Performance section for the
+	// measured size of one), and is safe for concurrent use without a
+	// global lock. Optional. Default DefaultVerifiedCacheSize (10 000). A
+	// size of 1 to 8 is used as is, a larger one is rounded up to a
+	// multiple of 8, and the largest allowed is 16 777 216. A negative
+	// value turns the cache off: every request is verified from scratch.
 	VerifiedCacheSize int
 
 	// MountPrefix is the path prefix the protected routes are served
@@ -120,11 +132,11 @@ type Config struct {
 	Now func() time.Time
 
 	// SessionKey returns the identity whose renewals are rate limited
-	// together. Optional. Default: the sid claim, else jti, else the
-	// token's signed part (its header and claims, so that another valid
-	// signature of the same claims is the same session). The result is
-	// hashed before it reaches the store. Return, for
-	// example, claims.Subject to limit per user instead of per session.
+	// together. Optional. Default: Claims.Session, the session identity (the
+	// sid claim, else one derived from jti, else from the token's signed
+	// part), which a token and its renewals share. The result is hashed
+	// before it reaches the store. Return, for example, claims.Subject to
+	// limit per user instead of per session.
 	SessionKey func(c echo.Context, claims *Claims) string
 
 	// ErrorHandler handles a missing or invalid token instead of the
@@ -148,11 +160,11 @@ type Config struct {
 
 	// BeforeRenew runs once a renewal has been granted by the store and
 	// before the new token is signed. It may change the claims (e.g.
-	// reload a role) or return an error to refuse the renewal (reported as
-	// ReasonRefused). The map is the renewal's own, but nested values
-	// (e.g. a "metadata" object) are shared with the verified token that
-	// other requests may be reading: replace them, never modify them in
-	// place. Optional.
+	// reload a role: the renewal then gets that role's lifetime) or return
+	// an error to refuse the renewal (reported as ReasonRefused). The map
+	// is the renewal's own, decoded afresh from the signed payload, with
+	// numbers as json.Number (exact), and iat, exp, jti, auth_time and sid
+	// already set for the new token. Optional.
 	BeforeRenew func(c echo.Context, claims jwt.MapClaims) error
 }
 
@@ -197,13 +209,15 @@ func (cfg Config) ToMiddleware() (echo.MiddlewareFunc, error) {
 type mw struct {
 	cfg       Config
 	settings  config.Settings
-	issuer    *Issuer
+	issuer    *token.Issuer
+	verifier  *token.Verifier
 	lookup    lookupFunc
-	validator *jwt.Validator
-	cache     *verifiedCache
 	threshold float64
 	skipPaths []string
 	mount     string
+	// headroom: a token at most MaxTokenSize - headroom long certainly
+	// has a renewal that fits in MaxTokenSize (see Issuer.HeadroomFor).
+	headroom int
 }
 
 func newMiddleware(cfg Config) (*mw, error) {
@@ -234,16 +248,13 @@ func newMiddleware(cfg Config) (*mw, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	if cfg.VerifiedCacheSize == 0 {
-		cfg.VerifiedCacheSize = DefaultVerifiedCacheSize
-	}
-	if cfg.VerifiedCacheSize > maxVerifiedCacheSize {
-		return nil, fmt.Errorf("slidingjwt: Config.VerifiedCacheSize %d is larger than %d", cfg.VerifiedCacheSize, maxVerifiedCacheSize)
+	if cfg.VerifiedCacheSize > token.MaxCacheSize {
+		return nil, fmt.Errorf("slidingjwt: Config.VerifiedCacheSize %d is larger than %d", cfg.VerifiedCacheSize, token.MaxCacheSize)
 	}
 	if cfg.MountPrefix != "" && (!strings.HasPrefix(cfg.MountPrefix, "/") || strings.HasSuffix(cfg.MountPrefix, "/")) {
 		return nil, fmt.Errorf("slidingjwt: Config.MountPrefix %q must start with / and not end with one", cfg.MountPrefix)
 	}
-	issuer, err := NewIssuer(cfg.Settings, cfg.Keys)
+	issuer, err := token.NewIssuer(cfg.Settings, cfg.Keys)
 	if err != nil {
 		return nil, err
 	}
@@ -251,51 +262,32 @@ func newMiddleware(cfg Config) (*mw, error) {
 	if err != nil {
 		return nil, err
 	}
+	verifier, err := token.NewVerifier(cfg.Settings, &token.VerifierOptions{
+		Keys:           issuer.Keys(),
+		Now:            cfg.Now,
+		MaxTokenSize:   cfg.MaxTokenSize,
+		CacheSize:      cfg.VerifiedCacheSize,
+		TokensAreWhole: singleHeader(cfg.TokenLookup),
+	})
+	if err != nil {
+		return nil, err
+	}
 	s := cfg.Settings
-	opts := []jwt.ParserOption{
-		jwt.WithExpirationRequired(),
-		jwt.WithIssuedAt(),
-		jwt.WithLeeway(s.Leeway),
-		jwt.WithTimeFunc(cfg.Now),
-	}
-	if s.Issuer != "" {
-		opts = append(opts, jwt.WithIssuer(s.Issuer))
-	}
-	if s.Audience != "" {
-		opts = append(opts, jwt.WithAudience(s.Audience))
-	}
 	return &mw{
 		cfg:       cfg,
 		settings:  s,
 		issuer:    issuer,
+		verifier:  verifier,
 		lookup:    lookup,
-		validator: jwt.NewValidator(opts...),
-		cache:     newVerifiedCache(issuer.keys, cfg.VerifiedCacheSize, s.Leeway, cfg.TokenLookup),
 		threshold: s.RenewThreshold,
 		skipPaths: s.RenewSkipPaths,
 		mount:     cfg.MountPrefix,
 	}, nil
 }
 
-// verified is what one successful verification of a token yields. It may be
-// shared by concurrent requests through the verified-token cache: nothing
-// in it changes once it is cached, except the atomic session and renewedAt.
-type verified struct {
-	raw      string
-	token    *jwt.Token
-	claims   *Claims
-	lifetime time.Duration // exp - iat, or the role's configured lifetime
-	authTime time.Time
-	// session memoises the default session key (see sessionKey), which
-	// depends on the claims only.
-	session atomic.Pointer[string]
-	// renewedAt is when (Unix nanoseconds of Config.Now) the store last
-	// granted a renewal asked with this token, or 0; see renewedHere.
-	renewedAt atomic.Int64
-	typed     Claims // what claims points to
-	cached           // set when the verification goes into the cache
-}
-
+// wrap is the request path: look the token up, verify it, put the
+// request's own claims in the context, decide whether it is due for
+// renewal, run the handler, and commit the renewal when the headers leave.
 func (m *mw) wrap(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if m.cfg.Skipper(c) {
@@ -308,20 +300,17 @@ func (m *mw) wrap(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			return m.fail(c, next, err)
 		}
-		if len(raw) > m.cfg.MaxTokenSize {
-			return m.fail(c, next, ErrTokenTooLarge)
-		}
 		now := m.cfg.Now()
-		v, err := m.verify(raw, now)
+		v, err := m.verifier.Verify(raw, now)
 		if err != nil {
 			return m.fail(c, next, err)
 		}
-		c.Set(m.cfg.ContextKey, v.token)
-		c.Set(ClaimsContextKey, v.claims)
+		if err := m.setClaims(c, v); err != nil {
+			return m.fail(c, next, err)
+		}
 		if m.cfg.SuccessHandler != nil {
 			m.cfg.SuccessHandler(c)
 		}
-
 		r := m.candidate(c, v, now)
 		if r == nil {
 			return next(c)
@@ -339,459 +328,24 @@ func (m *mw) wrap(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// verify checks a token's signature and claims and extracts what the
-// renewal decision needs. A token verified before, with the same keys, is
-// answered from the cache after its time claims are checked at now.
-func (m *mw) verify(raw string, now time.Time) (*verified, error) {
-	g := m.cache.generation()
-	if v := m.cache.get(g, raw, now); v != nil {
-		return v, nil
-	}
-	var p parsed
-	t, err := m.parseToken(raw, g, &p)
-	if err != nil {
-		return nil, &invalidToken{reason: err}
-	}
-	// checkJOSE, with the decoders' findings on duplicate names.
-	if err := checkDecoded(t.Header, p.headDup, p.claims.duplicate); err != nil {
-		return nil, &invalidToken{reason: err}
-	}
-	v, err := m.extract(raw, t, p.claims.MapClaims)
-	if err != nil {
-		return nil, err
-	}
-	m.cache.put(g, v, now)
-	return v, nil
-}
-
-var (
-	errBadSubject = errors.New("sub must be a non-empty string of at most 1024 bytes")
-	errBadClaim   = errors.New("a registered claim has the wrong type or range")
-)
-
-// extract builds the typed claims and checks what golang-jwt does not: a
-// subject, string-typed sid/jti/role, sane dates and a positive lifetime.
-func (m *mw) extract(raw string, t *jwt.Token, mc jwt.MapClaims) (*verified, error) {
-	invalid := func(err error) (*verified, error) {
-		return nil, &invalidToken{reason: err}
-	}
-	sub, ok := mc["sub"].(string)
-	if !ok || sub == "" || len(sub) > maxSubjectBytes {
-		return invalid(errBadSubject)
-	}
-	role, ok1 := optionalString(mc, "role")
-	sid, ok2 := optionalString(mc, "sid")
-	jti, ok3 := optionalString(mc, "jti")
-	exp, _, ok4 := numericDate(mc, "exp")
-	iat, hasIAT, ok5 := numericDate(mc, "iat")
-	authTime, hasAuth, ok6 := numericDate(mc, "auth_time")
-	_, _, ok7 := numericDate(mc, "nbf") // golang-jwt converts huge dates with overflow
-	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7) {
-		return invalid(errBadClaim)
-	}
-	lifetime := m.settings.Lifetime(role)
-	if hasIAT {
-		lifetime = exp.Sub(iat)
-		if lifetime <= 0 {
-			return invalid(errBadClaim)
-		}
-	}
-	v := &verified{
-		raw:      raw,
-		token:    t,
-		lifetime: lifetime,
-		typed: Claims{
-			Subject: sub, Role: role, SessionID: sid, ID: jti,
-			ExpiresAt: exp, Map: mc,
-		},
-	}
-	v.claims = &v.typed // one allocation for both
-	if hasIAT {
-		v.claims.IssuedAt = iat
-	}
+// setClaims puts the request's own token and claims in the context.
+func (m *mw) setClaims(c echo.Context, v *token.Verified) error {
 	switch {
-	case hasAuth:
-		v.claims.AuthTime = authTime
-		v.authTime = authTime
-	case hasIAT:
-		v.authTime = iat
+	case m.cfg.TypedClaimsOnly:
+		c.Set(ClaimsContextKey, v.Claims())
+	case m.cfg.NewClaimsFunc != nil:
+		t, cl, err := v.TokenWith(m.cfg.NewClaimsFunc(c))
+		if err != nil {
+			return &invalidToken{reason: err}
+		}
+		c.Set(m.cfg.ContextKey, t)
+		c.Set(ClaimsContextKey, cl)
 	default:
-		v.authTime = exp.Add(-m.settings.Lifetime(role))
+		t, cl := v.Token()
+		c.Set(m.cfg.ContextKey, t)
+		c.Set(ClaimsContextKey, cl)
 	}
-	return v, nil
-}
-
-// candidate decides, before the handler runs, whether this request should
-// renew its token if the response succeeds. It returns nil (after telling
-// the observer why) when it should not.
-func (m *mw) candidate(c echo.Context, v *verified, now time.Time) *renewal {
-	s := &m.settings
-	if !s.AutoRenew {
-		m.observe(c, v, RenewalEvent{Reason: ReasonDisabled})
-		return nil
-	}
-	remaining := v.claims.ExpiresAt.Sub(now)
-	if float64(remaining) >= m.threshold*float64(v.lifetime) {
-		m.observe(c, v, RenewalEvent{Reason: ReasonThreshold})
-		return nil
-	}
-	if m.skipped(c.Request().URL.Path) {
-		m.observe(c, v, RenewalEvent{Reason: ReasonSkippedPath})
-		return nil
-	}
-	exp, extends := m.issuer.renewal(v, now)
-	if !extends {
-		m.observe(c, v, RenewalEvent{Reason: ReasonSessionCap})
-		return nil
-	}
-	if m.renewedHere(v, now) {
-		// The store would refuse: this process recorded the session's
-		// renewal, with this very token, less than an interval ago. Its
-		// concurrent requests, and a client that keeps the old token,
-		// cost neither a store call nor a deferred commit.
-		ev := RenewalEvent{Reason: ReasonRateLimited}
-		if m.cfg.OnRenewal != nil {
-			ev.Session = m.sessionKey(c, v)
-		}
-		m.observe(c, v, ev)
-		return nil
-	}
-	return &renewal{m: m, c: c, v: v, now: now, exp: exp}
-}
-
-// renewalWriter is the response's writer while a renewal waits for the
-// status. Echo's Response.WriteHeader, where the renewal is decided, is
-// bypassed by whatever reaches the writer directly: a Flush before any
-// write, which sends the headers as they are; a handler, or a middleware
-// registered after this one (Echo's Gzip), that writes to or sets the
-// status on c.Response().Writer; a Hijack, which hands the connection to
-// the handler. So the first WriteHeader or Write decides the renewal, on
-// the status it sends (200 for a Write), before anything leaves; a Flush
-// first writes the headers through Echo, whose Before hooks include the
-// renewal's; and a Hijack, with no headers and no status to judge, drops
-// the renewal without asking the store. Once the renewal is decided, every
-// call passes through.
-//
-// wrapWriter gives it the optional interfaces (http.Flusher, http.Pusher)
-// of the writer it wraps, and only those, so that a handler's type
-// assertions answer the same whether or not a renewal is pending;
-// http.Hijacker also when the wrapped writer only unwraps to one. Unwrap
-// gives the wrapped writer, for http.ResponseController.
-type renewalWriter struct {
-	http.ResponseWriter
-	res *echo.Response
-	r   *renewal
-}
-
-// wrapWriter returns w with the optional interfaces of the writer it wraps.
-func wrapWriter(w *renewalWriter) http.ResponseWriter {
-	_, f := w.ResponseWriter.(http.Flusher)
-	// A Hijacker also when one is only reachable through Unwrap, as
-	// http.ResponseController reaches it: its Hijack must pass here.
-	h := canHijack(w.ResponseWriter)
-	_, p := w.ResponseWriter.(http.Pusher)
-	fp, hp, pp := flushPart{w}, hijackPart{w}, pushPart{w}
-	switch {
-	case f && h && p:
-		return struct {
-			*renewalWriter
-			flushPart
-			hijackPart
-			pushPart
-		}{w, fp, hp, pp}
-	case f && h:
-		return struct {
-			*renewalWriter
-			flushPart
-			hijackPart
-		}{w, fp, hp}
-	case f && p:
-		return struct {
-			*renewalWriter
-			flushPart
-			pushPart
-		}{w, fp, pp}
-	case h && p:
-		return struct {
-			*renewalWriter
-			hijackPart
-			pushPart
-		}{w, hp, pp}
-	case f:
-		return struct {
-			*renewalWriter
-			flushPart
-		}{w, fp}
-	case h:
-		return struct {
-			*renewalWriter
-			hijackPart
-		}{w, hp}
-	case p:
-		return struct {
-			*renewalWriter
-			pushPart
-		}{w, pp}
-	}
-	return w
-}
-
-// decide runs the renewal's commit for a response that leaves with status
-// without going through Echo's Response.WriteHeader.
-func (w *renewalWriter) decide(status int) {
-	if w.r.done {
-		return
-	}
-	w.res.Status = status
-	w.r.commit()
-}
-
-func (w *renewalWriter) WriteHeader(status int) {
-	w.decide(status)
-	w.ResponseWriter.WriteHeader(status)
-}
-
-func (w *renewalWriter) Write(b []byte) (int, error) {
-	w.decide(http.StatusOK)
-	return w.ResponseWriter.Write(b)
-}
-
-// FlushError is what http.ResponseController, and so Echo's
-// Response.Flush, calls. It commits nothing when the writer it wraps
-// cannot flush.
-func (w *renewalWriter) FlushError() error {
-	if !canFlush(w.ResponseWriter) {
-		return http.ErrNotSupported
-	}
-	if !w.res.Committed {
-		w.res.WriteHeader(w.res.Status)
-	}
-	return http.NewResponseController(w.ResponseWriter).Flush()
-}
-
-// hijack is what http.ResponseController calls (through wrapWriter's
-// http.Hijacker, when the wrapped writer has one).
-func (w *renewalWriter) hijack() (net.Conn, *bufio.ReadWriter, error) {
-	w.r.drop(ReasonHijacked)
-	return http.NewResponseController(w.ResponseWriter).Hijack()
-}
-
-func (w *renewalWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-// The optional interfaces wrapWriter adds.
-type (
-	flushPart  struct{ w *renewalWriter }
-	hijackPart struct{ w *renewalWriter }
-	pushPart   struct{ w *renewalWriter }
-)
-
-func (p flushPart) Flush() { _ = p.w.FlushError() }
-
-func (p hijackPart) Hijack() (net.Conn, *bufio.ReadWriter, error) { return p.w.hijack() }
-
-func (p pushPart) Push(target string, opts *http.PushOptions) error {
-	return p.w.ResponseWriter.(http.Pusher).Push(target, opts)
-}
-
-// unwrapsTo reports whether rw, or a writer it unwraps to, satisfies is,
-// following Unwrap as http.ResponseController does.
-func unwrapsTo(rw http.ResponseWriter, is func(http.ResponseWriter) bool) bool {
-	for rw != nil {
-		if is(rw) {
-			return true
-		}
-		u, ok := rw.(interface{ Unwrap() http.ResponseWriter })
-		if !ok {
-			return false
-		}
-		rw = u.Unwrap()
-	}
-	return false
-}
-
-// canHijack and canFlush report what http.ResponseController would find.
-func canHijack(rw http.ResponseWriter) bool {
-	return unwrapsTo(rw, func(w http.ResponseWriter) bool { _, ok := w.(http.Hijacker); return ok })
-}
-
-func canFlush(rw http.ResponseWriter) bool {
-	return unwrapsTo(rw, func(w http.ResponseWriter) bool {
-		switch w.(type) {
-		case interface{ FlushError() error }, http.Flusher:
-			return true
-		}
-		return false
-	})
-}
-
-// renewedHere reports whether the store granted a renewal of v's session,
-// asked with v itself, less than MinRenewInterval before now (in either
-// direction, as store.Refused). It knows only of renewals this process
-// made with a token it still holds in the verified-token cache, and only
-// with the default session key, which depends on the claims alone.
-func (m *mw) renewedHere(v *verified, now time.Time) bool {
-	at := v.renewedAt.Load()
-	return at != 0 && m.cfg.SessionKey == nil && store.Refused(time.Unix(0, at), now, m.settings.MinRenewInterval)
-}
-
-// skipped reports whether path is one of the renewal skip paths, or below
-// one at a "/" boundary, with or without the mount prefix.
-func (m *mw) skipped(path string) bool {
-	if len(m.skipPaths) == 0 {
-		return false
-	}
-	if m.mount != "" && underPrefix(path, m.mount) {
-		if rest := path[len(m.mount):]; rest != "" && m.matchSkip(rest) {
-			return true
-		}
-	}
-	return m.matchSkip(path)
-}
-
-func (m *mw) matchSkip(path string) bool {
-	for _, p := range m.skipPaths {
-		if underPrefix(path, p) {
-			return true
-		}
-	}
-	return false
-}
-
-// underPrefix reports whether path is prefix or lies below it at a "/".
-func underPrefix(path, prefix string) bool {
-	if !strings.HasPrefix(path, prefix) {
-		return false
-	}
-	return len(path) == len(prefix) || path[len(prefix)] == '/' || strings.HasSuffix(prefix, "/")
-}
-
-// renewal is a renewal decided before the handler ran and committed, or
-// not, when the response status is known.
-type renewal struct {
-	m    *mw
-	c    echo.Context
-	v    *verified
-	now  time.Time
-	exp  time.Time
-	done bool
-}
-
-// drop gives the renewal up before the store is asked, for reason.
-func (r *renewal) drop(reason Reason) {
-	if r.done {
-		return
-	}
-	r.done = true
-	r.m.observe(r.c, r.v, RenewalEvent{Reason: reason})
-}
-
-// commit runs just before the response header is written: only a
-// response below 400 consumes the session's renewal slot and gets a token.
-func (r *renewal) commit() {
-	if r.done {
-		return
-	}
-	m, c, v := r.m, r.c, r.v
-	res := c.Response()
-	if res.Status >= http.StatusBadRequest {
-		r.drop(ReasonStatus)
-		return
-	}
-	r.done = true
-	key := m.sessionKey(c, v)
-	ok, err := m.cfg.Store.Allow(c.Request().Context(), key, r.now, m.settings.MinRenewInterval)
-	if err != nil {
-		m.observe(c, v, RenewalEvent{Reason: ReasonStoreError, Session: key, Err: err})
-		return
-	}
-	if !ok {
-		m.observe(c, v, RenewalEvent{Reason: ReasonRateLimited, Session: key})
-		return
-	}
-	// The session's slot is taken from here on, whatever happens next.
-	v.renewedAt.Store(r.now.UnixNano())
-	var token string
-	if m.cfg.BeforeRenew == nil {
-		// The claims go from v straight to JSON, without a map.
-		token, err = m.issuer.signRenewal(v, r.now, r.exp)
-	} else {
-		claims := renewedClaims(v, r.now, r.exp)
-		if err := m.cfg.BeforeRenew(c, claims); err != nil {
-			m.observe(c, v, RenewalEvent{Reason: ReasonRefused, Session: key, Err: err})
-			return
-		}
-		token, err = m.issuer.sign(claims)
-	}
-	if err != nil {
-		m.observe(c, v, RenewalEvent{Reason: ReasonSignError, Session: key, Err: err})
-		return
-	}
-	h := res.Header()
-	// The three values share one allocation; each slice has a capacity of
-	// one, so appending to one never writes into the next. The names are
-	// canonical, so h[name] = ... is h.Set.
-	vals := []string{token, "no-store", echo.HeaderAuthorization}
-	h[HeaderNewToken] = vals[0:1:1]
-	h[echo.HeaderCacheControl] = vals[1:2:2]
-	if len(h[echo.HeaderVary]) == 0 {
-		h[echo.HeaderVary] = vals[2:3:3]
-	} else {
-		addToList(h, echo.HeaderVary, echo.HeaderAuthorization)
-	}
-	if c.Request().Header.Get(echo.HeaderOrigin) != "" {
-		addToList(h, echo.HeaderAccessControlExposeHeaders, HeaderNewToken)
-	}
-	m.observe(c, v, RenewalEvent{Renewed: true, Session: key, NewExpiresAt: time.Unix(r.exp.Unix(), 0)})
-}
-
-// addToList adds item to the comma-separated header name, unless present.
-func addToList(h http.Header, name, item string) {
-	values := h.Values(name)
-	for _, v := range values {
-		for _, part := range strings.Split(v, ",") {
-			if strings.EqualFold(strings.TrimSpace(part), item) {
-				return
-			}
-		}
-	}
-	if len(values) == 0 {
-		h.Set(name, item)
-		return
-	}
-	h[textproto.CanonicalMIMEHeaderKey(name)] = []string{strings.Join(values, ", ") + ", " + item}
-}
-
-// sessionKey returns the fixed-length digest that identifies v's session in
-// the store: no raw claim or token ever reaches it.
-func (m *mw) sessionKey(c echo.Context, v *verified) string {
-	if m.cfg.SessionKey != nil {
-		return digestKey("key\x00" + m.cfg.SessionKey(c, v.claims))
-	}
-	if p := v.session.Load(); p != nil {
-		return *p
-	}
-	var id string
-	switch {
-	case v.claims.SessionID != "":
-		id = "sid\x00" + v.claims.SessionID
-	case v.claims.ID != "":
-		id = "jti\x00" + v.claims.ID
-	default:
-		// The signed part, not the whole token: one token can be sent
-		// with another, equally valid signature (an ECDSA signature's
-		// second form), and must not become a second session.
-		id = "tok\x00" + v.raw[:strings.LastIndexByte(v.raw, '.')]
-	}
-	key := digestKey(id)
-	v.session.Store(&key)
-	return key
-}
-
-// digestKey hashes a session identifier to the 32 hex digits the store
-// sees.
-func digestKey(id string) string {
-	sum := sha256.Sum256([]byte(id))
-	return hex.EncodeToString(sum[:16])
+	return nil
 }
 
 // fail answers a request whose token is missing or invalid.
@@ -816,10 +370,8 @@ func (m *mw) fail(c echo.Context, next echo.HandlerFunc, err error) error {
 // headerWWWAuthenticate is echo.HeaderWWWAuthenticate in canonical form.
 var headerWWWAuthenticate = textproto.CanonicalMIMEHeaderKey(echo.HeaderWWWAuthenticate)
 
-// invalidToken is the error of a token that did not verify: it is
-// ErrTokenInvalid (errors.Is) and wraps the reason, as
-// fmt.Errorf("%w: %w", ErrTokenInvalid, reason) would, with one allocation
-// instead of four and the message built only when asked for.
+// invalidToken is the error of a token whose claims could not be decoded
+// into the NewClaimsFunc value: ErrTokenInvalid, wrapping the reason.
 type invalidToken struct{ reason error }
 
 func (e *invalidToken) Error() string { return ErrTokenInvalid.Error() + ": " + e.reason.Error() }
@@ -827,3 +379,9 @@ func (e *invalidToken) Error() string { return ErrTokenInvalid.Error() + ": " + 
 func (e *invalidToken) Is(target error) bool { return target == ErrTokenInvalid }
 
 func (e *invalidToken) Unwrap() error { return e.reason }
+
+// singleHeader reports whether tokenLookup reads one header, whose whole
+// value past the prefix is the token (see newLookup).
+func singleHeader(tokenLookup string) bool {
+	return !strings.Contains(tokenLookup, ",") && strings.HasPrefix(tokenLookup, "header:")
+}

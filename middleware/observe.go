@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/slidingjwt/slidingjwt/token"
 )
 
 // Reason says why a request's token was not renewed.
@@ -36,6 +38,10 @@ const (
 	// ReasonRateLimited: the session renewed less than the minimum
 	// interval ago (on this or another instance sharing the store).
 	ReasonRateLimited Reason = "rate_limited"
+	// ReasonTooLarge: the renewed token would be larger than
+	// Config.MaxTokenSize, so the middleware would refuse it; the store was
+	// not touched.
+	ReasonTooLarge Reason = "too_large"
 	// ReasonRefused: Config.BeforeRenew returned an error.
 	ReasonRefused Reason = "refused"
 	// ReasonSignError: signing the new token failed.
@@ -63,12 +69,12 @@ type RenewalEvent struct {
 	Err error
 }
 
-func (m *mw) observe(c echo.Context, v *verified, ev RenewalEvent) {
+func (m *mw) observe(c echo.Context, v *token.Verified, ev RenewalEvent) {
 	if m.cfg.OnRenewal == nil {
 		return
 	}
-	ev.Subject = SanitizeSubject(v.claims.Subject)
-	ev.ExpiresAt = v.claims.ExpiresAt
+	ev.Subject = SanitizeSubject(v.Subject())
+	ev.ExpiresAt = v.ExpiresAt()
 	m.cfg.OnRenewal(c, ev)
 }
 

@@ -160,7 +160,7 @@ func newServer(o options, st store.Store, logger *slog.Logger, now func() time.T
 	e.GET("/auth-status", d.authStatus)
 
 	api := e.Group("/api", protect)
-	api.GET("/me", func(c echo.Context) error { return c.JSON(http.StatusOK, middleware.ClaimsFrom(c).Map) })
+	api.GET("/me", func(c echo.Context) error { return c.JSON(http.StatusOK, middleware.ClaimsFrom(c).Map()) })
 	api.GET("/status", func(c echo.Context) error {
 		cl := middleware.ClaimsFrom(c)
 		return c.JSON(http.StatusOK, map[string]any{"status": "ok", "exp": cl.ExpiresAt.Unix()})

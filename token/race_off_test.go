@@ -1,6 +1,6 @@
 //go:build !race
 
-package middleware
+package token
 
 // raceEnabled: see race_on_test.go.
 const raceEnabled = false

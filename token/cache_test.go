@@ -1,11 +1,9 @@
-package middleware
+package token
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -13,11 +11,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
-	"github.com/labstack/echo/v4"
 
 	"github.com/slidingjwt/slidingjwt/config"
-	"github.com/slidingjwt/slidingjwt/store"
-	"github.com/slidingjwt/slidingjwt/store/memory"
 )
 
 // cacheStart is the injected clock's first reading in the cache tests.
@@ -36,15 +31,14 @@ func (c *cacheClock) Now() time.Time      { return time.Unix(0, c.now.Load()).UT
 func (c *cacheClock) set(t time.Time)     { c.now.Store(t.UnixNano()) }
 func (c *cacheClock) add(d time.Duration) { c.now.Add(int64(d)) }
 
-// cacheFixture is a middleware with a two-key set ("a" signs, "b" verifies),
-// its issuers and its clock.
+// cacheFixture is a verifier with a two-key set ("a" signs, "b"
+// verifies), its issuer and its clock.
 type cacheFixture struct {
 	t      *testing.T
-	m      *mw
+	vf     *Verifier
 	keys   *KeySet
 	issuer *Issuer
 	clock  *cacheClock
-	e      *echo.Echo
 }
 
 func cacheSecret(id string) []byte {
@@ -67,17 +61,12 @@ func newCacheFixture(t *testing.T, size int, tweak func(*config.Settings)) *cach
 		t.Fatal(err)
 	}
 	f := &cacheFixture{t: t, keys: keys, clock: newCacheClock()}
-	cfg := Config{Settings: s, Keys: keys, Now: f.clock.Now, VerifiedCacheSize: size}
-	if f.m, err = newMiddleware(cfg); err != nil {
+	if f.vf, err = NewVerifier(s, &VerifierOptions{Keys: keys, Now: f.clock.Now, CacheSize: size}); err != nil {
 		t.Fatal(err)
 	}
 	if f.issuer, err = NewIssuer(s, keys); err != nil {
 		t.Fatal(err)
 	}
-	f.e = echo.New()
-	f.e.GET("/me", func(c echo.Context) error {
-		return c.String(http.StatusOK, fmt.Sprintf("%p", ClaimsFrom(c)))
-	}, f.m.wrap)
 	return f
 }
 
@@ -104,26 +93,15 @@ func (f *cacheFixture) signWith(id string, claims jwt.MapClaims) string {
 	return s
 }
 
-// get sends the token through Echo and returns the status and body (the
-// address of the request's *Claims, on success).
-func (f *cacheFixture) get(tok string) (int, string) {
-	f.t.Helper()
-	req := httptest.NewRequest(http.MethodGet, "/me", nil)
-	req.Header.Set(echo.HeaderAuthorization, "Bearer "+tok)
-	rec := httptest.NewRecorder()
-	f.e.ServeHTTP(rec, req)
-	return rec.Code, rec.Body.String()
-}
-
 // held reports whether the cache's current generation holds tok.
 func (f *cacheFixture) held(tok string) bool {
-	return f.entries(func(v *verified) bool { return v.raw == tok }) > 0
+	return f.entries(func(v *Verified) bool { return v.raw == tok }) > 0
 }
 
 // entries counts the entries of the current generation that match.
-func (f *cacheFixture) entries(match func(*verified) bool) int {
+func (f *cacheFixture) entries(match func(*Verified) bool) int {
 	n := 0
-	g := f.m.cache.generation()
+	g := f.vf.cache.generation()
 	for i := range g.slots {
 		if v := g.slots[i].v.Load(); v != nil && match(v) {
 			n++
@@ -132,7 +110,17 @@ func (f *cacheFixture) entries(match func(*verified) bool) int {
 	return n
 }
 
-func TestVerifiedCacheHitReturnsSameClaims(t *testing.T) {
+// get verifies tok as a request would: 200 and the address of the
+// verification, or 401.
+func (f *cacheFixture) get(tok string) (int, string) {
+	v, err := f.vf.Verify(tok, f.clock.Now())
+	if err != nil {
+		return http.StatusUnauthorized, ""
+	}
+	return http.StatusOK, fmt.Sprintf("%p", v)
+}
+
+func TestVerifiedCacheHitReturnsSameVerification(t *testing.T) {
 	t.Parallel()
 	f := newCacheFixture(t, 0, nil)
 	tok := f.token(0)
@@ -147,13 +135,13 @@ func TestVerifiedCacheHitReturnsSameClaims(t *testing.T) {
 	if !f.held(tok) {
 		t.Errorf("token not cached after a successful request")
 	}
-	v1, err1 := f.m.verify(tok, f.clock.Now())
-	v2, err2 := f.m.verify(tok, f.clock.Now())
+	v1, err1 := f.vf.Verify(tok, f.clock.Now())
+	v2, err2 := f.vf.Verify(tok, f.clock.Now())
 	if err1 != nil || err2 != nil || v1 != v2 {
 		t.Errorf("verify twice = %p, %v and %p, %v; want one cached result", v1, err1, v2, err2)
 	}
-	if v1.token.Raw != tok || !v1.token.Valid || v1.claims.Subject != "alice" {
-		t.Errorf("cached token Raw %q Valid %v sub %q", v1.token.Raw, v1.token.Valid, v1.claims.Subject)
+	if tk, _ := v1.Token(); tk.Raw != tok || !tk.Valid || v1.typed.Subject != "alice" {
+		t.Errorf("cached token Raw %q Valid %v sub %q", tk.Raw, tk.Valid, v1.typed.Subject)
 	}
 }
 
@@ -181,14 +169,14 @@ func TestVerifiedCacheRechecksTimeClaims(t *testing.T) {
 			t.Parallel()
 			f := newCacheFixture(t, 0, func(s *config.Settings) { s.Leeway = tt.leeway })
 			tok := f.token(0)
-			if _, err := f.m.verify(tok, f.clock.Now()); err != nil {
+			if _, err := f.vf.Verify(tok, f.clock.Now()); err != nil {
 				t.Fatalf("first verify: %v", err)
 			}
 			if !f.held(tok) {
 				t.Fatalf("token not cached")
 			}
 			f.clock.set(cacheStart.Add(tt.at))
-			v, err := f.m.verify(tok, f.clock.Now())
+			v, err := f.vf.Verify(tok, f.clock.Now())
 			if tt.wantErr == nil {
 				if err != nil || v == nil {
 					t.Fatalf("verify at %v: %v; want the cached token accepted", tt.at, err)
@@ -219,19 +207,19 @@ func TestVerifiedCacheNotBefore(t *testing.T) {
 		}
 	}
 	tok := f.signWith("a", claims())
-	if _, err := f.m.verify(tok, f.clock.Now()); !errors.Is(err, jwt.ErrTokenNotValidYet) {
+	if _, err := f.vf.Verify(tok, f.clock.Now()); !errors.Is(err, jwt.ErrTokenNotValidYet) {
 		t.Fatalf("before nbf: %v; want ErrTokenNotValidYet", err)
 	}
 	if f.held(tok) {
 		t.Fatalf("a token that is not valid yet was cached")
 	}
 	f.clock.add(time.Minute)
-	if _, err := f.m.verify(tok, f.clock.Now()); err != nil {
+	if _, err := f.vf.Verify(tok, f.clock.Now()); err != nil {
 		t.Fatalf("at nbf: %v", err)
 	}
 	// A clock stepped back before nbf must not be answered from the cache.
 	f.clock.add(-time.Second)
-	if _, err := f.m.verify(tok, f.clock.Now()); !errors.Is(err, jwt.ErrTokenNotValidYet) {
+	if _, err := f.vf.Verify(tok, f.clock.Now()); !errors.Is(err, jwt.ErrTokenNotValidYet) {
 		t.Fatalf("clock stepped back before nbf: %v; want ErrTokenNotValidYet", err)
 	}
 }
@@ -254,7 +242,7 @@ func TestVerifiedCacheClearedOnKeyChange(t *testing.T) {
 	if err := f.keys.Rotate(Key{ID: "c", Algorithm: "HS256", Material: cacheSecret("c")}); err != nil {
 		t.Fatal(err)
 	}
-	if n := f.entries(func(*verified) bool { return true }); n != 0 {
+	if n := f.entries(func(*Verified) bool { return true }); n != 0 {
 		t.Errorf("after Rotate the cache holds %d entries, want 0", n)
 	}
 	if code, _ := f.get(byB); code != http.StatusOK {
@@ -268,7 +256,7 @@ func TestVerifiedCacheClearedOnKeyChange(t *testing.T) {
 	if code, _ := f.get(byB); code != http.StatusUnauthorized {
 		t.Errorf("after Retire, a cached token of the retired key: status %d, want 401", code)
 	}
-	if _, err := f.m.verify(byB, f.clock.Now()); !errors.Is(err, ErrTokenInvalid) {
+	if _, err := f.vf.Verify(byB, f.clock.Now()); !errors.Is(err, ErrTokenInvalid) {
 		t.Errorf("after Retire: verify = %v, want ErrTokenInvalid", err)
 	}
 	if code, _ := f.get(byA); code != http.StatusOK {
@@ -291,7 +279,7 @@ func TestVerifiedCacheKeepsOnlySuccesses(t *testing.T) {
 	}{
 		{"bad signature", good[:dot+1] + string(flipped) + good[dot+2:]},
 		{"unknown key", f.signWith("z", jwt.MapClaims{"sub": "x", "exp": cacheStart.Add(time.Hour).Unix()})},
-		{"no subject", f.signWith("a", jwt.MapClaims{"exp": cacheStart.Add(time.Hour).Unix()})},
+		{"subject not a string", f.signWith("a", jwt.MapClaims{"sub": 7, "exp": cacheStart.Add(time.Hour).Unix()})},
 		{"expired", f.signWith("a", jwt.MapClaims{"sub": "x", "exp": cacheStart.Add(-time.Hour).Unix()})},
 		{"no exp", f.signWith("a", jwt.MapClaims{"sub": "x"})},
 		{"sid not a string", f.signWith("a", jwt.MapClaims{"sub": "x", "sid": 7, "exp": cacheStart.Add(time.Hour).Unix()})},
@@ -306,7 +294,7 @@ func TestVerifiedCacheKeepsOnlySuccesses(t *testing.T) {
 			t.Errorf("%s: the token was cached", tt.name)
 		}
 	}
-	if n := f.entries(func(*verified) bool { return true }); n != 0 {
+	if n := f.entries(func(*Verified) bool { return true }); n != 0 {
 		t.Errorf("the cache holds %d entries after only failures, want 0", n)
 	}
 }
@@ -317,23 +305,23 @@ func TestVerifiedCacheCollision(t *testing.T) {
 	t.Parallel()
 	f := newCacheFixture(t, 0, nil)
 	a, b := f.token(0), f.token(-time.Second)
-	va, err := f.m.verify(a, f.clock.Now())
+	va, err := f.vf.Verify(a, f.clock.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Forge a collision: store a's verification in b's slot under b's hash.
-	g := f.m.cache.generation()
-	hb := f.m.cache.hash(b)
-	forged := &verified{raw: va.raw, token: va.token, claims: va.claims}
+	g := f.vf.cache.generation()
+	hb := f.vf.cache.hash(b)
+	forged := &Verified{raw: va.raw, claims: va.claims, typed: va.typed}
 	forged.hash = hb
 	forged.validUntil = va.validUntil
-	f.m.cache.set(g, hb)[0].v.Store(forged)
-	f.m.cache.set(g, hb)[0].tag.Store(tagOf(hb))
-	if got := f.m.cache.get(g, b, f.clock.Now()); got != nil {
+	f.vf.cache.set(g, hb)[0].v.Store(forged)
+	f.vf.cache.set(g, hb)[0].tag.Store(tagOf(hb))
+	if got := f.vf.cache.get(g, b, f.clock.Now()); got != nil {
 		t.Fatalf("get(b) returned the entry of another token with b's hash")
 	}
-	vb, err := f.m.verify(b, f.clock.Now())
-	if err != nil || vb.raw != b || vb.claims.ID == va.claims.ID {
+	vb, err := f.vf.Verify(b, f.clock.Now())
+	if err != nil || vb.raw != b || vb.typed.ID == va.typed.ID {
 		t.Fatalf("verify(b) = %v, %v; want b's own claims", vb, err)
 	}
 }
@@ -344,18 +332,18 @@ func TestVerifiedCacheBound(t *testing.T) {
 		t.Run(fmt.Sprint(size), func(t *testing.T) {
 			t.Parallel()
 			f := newCacheFixture(t, size, nil)
-			slots := len(f.m.cache.generation().slots)
+			slots := len(f.vf.cache.generation().slots)
 			if limit := (size + cacheWays - 1) / cacheWays * cacheWays; slots < size || slots > limit {
 				t.Fatalf("%d slots for size %d, want %d to %d", slots, size, size, limit)
 			}
 			var last string
 			for i := range 1000 {
 				last = f.token(-time.Duration(i) * time.Millisecond)
-				if _, err := f.m.verify(last, f.clock.Now()); err != nil {
+				if _, err := f.vf.Verify(last, f.clock.Now()); err != nil {
 					t.Fatal(err)
 				}
 			}
-			n := f.entries(func(*verified) bool { return true })
+			n := f.entries(func(*Verified) bool { return true })
 			if n > slots || n == 0 {
 				t.Errorf("%d entries after 1000 tokens, want 1 to %d", n, slots)
 			}
@@ -373,10 +361,10 @@ func TestVerifiedCacheKeepsHotEntries(t *testing.T) {
 	f := newCacheFixture(t, 256, nil)
 	hot := f.token(0)
 	for i := range 5000 {
-		if _, err := f.m.verify(hot, f.clock.Now()); err != nil {
+		if _, err := f.vf.Verify(hot, f.clock.Now()); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.m.verify(f.token(-time.Duration(i+1)*time.Millisecond), f.clock.Now()); err != nil {
+		if _, err := f.vf.Verify(f.token(-time.Duration(i+1)*time.Millisecond), f.clock.Now()); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -389,15 +377,15 @@ func TestVerifiedCacheOff(t *testing.T) {
 	t.Parallel()
 	f := newCacheFixture(t, -1, nil)
 	tok := f.token(0)
-	v1, err1 := f.m.verify(tok, f.clock.Now())
-	v2, err2 := f.m.verify(tok, f.clock.Now())
+	v1, err1 := f.vf.Verify(tok, f.clock.Now())
+	v2, err2 := f.vf.Verify(tok, f.clock.Now())
 	if err1 != nil || err2 != nil {
 		t.Fatal(err1, err2)
 	}
 	if v1 == v2 {
 		t.Errorf("with the cache off, two verifications returned one result")
 	}
-	if f.m.cache.generation().slots != nil {
+	if f.vf.cache.generation().slots != nil {
 		t.Errorf("the cache is off but has slots")
 	}
 }
@@ -407,9 +395,9 @@ func TestVerifiedCacheSizeLimit(t *testing.T) {
 	s := config.Default()
 	s.Secret = string(cacheSecret("s"))
 	s.AutoRenew = false
-	_, err := Config{Settings: s, VerifiedCacheSize: maxVerifiedCacheSize + 1}.ToMiddleware()
+	_, err := NewVerifier(s, &VerifierOptions{CacheSize: MaxCacheSize + 1})
 	if err == nil || !strings.Contains(err.Error(), "VerifiedCacheSize") {
-		t.Errorf("ToMiddleware with a huge cache: %v, want an error naming VerifiedCacheSize", err)
+		t.Errorf("NewVerifier with a huge cache: %v, want an error naming VerifiedCacheSize", err)
 	}
 }
 
@@ -418,11 +406,11 @@ func TestVerifiedCacheHitAllocates(t *testing.T) {
 	f := newCacheFixture(t, 0, nil)
 	tok := f.token(0)
 	now := f.clock.Now()
-	if _, err := f.m.verify(tok, now); err != nil {
+	if _, err := f.vf.Verify(tok, now); err != nil {
 		t.Fatal(err)
 	}
 	allocs := testing.AllocsPerRun(100, func() {
-		if _, err := f.m.verify(tok, now); err != nil {
+		if _, err := f.vf.Verify(tok, now); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -482,12 +470,12 @@ func TestVerifiedCacheConcurrent(t *testing.T) {
 				if i%2 == 1 {
 					tok = own[(w*31+i)%len(own)]
 				}
-				v, err := f.m.verify(tok, f.clock.Now())
+				v, err := f.vf.Verify(tok, f.clock.Now())
 				if err != nil {
 					t.Errorf("verify: %v", err)
 					return
 				}
-				if v.raw != tok || v.claims.Subject != "alice" {
+				if v.raw != tok || v.typed.Subject != "alice" {
 					t.Errorf("verify returned the claims of another token")
 					return
 				}
@@ -499,94 +487,3 @@ func TestVerifiedCacheConcurrent(t *testing.T) {
 	background.Wait()
 }
 
-// countingStore counts the calls that reach a store.
-type countingStore struct {
-	store.Store
-	allows atomic.Int64
-}
-
-func (s *countingStore) Allow(ctx context.Context, key string, now time.Time, interval time.Duration) (bool, error) {
-	s.allows.Add(1)
-	return s.Store.Allow(ctx, key, now, interval)
-}
-
-// TestRenewedHere: once this process has renewed a session with a token,
-// more requests with that token within the interval are refused without
-// asking the store, unless a session key function is configured.
-func TestRenewedHere(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct {
-		name      string
-		size      int
-		keyFunc   func(echo.Context, *Claims) string
-		wantCalls int64 // store calls for the three due requests
-	}{
-		{"cached", 0, nil, 2},
-		{"cache off", -1, nil, 3},
-		{"session key function", 0, func(_ echo.Context, c *Claims) string { return c.Subject }, 3},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			s := config.Default()
-			s.Secret = string(cacheSecret("s"))
-			st := &countingStore{Store: memory.New(nil)}
-			t.Cleanup(func() { _ = st.Close() })
-			clock := newCacheClock()
-			var reasons []Reason
-			mwf, err := Config{
-				Settings: s, Store: st, Now: clock.Now, VerifiedCacheSize: tc.size, SessionKey: tc.keyFunc,
-				OnRenewal: func(_ echo.Context, ev RenewalEvent) {
-					if ev.Renewed {
-						reasons = append(reasons, "renewed")
-						return
-					}
-					reasons = append(reasons, ev.Reason)
-					if ev.Session == "" {
-						t.Errorf("event %q without a session key", ev.Reason)
-					}
-				},
-			}.ToMiddleware()
-			if err != nil {
-				t.Fatal(err)
-			}
-			issuer, err := NewIssuer(s, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			tok, _, err := issuer.IssueAt(cacheStart.Add(-40*time.Hour), "alice", "user", nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			e := echo.New()
-			e.GET("/me", func(c echo.Context) error { return c.NoContent(http.StatusOK) }, mwf)
-			get := func() string {
-				req := httptest.NewRequest(http.MethodGet, "/me", nil)
-				req.Header.Set(echo.HeaderAuthorization, "Bearer "+tok)
-				rec := httptest.NewRecorder()
-				e.ServeHTTP(rec, req)
-				if rec.Code != http.StatusOK {
-					t.Fatalf("status %d, want 200", rec.Code)
-				}
-				return rec.Header().Get(HeaderNewToken)
-			}
-			if get() == "" {
-				t.Fatal("the first due request was not renewed")
-			}
-			clock.add(s.MinRenewInterval - time.Second)
-			if get() != "" {
-				t.Fatal("a second renewal within the interval")
-			}
-			clock.add(time.Second)
-			if get() == "" {
-				t.Fatal("no renewal once the interval had passed")
-			}
-			if got := st.allows.Load(); got != tc.wantCalls {
-				t.Errorf("the store was asked %d times, want %d", got, tc.wantCalls)
-			}
-			want := []Reason{"renewed", ReasonRateLimited, "renewed"}
-			if fmt.Sprint(reasons) != fmt.Sprint(want) {
-				t.Errorf("events %v, want %v", reasons, want)
-			}
-		})
-	}
-}

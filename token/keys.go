@@ -1,7 +1,9 @@
-package middleware
+package token
 
 import (
 	"bytes"
+	"encoding/base64"
+	"encoding/json"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
@@ -35,13 +37,20 @@ type Key struct {
 	Material any
 }
 
-// checked is a Key after validation, with what the parser and signer need.
+// checked is a Key after validation, with what the verifier and signer
+// need.
 type checked struct {
 	id     string
 	alg    string
 	method jwt.SigningMethod
 	sign   any // nil for a verify-only key
 	verify any
+	// head is the base64url header of the tokens the key signs:
+	// {"alg":...,"kid":...,"typ":"JWT"}, kid only when the key has an ID.
+	head string
+	// sigLen is the length of the signatures the key makes, base64url
+	// encoded: what a renewal's size is computed with.
+	sigLen int
 }
 
 type keySnapshot struct {
@@ -49,6 +58,9 @@ type keySnapshot struct {
 	current *checked
 	byID    map[string]*checked
 	byAlg   map[string][]*checked
+	// one holds, for each key, a slice of that key alone, so that keyFor
+	// does not allocate one.
+	one map[*checked][]*checked
 }
 
 // KeySet holds the keys that verify tokens and the current key that signs
@@ -84,7 +96,7 @@ func HMACKeySet(alg string, secret []byte) (*KeySet, error) {
 }
 
 func (ks *KeySet) replace(version uint64, current Key, others []Key) error {
-	snap := &keySnapshot{version: version + 1, byID: map[string]*checked{}, byAlg: map[string][]*checked{}}
+	snap := &keySnapshot{version: version + 1, byID: map[string]*checked{}, byAlg: map[string][]*checked{}, one: map[*checked][]*checked{}}
 	all := append([]Key{current}, others...)
 	for i, k := range all {
 		c, err := checkKey(k)
@@ -105,6 +117,7 @@ func (ks *KeySet) replace(version uint64, current Key, others []Key) error {
 		}
 		snap.byID[c.id] = c
 		snap.byAlg[c.alg] = append(snap.byAlg[c.alg], c)
+		snap.one[c] = []*checked{c}
 	}
 	ks.snap.Store(snap)
 	return nil
@@ -189,37 +202,26 @@ var (
 	errAlgorithm  = errors.New("token algorithm does not match its key")
 )
 
-// keyFor is the jwt.Keyfunc: the token's kid, when present, picks the key;
-// otherwise every key of the token's algorithm is tried. The algorithm the
-// token names must be the one the key is bound to.
-func (s *keySnapshot) keyFor(t *jwt.Token) (any, error) {
-	alg := t.Method.Alg()
-	if kid, ok := t.Header["kid"]; ok {
-		id, isString := kid.(string)
-		if !isString {
-			return nil, errUnknownKey
-		}
-		c := s.byID[id]
+// keyFor returns the keys that may verify a token whose header names alg
+// and, when hasKID, the key ID kid: the key with that ID, or else every key
+// bound to alg. The algorithm the token names must be the one its key is
+// bound to.
+func (s *keySnapshot) keyFor(alg, kid string, hasKID bool) ([]*checked, error) {
+	if hasKID {
+		c := s.byID[kid]
 		if c == nil {
 			return nil, errUnknownKey
 		}
 		if c.alg != alg {
 			return nil, errAlgorithm
 		}
-		return c.verify, nil
+		return s.one[c], nil
 	}
 	keys := s.byAlg[alg]
-	switch len(keys) {
-	case 0:
+	if len(keys) == 0 {
 		return nil, errAlgorithm
-	case 1:
-		return keys[0].verify, nil
 	}
-	set := jwt.VerificationKeySet{Keys: make([]jwt.VerificationKey, len(keys))}
-	for i, c := range keys {
-		set.Keys[i] = c.verify
-	}
-	return set, nil
+	return keys, nil
 }
 
 func checkKey(k Key) (*checked, error) {
@@ -371,6 +373,16 @@ func checkKey(k Key) (*checked, error) {
 	default:
 		return nil, fmt.Errorf("slidingjwt: key %s: unsupported algorithm %q", name, k.Algorithm)
 	}
+	hdr := map[string]string{"alg": k.Algorithm, "typ": "JWT"}
+	if k.ID != "" {
+		hdr["kid"] = k.ID
+	}
+	hj, err := json.Marshal(hdr)
+	if err != nil {
+		return nil, invalid("header: %v", err)
+	}
+	c.head = base64.RawURLEncoding.EncodeToString(hj)
+	c.sigLen = base64.RawURLEncoding.EncodedLen(signatureBytes(c.verify, method))
 	return c, nil
 }
 
@@ -398,4 +410,21 @@ func curveName(bits int) string {
 		return elliptic.P521().Params().Name
 	}
 	return fmt.Sprintf("%d-bit curve", bits)
+}
+
+// signatureBytes returns the length of the signatures method makes with the
+// key whose public (or HMAC) part is verify.
+func signatureBytes(verify any, method jwt.SigningMethod) int {
+	switch m := method.(type) {
+	case *jwt.SigningMethodHMAC:
+		return m.Hash.Size()
+	case *jwt.SigningMethodECDSA:
+		return 2 * ((m.CurveBits + 7) / 8)
+	case *jwt.SigningMethodEd25519:
+		return ed25519.SignatureSize
+	}
+	if pub, ok := verify.(*rsa.PublicKey); ok {
+		return pub.Size()
+	}
+	return 0
 }

@@ -1,4 +1,4 @@
-package middleware
+package token
 
 import (
 	"crypto/ecdsa"
@@ -14,6 +14,9 @@ import (
 
 	"github.com/slidingjwt/slidingjwt/config"
 )
+
+// envAllowWorldReadable names the opt-out in errors.
+const envAllowWorldReadable = config.EnvAllowWorldReadableKey
 
 // maxKeyFileBytes bounds what is read of a key file. A PEM RSA-8192 private
 // key is under 7 KB; anything much larger is the wrong file.
@@ -189,6 +192,11 @@ func KeySetFromSettings(s config.Settings) (*KeySet, error) {
 	}
 	fileErr := func(name, path string, err error) error {
 		return &config.Error{Var: name, Value: path, Allowed: "a PEM key file that can be used: " + strings.TrimPrefix(err.Error(), "slidingjwt: ")}
+	}
+	if !s.AllowWorldReadableKey {
+		if err := checkKeyFileMode(s.PrivateKeyFile); err != nil {
+			return nil, fileErr(config.EnvPrivateKeyFile, s.PrivateKeyFile, err)
+		}
 	}
 	data, err := readKeyFile(s.PrivateKeyFile)
 	if err != nil {

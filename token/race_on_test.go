@@ -1,6 +1,6 @@
 //go:build race
 
-package middleware
+package token
 
 // raceEnabled is set under the race detector, whose sync.Pool drops items
 // at random, so that allocation counts through a pool are not exact.

@@ -1,4 +1,4 @@
-package middleware
+package token
 
 import (
 	"hash/maphash"
@@ -9,13 +9,13 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
-// DefaultVerifiedCacheSize is the number of verified tokens the middleware
-// remembers when Config.VerifiedCacheSize is zero.
-const DefaultVerifiedCacheSize = 10_000
+// DefaultCacheSize is the number of verified tokens a Verifier remembers
+// when VerifierOptions.CacheSize is zero.
+const DefaultCacheSize = 10_000
 
-// maxVerifiedCacheSize bounds Config.VerifiedCacheSize: the slot table is
+// MaxCacheSize bounds VerifierOptions.CacheSize: the slot table is
 // allocated up front, 16 bytes a slot (a cacheSlot: a tag and a pointer).
-const maxVerifiedCacheSize = 1 << 24
+const MaxCacheSize = 1 << 24
 
 // cacheWays is how many entries share a set: a token can live in any slot of
 // the set its hash picks.
@@ -63,17 +63,7 @@ type verifiedCache struct {
 
 // cacheGen is the cache for one snapshot of the key set.
 type cacheGen struct {
-	snap *keySnapshot
-	// keyFunc is snap.keyFor as a jwt.Keyfunc, made once per generation: a
-	// method value made per parse would allocate.
-	keyFunc jwt.Keyfunc
-	// methods maps the algorithms of snap's keys to their signing methods,
-	// so that parsing a token rarely needs golang-jwt's global registry
-	// (and its lock).
-	methods map[string]jwt.SigningMethod
-	// macs holds pooled HMAC states for the HMAC keys of snap, by the
-	// first byte of the secret keyFunc returns.
-	macs  map[*byte]*hmacPool
+	snap  *keySnapshot
 	slots []cacheSlot
 }
 
@@ -83,7 +73,7 @@ type cacheGen struct {
 // does not match v: the tag only filters, the token comparison decides.
 type cacheSlot struct {
 	tag atomic.Uint64
-	v   atomic.Pointer[verified]
+	v   atomic.Pointer[Verified]
 }
 
 // tagMark is the referenced mark in a slot's tag; tagOf sets bit 1 so that
@@ -104,12 +94,12 @@ type cached struct {
 }
 
 // newVerifiedCache returns a cache of size entries for tokens verified with
-// keys and looked up with tokenLookup: a size of at most cacheWays is one
+// keys; clone says whether it must copy the tokens it keeps: a size of at most cacheWays is one
 // set of size slots, a larger one is rounded up to a multiple of cacheWays.
 // size <= 0 turns it off, and the cache then only supplies the key
 // function.
-func newVerifiedCache(keys *KeySet, size int, leeway time.Duration, tokenLookup string) *verifiedCache {
-	c := &verifiedCache{keys: keys, seed: maphash.MakeSeed(), leeway: leeway, clone: !singleHeader(tokenLookup)}
+func newVerifiedCache(keys *KeySet, size int, leeway time.Duration, clone bool) *verifiedCache {
+	c := &verifiedCache{keys: keys, seed: maphash.MakeSeed(), leeway: leeway, clone: clone}
 	if size > 0 {
 		c.ways = min(cacheWays, size)
 		c.sets = uint64((size + c.ways - 1) / c.ways)
@@ -130,15 +120,7 @@ func (c *verifiedCache) generation() *cacheGen {
 		if g != nil && g.snap.version > snap.version {
 			continue // the set changed again meanwhile: load it again
 		}
-		ng := &cacheGen{snap: snap, keyFunc: snap.keyFor, methods: map[string]jwt.SigningMethod{}, macs: map[*byte]*hmacPool{}}
-		for _, k := range snap.byID {
-			ng.methods[k.alg] = k.method
-			hm, isHMAC := k.method.(*jwt.SigningMethodHMAC)
-			secret, isBytes := k.verify.([]byte)
-			if isHMAC && isBytes && len(secret) > 0 {
-				ng.macs[&secret[0]] = &hmacPool{hash: hm.Hash, secret: secret}
-			}
-		}
+		ng := &cacheGen{snap: snap}
 		if c.sets > 0 {
 			ng.slots = make([]cacheSlot, c.sets*uint64(c.ways))
 		}
@@ -172,7 +154,7 @@ func (c *verifiedCache) set(g *cacheGen, h uint64) []cacheSlot {
 
 // get returns the verification of raw remembered by g when its time claims
 // still pass at now, and nil otherwise. It does not allocate.
-func (c *verifiedCache) get(g *cacheGen, raw string, now time.Time) *verified {
+func (c *verifiedCache) get(g *cacheGen, raw string, now time.Time) *Verified {
 	if g.slots == nil {
 		return nil
 	}
@@ -209,8 +191,8 @@ func (c *verifiedCache) get(g *cacheGen, raw string, now time.Time) *verified {
 // no other request has seen yet. Unless the token is a whole header value,
 // it takes a copy of the token, so that the cache keeps no larger string (a
 // Cookie header, a query) the token was cut from.
-func (c *verifiedCache) put(g *cacheGen, v *verified, now time.Time) {
-	if g.slots == nil || v.token == nil {
+func (c *verifiedCache) put(g *cacheGen, v *Verified, now time.Time) {
+	if g.slots == nil {
 		return
 	}
 	if !c.bounds(v) || !now.Before(v.validUntil) {
@@ -218,7 +200,6 @@ func (c *verifiedCache) put(g *cacheGen, v *verified, now time.Time) {
 	}
 	if c.clone {
 		v.raw = strings.Clone(v.raw)
-		v.token.Raw = v.raw
 	}
 	v.hash = c.hash(v.raw)
 	want := tagOf(v.hash)
@@ -257,8 +238,8 @@ func (c *verifiedCache) put(g *cacheGen, v *verified, now time.Time) {
 // bounds sets v's validity window from its exp, nbf and iat as golang-jwt's
 // validator reads them (truncated to jwt.TimePrecision), and reports false
 // if it cannot.
-func (c *verifiedCache) bounds(v *verified) bool {
-	mc := v.claims.Map
+func (c *verifiedCache) bounds(v *Verified) bool {
+	mc := v.claims
 	exp, hasExp, ok := numericDate(mc, "exp")
 	if !hasExp || !ok {
 		return false
@@ -277,10 +258,4 @@ func (c *verifiedCache) bounds(v *verified) bool {
 		}
 	}
 	return true
-}
-
-// singleHeader reports whether tokenLookup reads one header, whose whole
-// value past the prefix is the token (see newLookup).
-func singleHeader(tokenLookup string) bool {
-	return !strings.Contains(tokenLookup, ",") && strings.HasPrefix(tokenLookup, "header:")
 }

@@ -1,11 +1,11 @@
-package middleware
+package token
 
 import (
 	"testing"
 	"unsafe"
 )
 
-// TestVerifiedCacheSlots pins what the docs of maxVerifiedCacheSize,
+// TestVerifiedCacheSlots pins what the docs of MaxCacheSize,
 // newVerifiedCache and Config.VerifiedCacheSize state: a slot takes 16
 // bytes, a size of at most cacheWays (8) is used as is, and a larger one
 // is rounded up to a multiple of 8.
@@ -23,10 +23,10 @@ func TestVerifiedCacheSlots(t *testing.T) {
 		want int // slots
 	}{
 		{-1, 0}, {0, 0}, {1, 1}, {3, 3}, {7, 7}, {8, 8}, {9, 16}, {15, 16}, {16, 16}, {17, 24},
-		{DefaultVerifiedCacheSize, 10_000}, {10_001, 10_008},
+		{DefaultCacheSize, 10_000}, {10_001, 10_008},
 	}
 	for _, tt := range tests {
-		c := newVerifiedCache(keys, tt.size, 0, DefaultTokenLookup)
+		c := newVerifiedCache(keys, tt.size, 0, false)
 		if got := len(c.generation().slots); got != tt.want {
 			t.Errorf("newVerifiedCache(size %d): %d slots, want %d", tt.size, got, tt.want)
 		}

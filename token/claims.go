@@ -1,0 +1,153 @@
+package token
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"math"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// Claims is the typed view of a verified token. Each request gets its own
+// Claims (see Verified.Claims): changing one changes nothing another request
+// sees, nor what a renewal signs. Times are zero when the token lacks the
+// claim.
+type Claims struct {
+	Subject   string    // sub; "" when the token has none
+	Role      string    // role; "" when absent or not a string; "guest" selects the guest lifetime
+	SessionID string    // sid, as written in the token; stays the same across renewals
+	ID        string    // jti: new in every token
+	IssuedAt  time.Time // iat
+	ExpiresAt time.Time // exp
+	AuthTime  time.Time // auth_time: when the session logged in
+	// Session identifies the session: the sid claim, or, for a token
+	// without one, an identity derived from its jti or else from its signed
+	// part. A token and every renewal of it share it (a renewal of a token
+	// without sid gets sid = Session), so the default rate limit and a
+	// sign-out (revocation) cover them all. It holds no raw claim besides
+	// the sid the issuer wrote.
+	Session string
+
+	v *Verified    // what the claims were read from
+	m jwt.MapClaims // the request's own map, made on demand
+}
+
+// Map returns every claim as decoded (numbers as float64), custom ones such
+// as LightRAG's "metadata" included. The map belongs to the request: a
+// front door that also hands out a *jwt.Token shares that token's map with
+// these Claims; otherwise the first call makes a deep copy, and later calls
+// return the same map. Writing to it affects nothing outside the request.
+// Not safe for concurrent use within the request without a lock.
+func (c *Claims) Map() jwt.MapClaims {
+	if c.m == nil && c.v != nil {
+		c.m = c.v.claimsCopy()
+	}
+	return c.m
+}
+
+// maxNumericDate is the last second of year 9999: later dates, and negative
+// ones, are refused rather than converted with overflow.
+const maxNumericDate = 253402300799
+
+// numericDate reads an optional NumericDate claim. present is false when the
+// claim is absent; ok is false when it is present but not a sane date.
+func numericDate(m map[string]any, name string) (t time.Time, present, ok bool) {
+	v, found := m[name]
+	if !found {
+		return time.Time{}, false, true
+	}
+	f, isNumber := v.(float64)
+	if !isNumber || math.IsNaN(f) || f < 0 || f > maxNumericDate {
+		return time.Time{}, true, false
+	}
+	sec, frac := math.Modf(f)
+	return time.Unix(int64(sec), int64(frac*1e9)), true, true
+}
+
+// optionalString reads a claim that must be a string when present.
+func optionalString(m map[string]any, name string) (string, bool) {
+	v, found := m[name]
+	if !found {
+		return "", true
+	}
+	s, ok := v.(string)
+	return s, ok
+}
+
+// newID returns 128 random bits, base64url encoded, for jti and sid.
+func newID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// derivedSession returns the session identity of a token without sid: 128
+// bits of a digest of kind and id, base64url encoded like a sid that newID
+// makes. A renewal carries it as its sid, so both share one session.
+func derivedSession(kind, id string) string {
+	h := sha256.New()
+	h.Write([]byte(kind))
+	h.Write([]byte{0})
+	h.Write([]byte(id))
+	var sum [sha256.Size]byte
+	return base64.RawURLEncoding.EncodeToString(h.Sum(sum[:0])[:16])
+}
+
+// SanitizeSubject makes a claim safe to log: control and invisible
+// characters become '?', invalid UTF-8 becomes '?', and anything past 64
+// characters is cut (marked with "..."). The middleware applies it to every
+// subject it reports; apply it to subjects in your own logs too.
+func SanitizeSubject(s string) string {
+	const maxRunes = 64
+	clean := true
+	n := 0
+	for _, r := range s {
+		n++
+		if r == utf8.RuneError || !unicode.IsPrint(r) {
+			clean = false
+		}
+	}
+	if clean && n <= maxRunes {
+		return s
+	}
+	var b strings.Builder
+	i := 0
+	for _, r := range s {
+		if i == maxRunes {
+			b.WriteString("...")
+			break
+		}
+		if r == utf8.RuneError || !unicode.IsPrint(r) {
+			r = '?'
+		}
+		b.WriteRune(r)
+		i++
+	}
+	return b.String()
+}
+
+// deepCopy returns a copy of a decoded JSON value that shares nothing
+// mutable with v: objects and arrays are copied at every depth; strings,
+// numbers, booleans and null are immutable and shared.
+func deepCopy(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(x))
+		for k, e := range x {
+			m[k] = deepCopy(e)
+		}
+		return m
+	case []any:
+		s := make([]any, len(x))
+		for i, e := range x {
+			s[i] = deepCopy(e)
+		}
+		return s
+	}
+	return v
+}

@@ -1,0 +1,545 @@
+package token
+
+import (
+	"encoding/base64"
+	stdjson "encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/slidingjwt/slidingjwt/config"
+)
+
+// Errors of Verify. Test them with errors.Is; an invalid token's error also
+// wraps golang-jwt's reason (jwt.ErrTokenMalformed,
+// jwt.ErrTokenSignatureInvalid, jwt.ErrTokenExpired, ...).
+var (
+	ErrTokenTooLarge = errors.New("slidingjwt: token larger than the size limit")
+	ErrTokenInvalid  = errors.New("slidingjwt: invalid or expired token")
+)
+
+// DefaultMaxTokenSize is the largest token accepted, checked before any
+// parsing: 8 KiB.
+const DefaultMaxTokenSize = 8 << 10
+
+// maxHeaderSegment bounds the header segment: a JOSE header of a token this
+// package verifies names alg, kid and typ; 1 KiB leaves room for more, and
+// nothing larger is decoded.
+const maxHeaderSegment = 1 << 10
+
+// maxSubjectBytes bounds the sub claim of an accepted token.
+const maxSubjectBytes = 1024
+
+// VerifierOptions are the optional parts of a Verifier. The zero value, or
+// nil, gives the defaults.
+type VerifierOptions struct {
+	// Keys verify tokens. Optional. Default: the key set of the settings
+	// (KeySetFromSettings). Share one KeySet with the Issuer.
+	Keys *KeySet
+	// Now is the clock for the time claims. Optional. Default time.Now.
+	Now func() time.Time
+	// MaxTokenSize is the largest token, in bytes, that is parsed at all.
+	// Optional. Default DefaultMaxTokenSize (8 KiB).
+	MaxTokenSize int
+	// CacheSize is how many verified tokens are remembered; see Verifier.
+	// Optional. Default DefaultCacheSize (10 000). A negative value turns
+	// the cache off.
+	CacheSize int
+	// TokensAreWhole tells the cache that every raw token given to Verify
+	// is a string of its own (a whole header value past its prefix), which
+	// it may keep; otherwise it keeps a copy, so that it never pins a larger
+	// string (a Cookie header, a query) a token was cut from. Optional.
+	// Default false.
+	TokensAreWhole bool
+}
+
+// Verifier checks tokens: size, spelling, signature (first), then claims.
+// It remembers the tokens that verified (see CacheSize), so that a client
+// sending the same token again costs a lookup: the time claims are checked
+// again on every hit, and the cache is emptied whenever the key set
+// changes. A Verifier is safe for concurrent use.
+type Verifier struct {
+	settings  config.Settings
+	keys      *KeySet
+	now       func() time.Time
+	maxSize   int
+	validator *jwt.Validator
+	cache     *verifiedCache
+}
+
+// NewVerifier returns a Verifier for the settings (validated first) and
+// opts, which may be nil.
+func NewVerifier(s config.Settings, opts *VerifierOptions) (*Verifier, error) {
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	var o VerifierOptions
+	if opts != nil {
+		o = *opts
+	}
+	if o.Keys == nil {
+		var err error
+		if o.Keys, err = KeySetFromSettings(s); err != nil {
+			return nil, err
+		}
+	}
+	if o.Keys.snap.Load() == nil {
+		return nil, errZeroKeySet
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	switch {
+	case o.MaxTokenSize == 0:
+		o.MaxTokenSize = DefaultMaxTokenSize
+	case o.MaxTokenSize < 0:
+		return nil, fmt.Errorf("slidingjwt: MaxTokenSize %d is negative", o.MaxTokenSize)
+	}
+	switch {
+	case o.CacheSize == 0:
+		o.CacheSize = DefaultCacheSize
+	case o.CacheSize > MaxCacheSize:
+		return nil, fmt.Errorf("slidingjwt: VerifiedCacheSize %d is larger than %d", o.CacheSize, MaxCacheSize)
+	}
+	vopts := []jwt.ParserOption{
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithLeeway(s.Leeway),
+		jwt.WithTimeFunc(o.Now),
+	}
+	if s.Issuer != "" {
+		vopts = append(vopts, jwt.WithIssuer(s.Issuer))
+	}
+	if s.Audience != "" {
+		vopts = append(vopts, jwt.WithAudience(s.Audience))
+	}
+	return &Verifier{
+		settings:  s,
+		keys:      o.Keys,
+		now:       o.Now,
+		maxSize:   o.MaxTokenSize,
+		validator: jwt.NewValidator(vopts...),
+		cache:     newVerifiedCache(o.Keys, o.CacheSize, s.Leeway, !o.TokensAreWhole),
+	}, nil
+}
+
+// Keys returns the key set the verifier checks signatures with.
+func (vf *Verifier) Keys() *KeySet { return vf.keys }
+
+// MaxTokenSize returns the largest token the verifier parses.
+func (vf *Verifier) MaxTokenSize() int { return vf.maxSize }
+
+// Verify checks raw at now and returns what the token holds. A token that
+// verified before, with the same key set, is answered from the cache once
+// its time claims pass at now. Errors are ErrTokenTooLarge or wrap
+// ErrTokenInvalid and golang-jwt's reason.
+//
+// The checks, in order: the size; the alphabet (base64url and dots only)
+// and the header segment's size; the header's alg, kid and crit; the
+// signature, with golang-jwt's SigningMethod.Verify and the key the set
+// binds to that algorithm (so a forged token costs a header decode and one
+// signature check, and none of its claims is read); the claims, decoded by
+// the Go team's JSON v2 (duplicate names and invalid UTF-8 refused);
+// golang-jwt's Validator (exp required, nbf, iat, leeway, iss, aud); then
+// what golang-jwt does not check: a crit header, dates outside years
+// 0-9999, iat not before exp, and the types of sub, sid and jti.
+func (vf *Verifier) Verify(raw string, now time.Time) (*Verified, error) {
+	if len(raw) > vf.maxSize {
+		return nil, ErrTokenTooLarge
+	}
+	g := vf.cache.generation()
+	if v := vf.cache.get(g, raw, now); v != nil {
+		return v, nil
+	}
+	v, err := vf.parse(raw, g.snap)
+	if err != nil {
+		return nil, &invalidToken{reason: err}
+	}
+	vf.cache.put(g, v, now)
+	return v, nil
+}
+
+// joseHeader is what verification reads of a token's header.
+type joseHeader struct {
+	Alg  jsontext.Value `json:"alg"`
+	Kid  jsontext.Value `json:"kid"`
+	Crit jsontext.Value `json:"crit"`
+}
+
+// scratch holds the buffers a verification decodes segments into.
+var scratch = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// parse verifies raw from scratch with the keys of snap.
+func (vf *Verifier) parse(raw string, snap *keySnapshot) (*Verified, error) {
+	if !compactAlphabet(raw) {
+		return nil, errAlphabet
+	}
+	head, rest, ok := strings.Cut(raw, ".")
+	if !ok {
+		return nil, errSegments
+	}
+	payload, sigSeg, ok := strings.Cut(rest, ".")
+	if !ok || strings.IndexByte(sigSeg, '.') >= 0 {
+		return nil, errSegments
+	}
+	if len(head) > maxHeaderSegment {
+		return nil, errHeaderSize
+	}
+	bp := scratch.Get().(*[]byte)
+	defer func() {
+		if cap(*bp) <= 16<<10 {
+			scratch.Put(bp)
+		}
+	}()
+
+	// The header: alg, kid and crit only, until the signature is checked.
+	buf, err := strictBase64.AppendDecode((*bp)[:0], []byte(head))
+	*bp = buf
+	if err != nil {
+		return nil, jwtError("could not base64 decode header", jwt.ErrTokenMalformed, err)
+	}
+	var hdr joseHeader
+	if err := json.Unmarshal(buf, &hdr); err != nil {
+		return nil, jwtError("could not JSON decode header", jwt.ErrTokenMalformed, err)
+	}
+	if hdr.Alg.Kind() != '"' {
+		return nil, errAlgUnspecified
+	}
+	alg, kid := unquote(hdr.Alg), ""
+	hasKID := hdr.Kid != nil
+	if hasKID {
+		if hdr.Kid.Kind() != '"' {
+			return nil, jwtError("error while executing keyfunc", jwt.ErrTokenUnverifiable, errUnknownKey)
+		}
+		kid = unquote(hdr.Kid)
+	}
+	keys, err := snap.keyFor(alg, kid, hasKID)
+	if err != nil {
+		if jwt.GetSigningMethod(alg) == nil {
+			return nil, errAlgUnavailable
+		}
+		return nil, jwtError("error while executing keyfunc", jwt.ErrTokenUnverifiable, err)
+	}
+
+	// The signature, with golang-jwt's method for the key's algorithm.
+	sig, err := strictBase64.DecodeString(sigSeg)
+	if err != nil {
+		return nil, jwtError("could not base64 decode signature", jwt.ErrTokenMalformed, err)
+	}
+	signing := raw[:len(head)+1+len(payload)]
+	var key *checked
+	for _, k := range keys {
+		if err = k.method.Verify(signing, sig, k.verify); err == nil {
+			key = k
+			break
+		}
+	}
+	if key == nil {
+		if errors.Is(err, jwt.ErrSignatureInvalid) {
+			return nil, errBadSignature
+		}
+		return nil, jwtError("", jwt.ErrTokenSignatureInvalid, err)
+	}
+	if hdr.Crit != nil {
+		return nil, errCritical
+	}
+
+	// The header in full, and the claims, now that they are known to be
+	// signed by one of our keys.
+	var header map[string]any
+	if err := json.Unmarshal(buf, &header); err != nil {
+		return nil, jwtError("could not JSON decode header", jwt.ErrTokenMalformed, err)
+	}
+	buf, err = strictBase64.AppendDecode((*bp)[:0], []byte(payload))
+	*bp = buf
+	if err != nil {
+		return nil, jwtError("could not base64 decode claim", jwt.ErrTokenMalformed, err)
+	}
+	var claims map[string]any
+	if err := json.Unmarshal(buf, &claims); err != nil {
+		return nil, jwtError("could not JSON decode claim", jwt.ErrTokenMalformed, err)
+	}
+	if claims == nil { // "null": it cannot pass the exp check
+		claims = map[string]any{}
+	}
+	if err := vf.validator.Validate(jwt.MapClaims(claims)); err != nil {
+		return nil, jwtError("", jwt.ErrTokenInvalidClaims, err)
+	}
+	return vf.extract(raw, key.method, header, claims)
+}
+
+var (
+	errBadSubject = errors.New("sub must be a non-empty string of at most 1024 bytes")
+	errBadClaim   = errors.New("a registered claim has the wrong type or range")
+	// errCritical: the header has a "crit" member. It lists extensions the
+	// reader must understand (RFC 7515, 4.1.11); this one understands none.
+	errCritical = jwtError("", jwt.ErrTokenUnverifiable, errors.New(`the header lists "crit" extensions, none of which is supported`))
+)
+
+// extract builds the typed claims and checks what golang-jwt does not:
+// string-typed sub, sid and jti when present, sane dates and a positive
+// lifetime. A role that is not a string means no role.
+func (vf *Verifier) extract(raw string, method jwt.SigningMethod, header, mc map[string]any) (*Verified, error) {
+	sub, ok0 := optionalString(mc, "sub")
+	if !ok0 || (sub == "" && mc["sub"] != nil) || len(sub) > maxSubjectBytes {
+		return nil, errBadSubject
+	}
+	role, _ := mc["role"].(string)
+	sid, ok2 := optionalString(mc, "sid")
+	jti, ok3 := optionalString(mc, "jti")
+	exp, _, ok4 := numericDate(mc, "exp")
+	iat, hasIAT, ok5 := numericDate(mc, "iat")
+	authTime, hasAuth, ok6 := numericDate(mc, "auth_time")
+	_, _, ok7 := numericDate(mc, "nbf") // golang-jwt converts huge dates with overflow
+	if !(ok2 && ok3 && ok4 && ok5 && ok6 && ok7) {
+		return nil, errBadClaim
+	}
+	lifetime := vf.settings.Lifetime(role)
+	if hasIAT {
+		lifetime = exp.Sub(iat)
+		if lifetime <= 0 {
+			return nil, errBadClaim
+		}
+	}
+	v := &Verified{
+		raw:      raw,
+		method:   method,
+		header:   header,
+		claims:   mc,
+		lifetime: lifetime,
+		typed: Claims{
+			Subject: sub, Role: role, SessionID: sid, ID: jti, ExpiresAt: exp,
+		},
+	}
+	if hasIAT {
+		v.typed.IssuedAt = iat
+	}
+	switch {
+	case hasAuth:
+		v.typed.AuthTime = authTime
+		v.authTime = authTime
+	case hasIAT:
+		v.authTime = iat
+	default:
+		v.authTime = exp.Add(-vf.settings.Lifetime(role))
+	}
+	switch {
+	case sid != "":
+		v.typed.Session = sid
+	case jti != "":
+		v.typed.Session = derivedSession("jti", jti)
+	default:
+		// The signed part, not the whole token: one token can be sent
+		// with another, equally valid signature (an ECDSA signature's
+		// second form), and must not become a second session.
+		v.typed.Session = derivedSession("tok", raw[:strings.LastIndexByte(raw, '.')])
+	}
+	v.sessionKey = SessionKey(v.typed.Session)
+	return v, nil
+}
+
+// Verified is one token that verified. It is immutable, and may be shared
+// by concurrent requests through the verifier's cache: nothing it returns
+// shares mutable state with it or with another caller.
+type Verified struct {
+	raw      string
+	method   jwt.SigningMethod
+	header   map[string]any // never handed out: Token copies it
+	claims   map[string]any // never handed out: Token and Claims copy it
+	typed    Claims         // values only: Claims copies it
+	lifetime time.Duration  // exp - iat, or the role's configured lifetime
+	authTime time.Time      // auth_time, else iat, else exp - lifetime(role)
+	// sessionKey is SessionKey(typed.Session).
+	sessionKey string
+	// renewedAt is when (Unix nanoseconds of the caller's clock) a store
+	// last granted a renewal asked with this token, or 0; see RenewedAt.
+	renewedAt atomic.Int64
+	cached    // set when the verification goes into the cache
+}
+
+// Raw returns the token as it was verified.
+func (v *Verified) Raw() string { return v.raw }
+
+// ExpiresAt returns the token's exp.
+func (v *Verified) ExpiresAt() time.Time { return v.typed.ExpiresAt }
+
+// Subject returns the token's sub ("" when it has none).
+func (v *Verified) Subject() string { return v.typed.Subject }
+
+// Role returns the token's role ("" when it has none, or one that is not a
+// string).
+func (v *Verified) Role() string { return v.typed.Role }
+
+// Session returns the session identity (see Claims.Session).
+func (v *Verified) Session() string { return v.typed.Session }
+
+// SessionKey returns the fixed-length digest of Session that identifies the
+// session in a store: SessionKey(v.Session()).
+func (v *Verified) SessionKey() string { return v.sessionKey }
+
+// Lifetime returns the token's lifetime: exp - iat, or the configured
+// lifetime of its role when it has no iat.
+func (v *Verified) Lifetime() time.Duration { return v.lifetime }
+
+// AuthTime returns when the session began: auth_time, else iat, else
+// exp minus the configured lifetime of its role.
+func (v *Verified) AuthTime() time.Time { return v.authTime }
+
+// RenewedAt returns when (Unix nanoseconds) a renewal asked with this very
+// token was last granted, as recorded with MarkRenewed, or 0.
+func (v *Verified) RenewedAt() int64 { return v.renewedAt.Load() }
+
+// MarkRenewed records that a store granted a renewal asked with this token
+// at now. Safe for concurrent use.
+func (v *Verified) MarkRenewed(now time.Time) { v.renewedAt.Store(now.UnixNano()) }
+
+// Claims returns the typed claims, a copy of the caller's own. Its Map is
+// made on demand (a deep copy).
+func (v *Verified) Claims() *Claims {
+	c := new(Claims)
+	*c = v.typed
+	c.v = v
+	return c
+}
+
+// Token returns a new *jwt.Token for the caller alone, as golang-jwt's
+// parser makes it (Raw, Method, Header, Claims as jwt.MapClaims with
+// numbers as float64, Signature, Valid), and the typed Claims sharing its
+// claims map. Nothing in either is shared with another caller.
+func (v *Verified) Token() (*jwt.Token, *Claims) {
+	c := v.Claims()
+	c.m = v.claimsCopy()
+	return v.token(c.m), c
+}
+
+// TokenWith returns a new *jwt.Token whose Claims are claims, decoded from
+// the token's payload with encoding/json as golang-jwt would decode them
+// (for custom claims types, echo-jwt's NewClaimsFunc), and the typed
+// Claims.
+func (v *Verified) TokenWith(claims jwt.Claims) (*jwt.Token, *Claims, error) {
+	payload, err := v.payload()
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := stdjson.Unmarshal(payload, claims); err != nil {
+		return nil, nil, jwtError("could not JSON decode claim", jwt.ErrTokenMalformed, err)
+	}
+	return v.token(claims), v.Claims(), nil
+}
+
+func (v *Verified) token(claims jwt.Claims) *jwt.Token {
+	end := strings.LastIndexByte(v.raw, '.')
+	sig, _ := strictBase64.DecodeString(v.raw[end+1:]) // decoded once already
+	return &jwt.Token{
+		Raw:       v.raw,
+		Method:    v.method,
+		Header:    deepCopy(v.header).(map[string]any),
+		Claims:    claims,
+		Signature: sig,
+		Valid:     true,
+	}
+}
+
+// claimsCopy returns a deep copy of the decoded claims.
+func (v *Verified) claimsCopy() jwt.MapClaims {
+	return jwt.MapClaims(deepCopy(v.claims).(map[string]any))
+}
+
+// payload returns the token's claims segment, decoded: the signed JSON.
+func (v *Verified) payload() ([]byte, error) {
+	_, rest, _ := strings.Cut(v.raw, ".")
+	seg, _, _ := strings.Cut(rest, ".")
+	return strictBase64.DecodeString(seg)
+}
+
+// strictBase64 decodes the segments: unpadded base64url whose unused
+// trailing bits are zero. With compactAlphabet, which keeps out the line
+// breaks base64 decoding skips, a token has one spelling only: the same
+// signed bytes cannot be sent as several strings, each taking its own
+// cache slot. (An ECDSA signature still has two valid forms; the default
+// session identity is therefore taken from the signed part.)
+var strictBase64 = base64.RawURLEncoding.Strict()
+
+// compactAlphabet reports whether raw holds only base64url characters and
+// dots, as a compact JWS does.
+func compactAlphabet(raw string) bool {
+	for i := 0; i < len(raw); i++ {
+		if !jwsByte[raw[i]] {
+			return false
+		}
+	}
+	return true
+}
+
+var jwsByte = func() (t [256]bool) {
+	for _, c := range "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_." {
+		t[c] = true
+	}
+	return t
+}()
+
+// unquote returns the string a JSON string value holds.
+func unquote(v jsontext.Value) string {
+	b, err := jsontext.AppendUnquote(nil, v)
+	if err != nil {
+		return ""
+	}
+	return string(b)
+}
+
+// invalidToken is the error of a token that did not verify: it is
+// ErrTokenInvalid (errors.Is) and wraps the reason.
+type invalidToken struct{ reason error }
+
+func (e *invalidToken) Error() string { return ErrTokenInvalid.Error() + ": " + e.reason.Error() }
+
+func (e *invalidToken) Is(target error) bool { return target == ErrTokenInvalid }
+
+func (e *invalidToken) Unwrap() error { return e.reason }
+
+// jwtErr is an error of golang-jwt's shape: kind, then a message, then the
+// cause, each wrapped, with golang-jwt's text ("token is malformed: could
+// not base64 decode header: illegal base64 data at input byte 4").
+type jwtErr struct {
+	msg  string
+	errs [2]error // kind, cause (nil when none)
+}
+
+func jwtError(msg string, kind, cause error) error {
+	return &jwtErr{msg: msg, errs: [2]error{kind, cause}}
+}
+
+func (e *jwtErr) Error() string {
+	s := e.errs[0].Error()
+	if e.msg != "" {
+		s += ": " + e.msg
+	}
+	if e.errs[1] != nil {
+		s += ": " + e.errs[1].Error()
+	}
+	return s
+}
+
+func (e *jwtErr) Unwrap() []error {
+	if e.errs[1] == nil {
+		return e.errs[:1]
+	}
+	return e.errs[:]
+}
+
+// The errors parse returns without a cause of their own, made once.
+var (
+	errSegments       = jwtError("token contains an invalid number of segments", jwt.ErrTokenMalformed, nil)
+	errAlphabet       = jwtError("token contains a character outside base64url and '.'", jwt.ErrTokenMalformed, nil)
+	errHeaderSize     = jwtError(fmt.Sprintf("header segment longer than %d bytes", maxHeaderSegment), jwt.ErrTokenMalformed, nil)
+	errAlgUnspecified = jwtError("signing method (alg) is unspecified", jwt.ErrTokenUnverifiable, nil)
+	errAlgUnavailable = jwtError("signing method (alg) is unavailable", jwt.ErrTokenUnverifiable, nil)
+	errBadSignature   = jwtError("", jwt.ErrTokenSignatureInvalid, jwt.ErrSignatureInvalid)
+)
