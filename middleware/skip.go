@@ -32,4 +32,3 @@ func underPrefix(path, prefix string) bool {
 	}
 	return len(path) == len(prefix) || path[len(prefix)] == '/' || strings.HasSuffix(prefix, "/")
 }
-

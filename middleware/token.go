@@ -26,7 +26,9 @@ type (
 func NewIssuer(s config.Settings, keys *KeySet) (*Issuer, error) { return token.NewIssuer(s, keys) }
 
 // NewKeySet is token.NewKeySet.
-func NewKeySet(current Key, others ...Key) (*KeySet, error) { return token.NewKeySet(current, others...) }
+func NewKeySet(current Key, others ...Key) (*KeySet, error) {
+	return token.NewKeySet(current, others...)
+}
 
 // HMACKeySet is token.HMACKeySet.
 func HMACKeySet(alg string, secret []byte) (*KeySet, error) { return token.HMACKeySet(alg, secret) }

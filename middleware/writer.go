@@ -179,4 +179,3 @@ func canFlush(rw http.ResponseWriter) bool {
 		return false
 	})
 }
-

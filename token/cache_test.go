@@ -486,4 +486,3 @@ func TestVerifiedCacheConcurrent(t *testing.T) {
 	close(stop)
 	background.Wait()
 }
-

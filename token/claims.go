@@ -33,7 +33,7 @@ type Claims struct {
 	// the sid the issuer wrote.
 	Session string
 
-	v *Verified    // what the claims were read from
+	v *Verified     // what the claims were read from
 	m jwt.MapClaims // the request's own map, made on demand
 }
 

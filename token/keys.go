@@ -2,12 +2,12 @@ package token
 
 import (
 	"bytes"
-	"encoding/base64"
-	"encoding/json"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rsa"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
