@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"maps"
 	"math"
 	"strings"
 	"time"
@@ -137,11 +138,7 @@ func SanitizeSubject(s string) string {
 func deepCopy(v any) any {
 	switch x := v.(type) {
 	case map[string]any:
-		m := make(map[string]any, len(x))
-		for k, e := range x {
-			m[k] = deepCopy(e)
-		}
-		return m
+		return copyObject(x)
 	case []any:
 		s := make([]any, len(x))
 		for i, e := range x {
@@ -150,4 +147,17 @@ func deepCopy(v any) any {
 		return s
 	}
 	return v
+}
+
+// copyObject is deepCopy of an object: the table is cloned whole, then
+// the objects and arrays in it are replaced by copies.
+func copyObject(x map[string]any) map[string]any {
+	m := maps.Clone(x)
+	for k, e := range m {
+		switch e.(type) {
+		case map[string]any, []any:
+			m[k] = deepCopy(e)
+		}
+	}
+	return m
 }

@@ -206,18 +206,18 @@ var (
 // and, when hasKID, the key ID kid: the key with that ID, or else every key
 // bound to alg. The algorithm the token names must be the one its key is
 // bound to.
-func (s *keySnapshot) keyFor(alg, kid string, hasKID bool) ([]*checked, error) {
+func (s *keySnapshot) keyFor(alg, kid []byte, hasKID bool) ([]*checked, error) {
 	if hasKID {
-		c := s.byID[kid]
+		c := s.byID[string(kid)]
 		if c == nil {
 			return nil, errUnknownKey
 		}
-		if c.alg != alg {
+		if c.alg != string(alg) {
 			return nil, errAlgorithm
 		}
 		return s.one[c], nil
 	}
-	keys := s.byAlg[alg]
+	keys := s.byAlg[string(alg)]
 	if len(keys) == 0 {
 		return nil, errAlgorithm
 	}

@@ -1,10 +1,12 @@
 package token
 
 import (
+	"bytes"
 	"encoding/base64"
 	stdjson "encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -166,11 +168,74 @@ func (vf *Verifier) Verify(raw string, now time.Time) (*Verified, error) {
 	return v, nil
 }
 
-// joseHeader is what verification reads of a token's header.
+// joseHeader is what verification reads of a token's header before the
+// signature is checked.
 type joseHeader struct {
-	Alg  jsontext.Value `json:"alg"`
-	Kid  jsontext.Value `json:"kid"`
-	Crit jsontext.Value `json:"crit"`
+	alg, kid []byte // the strings, unquoted; nil when absent or not strings
+	kidType  bool   // kid is present but not a string
+	crit     bool   // crit is present
+}
+
+// headerDecoder reads headers without allocating; see read.
+type headerDecoder struct {
+	dec  jsontext.Decoder
+	in   bytes.Reader
+	name []byte
+	alg  []byte
+	kid  []byte
+}
+
+var headerDecoders = sync.Pool{New: func() any { return new(headerDecoder) }}
+
+// read reads alg, kid and crit of the JSON header in buf with the JSON v2
+// decoder (duplicate names and invalid UTF-8 are errors, names are
+// compared unescaped), and checks that the rest is valid JSON. The
+// returned slices belong to d: valid until d is used again.
+func (d *headerDecoder) read(buf []byte) (joseHeader, error) {
+	d.in.Reset(buf)
+	d.dec.Reset(&d.in)
+	var h joseHeader
+	if tok, err := d.dec.ReadToken(); err != nil {
+		return h, err
+	} else if tok.Kind() != '{' {
+		return h, errors.New("the header is not a JSON object")
+	}
+	for d.dec.PeekKind() != '}' {
+		name, err := d.dec.ReadValue() // valid until the next read
+		if err != nil {
+			return h, err
+		}
+		if d.name, err = jsontext.AppendUnquote(d.name[:0], name); err != nil {
+			return h, err
+		}
+		val, err := d.dec.ReadValue()
+		if err != nil {
+			return h, err
+		}
+		switch string(d.name) {
+		case "alg":
+			if val.Kind() == '"' {
+				d.alg, _ = jsontext.AppendUnquote(d.alg[:0], val)
+				h.alg = d.alg
+			}
+		case "kid":
+			if val.Kind() == '"' {
+				d.kid, _ = jsontext.AppendUnquote(d.kid[:0], val)
+				h.kid = d.kid
+			} else {
+				h.kidType = true
+			}
+		case "crit":
+			h.crit = true
+		}
+	}
+	if _, err := d.dec.ReadToken(); err != nil { // '}'
+		return h, err
+	}
+	if _, err := d.dec.ReadToken(); err != io.EOF {
+		return h, errors.New("data after the header object")
+	}
+	return h, nil
 }
 
 // scratch holds the buffers a verification decodes segments into.
@@ -205,24 +270,22 @@ func (vf *Verifier) parse(raw string, snap *keySnapshot) (*Verified, error) {
 	if err != nil {
 		return nil, jwtError("could not base64 decode header", jwt.ErrTokenMalformed, err)
 	}
-	var hdr joseHeader
-	if err := json.Unmarshal(buf, &hdr); err != nil {
+	hd := headerDecoders.Get().(*headerDecoder)
+	defer headerDecoders.Put(hd)
+	hdr, err := hd.read(buf)
+	if err != nil {
 		return nil, jwtError("could not JSON decode header", jwt.ErrTokenMalformed, err)
 	}
-	if hdr.Alg.Kind() != '"' {
+	if hdr.alg == nil {
 		return nil, errAlgUnspecified
 	}
-	alg, kid := unquote(hdr.Alg), ""
-	hasKID := hdr.Kid != nil
-	if hasKID {
-		if hdr.Kid.Kind() != '"' {
-			return nil, jwtError("error while executing keyfunc", jwt.ErrTokenUnverifiable, errUnknownKey)
-		}
-		kid = unquote(hdr.Kid)
+	alg, kid, hasKID := hdr.alg, hdr.kid, hdr.kid != nil
+	if hdr.kidType {
+		return nil, jwtError("error while executing keyfunc", jwt.ErrTokenUnverifiable, errUnknownKey)
 	}
 	keys, err := snap.keyFor(alg, kid, hasKID)
 	if err != nil {
-		if jwt.GetSigningMethod(alg) == nil {
+		if jwt.GetSigningMethod(string(alg)) == nil {
 			return nil, errAlgUnavailable
 		}
 		return nil, jwtError("error while executing keyfunc", jwt.ErrTokenUnverifiable, err)
@@ -247,7 +310,7 @@ func (vf *Verifier) parse(raw string, snap *keySnapshot) (*Verified, error) {
 		}
 		return nil, jwtError("", jwt.ErrTokenSignatureInvalid, err)
 	}
-	if hdr.Crit != nil {
+	if hdr.crit {
 		return nil, errCritical
 	}
 
@@ -440,7 +503,7 @@ func (v *Verified) token(claims jwt.Claims) *jwt.Token {
 	return &jwt.Token{
 		Raw:       v.raw,
 		Method:    v.method,
-		Header:    deepCopy(v.header).(map[string]any),
+		Header:    copyObject(v.header),
 		Claims:    claims,
 		Signature: sig,
 		Valid:     true,
@@ -449,7 +512,7 @@ func (v *Verified) token(claims jwt.Claims) *jwt.Token {
 
 // claimsCopy returns a deep copy of the decoded claims.
 func (v *Verified) claimsCopy() jwt.MapClaims {
-	return jwt.MapClaims(deepCopy(v.claims).(map[string]any))
+	return jwt.MapClaims(copyObject(v.claims))
 }
 
 // payload returns the token's claims segment, decoded: the signed JSON.

@@ -1,0 +1,555 @@
+package token
+
+import (
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"math"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-json-experiment/json/jsontext"
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/slidingjwt/slidingjwt/config"
+)
+
+// verifyIssuer is the iss the verify fixture requires.
+const verifyIssuer = "https://issuer.example"
+
+// refKey is a key as the reference parser's key function sees it.
+type refKey struct {
+	alg string
+	key any // what golang-jwt's SigningMethod.Verify takes
+}
+
+// verifyFixture is a Verifier with its cache off and golang-jwt's parser,
+// configured as the Verifier configures golang-jwt's Validator, with strict
+// base64: the reference Verify must agree with. Its key set: "a" (HS256,
+// signs), "b" (HS256), "ec" (ES256) and "ed" (EdDSA).
+type verifyFixture struct {
+	vf     *Verifier
+	issuer *Issuer
+	keys   *KeySet
+	clock  *cacheClock
+	ref    *jwt.Parser
+	// refKeys are the key set's keys by ID, written down by the test
+	// rather than read from the KeySet, for the reference key function.
+	refKeys map[string]refKey
+	ec      *ecdsa.PrivateKey
+	ed      ed25519.PrivateKey
+}
+
+func newVerifyFixture(tb testing.TB, cacheSize int) *verifyFixture {
+	tb.Helper()
+	s := config.Default()
+	s.Secret = string(cacheSecret("s"))
+	s.Leeway = 5 * time.Second
+	s.Issuer = verifyIssuer
+	ec, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	_, ed, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	keys, err := NewKeySet(
+		Key{ID: "a", Algorithm: "HS256", Material: cacheSecret("a")},
+		Key{ID: "b", Algorithm: "HS256", Material: cacheSecret("b")},
+		Key{ID: "ec", Algorithm: "ES256", Material: ec},
+		Key{ID: "ed", Algorithm: "EdDSA", Material: ed},
+	)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	f := &verifyFixture{
+		keys: keys, clock: newCacheClock(), ec: ec, ed: ed,
+		refKeys: map[string]refKey{
+			"a":  {"HS256", cacheSecret("a")},
+			"b":  {"HS256", cacheSecret("b")},
+			"ec": {"ES256", &ec.PublicKey},
+			"ed": {"EdDSA", ed.Public()},
+		},
+	}
+	if f.vf, err = NewVerifier(s, &VerifierOptions{Keys: keys, Now: f.clock.Now, CacheSize: cacheSize}); err != nil {
+		tb.Fatal(err)
+	}
+	if f.issuer, err = NewIssuer(s, keys); err != nil {
+		tb.Fatal(err)
+	}
+	f.ref = jwt.NewParser(
+		jwt.WithExpirationRequired(), jwt.WithIssuedAt(), jwt.WithLeeway(s.Leeway),
+		jwt.WithTimeFunc(f.clock.Now), jwt.WithIssuer(verifyIssuer),
+		jwt.WithStrictDecoding(),
+	)
+	return f
+}
+
+var errRefNoKey = errors.New("reference: no key for this token")
+
+// keyFunc is the reference key selection: the key a string kid names, when
+// it is bound to the token's alg; without a kid, every key bound to alg.
+func (f *verifyFixture) keyFunc(t *jwt.Token) (any, error) {
+	alg, _ := t.Header["alg"].(string)
+	if kidValue, ok := t.Header["kid"]; ok {
+		kid, isString := kidValue.(string)
+		k, found := f.refKeys[kid]
+		if !isString || !found || k.alg != alg {
+			return nil, errRefNoKey
+		}
+		return k.key, nil
+	}
+	var set jwt.VerificationKeySet
+	for _, id := range [...]string{"a", "b", "ec", "ed"} {
+		if k := f.refKeys[id]; k.alg == alg {
+			set.Keys = append(set.Keys, k.key)
+		}
+	}
+	if len(set.Keys) == 0 {
+		return nil, errRefNoKey
+	}
+	return set, nil
+}
+
+// parseRef parses raw with golang-jwt.
+func (f *verifyFixture) parseRef(raw string) (*jwt.Token, error) {
+	return f.ref.ParseWithClaims(raw, jwt.MapClaims{}, f.keyFunc)
+}
+
+// golangJWTKinds are the token errors golang-jwt's parser returns.
+var golangJWTKinds = []error{
+	jwt.ErrTokenMalformed, jwt.ErrTokenUnverifiable, jwt.ErrTokenSignatureInvalid, jwt.ErrTokenInvalidClaims,
+}
+
+// claimKinds are the reasons golang-jwt gives once it has verified the
+// signature: Verify, which checks the signature before it reads a claim,
+// must give the same.
+var claimKinds = []error{
+	jwt.ErrTokenSignatureInvalid, jwt.ErrTokenInvalidClaims, jwt.ErrTokenExpired,
+	jwt.ErrTokenNotValidYet, jwt.ErrTokenUsedBeforeIssued, jwt.ErrTokenRequiredClaimMissing,
+	jwt.ErrTokenInvalidIssuer,
+}
+
+// compare verifies raw both ways and fails t unless both accept it with the
+// same header, claims, method and signature, or both refuse it for the same
+// kind of reason, or golang-jwt accepts a token with one of the faults
+// Verify refuses beyond golang-jwt (see beyondGolangJWT) and Verify
+// refuses it.
+func (f *verifyFixture) compare(t *testing.T, raw string) {
+	t.Helper()
+	v, gotErr := f.vf.Verify(raw, f.clock.Now())
+	if len(raw) > f.vf.MaxTokenSize() {
+		if !errors.Is(gotErr, ErrTokenTooLarge) {
+			t.Fatalf("%.40q... of %d bytes: error %v, want ErrTokenTooLarge", raw, len(raw), gotErr)
+		}
+		return
+	}
+	if gotErr != nil && !errors.Is(gotErr, ErrTokenInvalid) {
+		t.Fatalf("%q: error %v is not ErrTokenInvalid", raw, gotErr)
+	}
+	if !base64urlAndDots(raw) || len(raw[:max(strings.IndexByte(raw, '.'), 0)]) > 1024 {
+		// Refused before anything is decoded, whatever golang-jwt says
+		// (it skips line breaks, as encoding/base64 does, and reads
+		// headers of any size).
+		if !errors.Is(gotErr, jwt.ErrTokenMalformed) {
+			t.Fatalf("%q, outside the alphabet or with a header segment over 1 KiB: error %v, want jwt.ErrTokenMalformed", raw, gotErr)
+		}
+		return
+	}
+	want, wantErr := f.parseRef(raw)
+	if wantErr != nil {
+		if gotErr == nil {
+			t.Fatalf("%q: Verify accepted it, golang-jwt says %v", raw, wantErr)
+		}
+		kind := false
+		for _, k := range golangJWTKinds {
+			kind = kind || errors.Is(gotErr, k)
+		}
+		if !kind {
+			t.Fatalf("%q: error %v wraps none of golang-jwt's token errors (golang-jwt: %v)", raw, gotErr, wantErr)
+		}
+		if beyondGolangJWT(raw, want) != "" {
+			return // refused earlier in Verify's order, for its own reason
+		}
+		// golang-jwt decoded the header and the claims before it checked
+		// the signature; Verify decodes the claims after it. Once both
+		// reach the signature, they agree on it and on the claims.
+		for _, k := range claimKinds {
+			if errors.Is(wantErr, k) && !errors.Is(gotErr, k) {
+				t.Fatalf("%q: error %v, golang-jwt says %v", raw, gotErr, wantErr)
+			}
+		}
+		return
+	}
+	if why := beyondGolangJWT(raw, want); why != "" {
+		if gotErr == nil {
+			t.Fatalf("%q: accepted a token with %s", raw, why)
+		}
+		return
+	}
+	if gotErr != nil {
+		t.Fatalf("%q: Verify error %v, golang-jwt accepts it", raw, gotErr)
+	}
+	got, _ := v.Token()
+	if !got.Valid || got.Raw != raw || got.Method != want.Method ||
+		!reflect.DeepEqual(got.Header, want.Header) || !reflect.DeepEqual(got.Claims, want.Claims) ||
+		string(got.Signature) != string(want.Signature) {
+		t.Fatalf("%q:\n got %+v\nwant %+v", raw, got, want)
+	}
+}
+
+// base64urlAndDots reports whether raw is written in the alphabet of a
+// compact JWS.
+func base64urlAndDots(raw string) bool {
+	for _, c := range []byte(raw) {
+		ok := 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.'
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// maxDate is the last second of year 9999.
+const maxDate = 253402300799
+
+// beyondGolangJWT returns which fault Verify refuses beyond golang-jwt the
+// token raw has, or "": a header or claims text that is not I-JSON
+// (duplicate names, invalid UTF-8, escapes of lone surrogates), a crit
+// header, a date outside years 1970-9999, an iat not before exp, a sub that
+// is not a non-empty string of at most 1 KiB, a sid or jti that is not a
+// string, an auth_time that is not a date. tok is golang-jwt's reading of
+// raw, or nil; the decoded-claims checks need it.
+func beyondGolangJWT(raw string, tok *jwt.Token) string {
+	segs := strings.Split(raw, ".")
+	if len(segs) != 3 {
+		return ""
+	}
+	for i, name := range [...]string{"header", "claims"} {
+		text, err := base64.RawURLEncoding.Strict().DecodeString(segs[i])
+		if err != nil {
+			return ""
+		}
+		if json := jsontext.Value(text); json.IsValid() != jsontext.Value(text).IsValid(jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true)) {
+			return "a " + name + " text with duplicate names or invalid UTF-8"
+		}
+	}
+	if tok == nil {
+		return ""
+	}
+	if _, ok := tok.Header["crit"]; ok {
+		return "a crit header"
+	}
+	claims, ok := tok.Claims.(jwt.MapClaims)
+	if !ok {
+		return ""
+	}
+	dates := map[string]float64{}
+	for _, name := range [...]string{"exp", "iat", "nbf", "auth_time"} {
+		v, present := claims[name]
+		if !present {
+			continue
+		}
+		f, isNumber := v.(float64)
+		if !isNumber || math.IsNaN(f) || f < 0 || f > maxDate {
+			return name + " not a date of years 1970-9999"
+		}
+		dates[name] = f
+	}
+	if iat, ok := dates["iat"]; ok {
+		if exp := dates["exp"]; !unixTime(iat).Before(unixTime(exp)) {
+			return "iat not before exp"
+		}
+	}
+	if sub, present := claims["sub"]; present {
+		if s, ok := sub.(string); !ok || s == "" || len(s) > 1024 {
+			return "a sub that is not a non-empty string of at most 1 KiB"
+		}
+	}
+	for _, name := range [...]string{"sid", "jti"} {
+		if v, present := claims[name]; present {
+			if _, ok := v.(string); !ok {
+				return name + " not a string"
+			}
+		}
+	}
+	return ""
+}
+
+// unixTime converts a NumericDate to a time, to the nanosecond.
+func unixTime(f float64) time.Time {
+	sec, frac := math.Modf(f)
+	return time.Unix(int64(sec), int64(frac*1e9))
+}
+
+// signParts signs a header and claims text, as given, with key.
+func signParts(tb testing.TB, header, claims string, key any, method jwt.SigningMethod) string {
+	tb.Helper()
+	enc := base64.RawURLEncoding
+	signing := enc.EncodeToString([]byte(header)) + "." + enc.EncodeToString([]byte(claims))
+	sig, err := method.Sign(signing, key)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return signing + "." + enc.EncodeToString(sig)
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// verifyClaims returns a claims text that passes every check at cacheStart,
+// with extra members appended.
+func verifyClaims(extra string) string {
+	return `{"sub":"alice","iss":"` + verifyIssuer + `","iat":` + itoa(cacheStart.Unix()) +
+		`,"exp":` + itoa(cacheStart.Add(time.Hour).Unix()) + extra + `}`
+}
+
+// nonzeroTail returns a base64url character that decodes like c in the last
+// position of a segment whose length leaves 4 bits unused (32-byte
+// signatures: 43 characters), but with some of those bits set.
+func nonzeroTail(c byte) string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	return string(alphabet[strings.IndexByte(alphabet, c)|1])
+}
+
+// verifySeeds are tokens with one fault each, or none.
+func verifySeeds(tb testing.TB, f *verifyFixture) []string {
+	tb.Helper()
+	exp, iat := cacheStart.Add(time.Hour).Unix(), cacheStart.Unix()
+	a, b := cacheSecret("a"), cacheSecret("b")
+	hs := jwt.SigningMethodHS256
+	good := signParts(tb, `{"alg":"HS256","kid":"a","typ":"JWT"}`, verifyClaims(""), a, hs)
+	dot := strings.LastIndexByte(good, '.')
+	ec := signParts(tb, `{"alg":"ES256","kid":"ec"}`, verifyClaims(""), f.ec, jwt.SigningMethodES256)
+	ed := signParts(tb, `{"alg":"EdDSA","kid":"ed"}`, verifyClaims(`,"role":"guest"`), f.ed, jwt.SigningMethodEdDSA)
+	issued, _, err := f.issuer.IssueAt(cacheStart, "alice", "user", map[string]any{"metadata": map[string]any{"auth_mode": "enabled"}})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return []string{
+		good,
+		issued,
+		ec,
+		ec[:len(ec)-4] + "AAAA",
+		ed,
+		ed[:len(ed)-4] + "AAAA",
+		signParts(tb, `{"alg":"ES256"}`, verifyClaims(""), f.ec, jwt.SigningMethodES256), // no kid
+		signParts(tb, `{"alg":"ES256","kid":"a"}`, verifyClaims(""), f.ec, jwt.SigningMethodES256),
+		signParts(tb, `{"alg":"HS256","kid":"b"}`, verifyClaims(`,"m":{"x":[1,"\u00e9",null]}`), b, hs),
+		signParts(tb, `{"alg":"HS256","kid":"a"}`, verifyClaims(`,"nbf":`+itoa(iat+100)), a, hs),              // not valid yet
+		signParts(tb, `{"alg":"HS256","kid":"a"}`, `{"sub":"x","exp":`+itoa(iat-100)+`}`, a, hs),              // expired
+		signParts(tb, `{"alg":"HS256","kid":"a"}`, `{"sub":"x","iss":"other","exp":`+itoa(exp)+`}`, a, hs),    // issuer
+		signParts(tb, `{"alg":"HS256","kid":"a"}`, `{"sub":"x","iss":"`+verifyIssuer+`"}`, a, hs),             // no exp
+		signParts(tb, `{"alg":"HS256","kid":"a"}`, `{"exp":"soon","iss":"`+verifyIssuer+`"}`, a, hs),          // exp a string
+		signParts(tb, `{"alg":"HS256","kid":"a"}`, verifyClaims(`,"iat":`+itoa(iat+100)), a, hs),              // duplicate iat
+		signParts(tb, `{"alg":"HS256","kid":"a"}`, `{"iss":"`+verifyIssuer+`","exp":`+itoa(exp)+`}`, a, hs),   // no sub
+		signParts(tb, `{"alg":"HS256","kid":"a"}`, `{"iss":"`+verifyIssuer+`","exp":1e400}`, a, hs),          // exp beyond float64
+		signParts(tb, `{"alg":"HS256","kid":"a"}`, `{"iss":"`+verifyIssuer+`","exp":`+itoa(exp)+`.5}`, a, hs), // fractional exp
+		signParts(tb, `{"alg":"HS256","kid":"a"}`, `null`, a, hs),
+		signParts(tb, `{"alg":"HS256","kid":"a"}`, `[]`, a, hs),
+		signParts(tb, `{"alg":"HS256","kid":"a"}`, `{"exp":`, a, hs),
+		signParts(tb, `{"alg":"HS256","kid":"a"}`, verifyClaims("")+` `, a, hs),
+		signParts(tb, `{"alg":"HS256","kid":"a"}`, verifyClaims("")+`{}`, a, hs),
+		signParts(tb, `{"alg":"HS256","kid":"b"}`, verifyClaims(""), a, hs), // the wrong key for its kid
+		signParts(tb, `{"alg":"HS384","kid":"a"}`, verifyClaims(""), a, jwt.SigningMethodHS384),
+		signParts(tb, `{"alg":"HS256"}`, verifyClaims(""), b, hs), // no kid: both HS256 keys are tried
+		signParts(tb, `{"alg":"HS256","crit":["exp"]}`, verifyClaims(""), a, hs),
+		signParts(tb, `{"alg":"HS256","kid":"a","kid":"a"}`, verifyClaims(""), a, hs),
+		signParts(tb, `{"alg":"HS256","kid":"a","\u006bid":"a"}`, verifyClaims(""), a, hs),
+		signParts(tb, `{"alg":"HS256","x":"\ud800"}`, verifyClaims(""), a, hs),
+		signParts(tb, "{\"alg\":\"HS256\",\"x\":\"\xff\"}", verifyClaims(""), a, hs),
+		signParts(tb, `{"alg":"HS256"}`, verifyClaims(`,"x":{"k":1,"k":2}`), a, hs),
+		signParts(tb, `{"alg":"HS256"}`, verifyClaims(`,"x":[{"k":1},{"k":1}]`), a, hs),
+		signParts(tb, `{"alg":"HS256"}`, verifyClaims(`,"x":"\udf89\ud83c"`), a, hs),
+		signParts(tb, `{"alg":"HS256"}`, verifyClaims(`,"x":"\ud83c\udf89 \u00e9 \/ <&>"`), a, hs),
+		signParts(tb, `{"alg":"HS256"}`, verifyClaims(",\"x\":\"\xc3\""), a, hs),
+		signParts(tb, `{"alg":"HS256"}`, verifyClaims(`,"nbf":-1`), a, hs),
+		signParts(tb, `{"alg":"HS256"}`, verifyClaims(`,"auth_time":253402300800`), a, hs),
+		signParts(tb, `{"alg":"HS256"}`, verifyClaims(`,"auth_time":"yesterday"`), a, hs),
+		signParts(tb, `{"alg":"HS256"}`, `{"sub":"x","iss":"`+verifyIssuer+`","iat":`+itoa(exp)+`,"exp":`+itoa(exp)+`}`, a, hs),
+		signParts(tb, `{"alg":"HS256"}`, `{"sub":7,"iss":"`+verifyIssuer+`","exp":`+itoa(exp)+`}`, a, hs),
+		signParts(tb, `{"alg":"HS256"}`, `{"sub":"","iss":"`+verifyIssuer+`","exp":`+itoa(exp)+`}`, a, hs),
+		signParts(tb, `{"alg":"HS256"}`, `{"sub":"`+strings.Repeat("s", 1025)+`","iss":"`+verifyIssuer+`","exp":`+itoa(exp)+`}`, a, hs),
+		signParts(tb, `{"alg":"HS256"}`, verifyClaims(`,"sid":7`), a, hs),
+		signParts(tb, `{"alg":"HS256"}`, verifyClaims(`,"jti":null`), a, hs),
+		signParts(tb, `{"alg":"HS256"}`, verifyClaims(`,"role":7`), a, hs),
+		signParts(tb, `{"alg":"HS256","kid":7}`, verifyClaims(""), a, hs),
+		signParts(tb, `{"alg":"none","kid":"a"}`, verifyClaims(""), a, hs),
+		signParts(tb, `{"alg":"XX1","kid":"a"}`, verifyClaims(""), a, hs),
+		signParts(tb, `{"kid":"a"}`, verifyClaims(""), a, hs),
+		signParts(tb, `null`, verifyClaims(""), a, hs),
+		signParts(tb, `[1]`, verifyClaims(""), a, hs),
+		signParts(tb, `{"alg":"HS256"`, verifyClaims(""), a, hs),
+		signParts(tb, `{"alg":"HS256","pad":"`+strings.Repeat("p", 760)+`"}`, verifyClaims(""), a, hs), // header segment of 1 KiB
+		signParts(tb, `{"alg":"HS256","pad":"`+strings.Repeat("p", 761)+`"}`, verifyClaims(""), a, hs), // 1 KiB and 4 bytes
+		good[:dot] + ".AAAA",
+		good[:dot] + "." + good[dot+1:] + "=",
+		good[:dot] + ".%%%",
+		good + ".",
+		strings.Replace(good, ".", "..", 1),
+		"a.b", "", "...", "e30.e30.", "!!.e30.e30",
+		good[:dot] + "." + good[dot+1:len(good)-1] + nonzeroTail(good[len(good)-1]), // unused bits set
+		good[:dot] + ".\n" + good[dot+1:],                                           // a line break base64 would skip
+		strings.Replace(good, ".", "\r\n.", 1),
+		good + strings.Repeat("A", DefaultMaxTokenSize),
+	}
+}
+
+func TestVerifyMatchesGolangJWT(t *testing.T) {
+	t.Parallel()
+	f := newVerifyFixture(t, -1)
+	for _, raw := range verifySeeds(t, f) {
+		f.compare(t, raw)
+	}
+}
+
+// TestVerifyRefusesBeyondGolangJWT: tokens golang-jwt accepts that Verify
+// refuses, each for a documented reason.
+func TestVerifyRefusesBeyondGolangJWT(t *testing.T) {
+	t.Parallel()
+	f := newVerifyFixture(t, -1)
+	a, hs := cacheSecret("a"), jwt.SigningMethodHS256
+	exp := itoa(cacheStart.Add(time.Hour).Unix())
+	iss := `"iss":"` + verifyIssuer + `"`
+	good := signParts(t, `{"alg":"HS256","kid":"a"}`, verifyClaims(""), a, hs)
+	head, _, _ := strings.Cut(good, ".")
+	newline := strings.Replace(good, ".", "\n.", 1)
+	if len(head)%4 == 0 {
+		t.Fatalf("the header segment needs unused bits for this test")
+	}
+	malformed, unverifiable := jwt.ErrTokenMalformed, jwt.ErrTokenUnverifiable
+	tests := []struct {
+		name string
+		raw  string
+		want error // besides ErrTokenInvalid
+	}{
+		{"line break in a segment", newline, malformed},
+		{"space in a segment", strings.Replace(good, ".", " .", 1), malformed},
+		{"header segment over 1 KiB", signParts(t, `{"alg":"HS256","pad":"`+strings.Repeat("p", 761)+`"}`, verifyClaims(""), a, hs), malformed},
+		{"duplicate header name", signParts(t, `{"alg":"HS256","kid":"b","kid":"a"}`, verifyClaims(""), a, hs), malformed},
+		{"duplicate header name, escaped", signParts(t, `{"alg":"HS256","kid":"a","\u006bid":"a"}`, verifyClaims(""), a, hs), malformed},
+		{"duplicate claim", signParts(t, `{"alg":"HS256"}`, verifyClaims(`,"sub":"mallory"`), a, hs), malformed},
+		{"duplicate claim, escaped", signParts(t, `{"alg":"HS256"}`, verifyClaims(`,"\u0073ub":"mallory"`), a, hs), malformed},
+		{"duplicate name in a nested object", signParts(t, `{"alg":"HS256"}`, verifyClaims(`,"m":[{"k":1,"k":2}]`), a, hs), malformed},
+		{"invalid UTF-8 in a claim", signParts(t, `{"alg":"HS256"}`, verifyClaims(",\"m\":\"\xff\""), a, hs), malformed},
+		{"lone surrogate in a claim", signParts(t, `{"alg":"HS256"}`, verifyClaims(`,"m":"\ud83c"`), a, hs), malformed},
+		{"crit header", signParts(t, `{"alg":"HS256","crit":["exp"]}`, verifyClaims(""), a, hs), unverifiable},
+		{"crit header, empty", signParts(t, `{"alg":"HS256","crit":[]}`, verifyClaims(""), a, hs), unverifiable},
+		{"exp after year 9999", signParts(t, `{"alg":"HS256"}`, `{"sub":"x",`+iss+`,"exp":253402300800}`, a, hs), errBadClaim},
+		{"nbf before 1970", signParts(t, `{"alg":"HS256"}`, verifyClaims(`,"nbf":-1`), a, hs), errBadClaim},
+		{"auth_time after year 9999", signParts(t, `{"alg":"HS256"}`, verifyClaims(`,"auth_time":1e300`), a, hs), errBadClaim},
+		{"auth_time a string", signParts(t, `{"alg":"HS256"}`, verifyClaims(`,"auth_time":"1777636800"`), a, hs), errBadClaim},
+		{"iat equal to exp", signParts(t, `{"alg":"HS256"}`, `{"sub":"x",`+iss+`,"iat":`+exp+`,"exp":`+exp+`}`, a, hs), errBadClaim},
+		{"iat after exp", signParts(t, `{"alg":"HS256"}`, `{"sub":"x",`+iss+`,"iat":`+exp+`,"exp":`+itoa(cacheStart.Add(time.Minute).Unix())+`}`, a, hs), errBadClaim},
+		{"sid a number", signParts(t, `{"alg":"HS256"}`, verifyClaims(`,"sid":1`), a, hs), errBadClaim},
+		{"jti an object", signParts(t, `{"alg":"HS256"}`, verifyClaims(`,"jti":{}`), a, hs), errBadClaim},
+		{"sub a number", signParts(t, `{"alg":"HS256"}`, `{"sub":1,`+iss+`,"exp":`+exp+`}`, a, hs), errBadSubject},
+		{"sub empty", signParts(t, `{"alg":"HS256"}`, `{"sub":"",`+iss+`,"exp":`+exp+`}`, a, hs), errBadSubject},
+		{"sub null", signParts(t, `{"alg":"HS256"}`, `{"sub":null,`+iss+`,"exp":`+exp+`}`, a, hs), errBadSubject},
+		{"sub over 1 KiB", signParts(t, `{"alg":"HS256"}`, `{"sub":"`+strings.Repeat("s", 1025)+`",`+iss+`,"exp":`+exp+`}`, a, hs), errBadSubject},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if _, err := f.parseRef(tt.raw); err != nil {
+				t.Fatalf("golang-jwt refuses it too (%v): not a refusal beyond golang-jwt", err)
+			}
+			_, err := f.vf.Verify(tt.raw, f.clock.Now())
+			if !errors.Is(err, ErrTokenInvalid) || !errors.Is(err, tt.want) {
+				t.Errorf("Verify: %v, want ErrTokenInvalid and %v", err, tt.want)
+			}
+		})
+	}
+	// The boundaries: what is just inside is accepted.
+	for _, raw := range []string{
+		signParts(t, `{"alg":"HS256","pad":"`+strings.Repeat("p", 760)+`"}`, verifyClaims(""), a, hs), // 1 KiB
+		signParts(t, `{"alg":"HS256"}`, `{"sub":"x",`+iss+`,"exp":`+exp+`,"nbf":0,"auth_time":253402300799}`, a, hs),
+		signParts(t, `{"alg":"HS256"}`, `{"sub":"`+strings.Repeat("s", 1024)+`",`+iss+`,"exp":`+exp+`}`, a, hs),
+		signParts(t, `{"alg":"HS256"}`, `{`+iss+`,"iat":`+itoa(cacheStart.Unix())+`,"exp":`+itoa(cacheStart.Unix()+1)+`}`, a, hs),
+	} {
+		if _, err := f.vf.Verify(raw, f.clock.Now()); err != nil {
+			t.Errorf("%.60q...: %v, want it accepted", raw, err)
+		}
+	}
+}
+
+// TestVerifySignatureFirst: a token that is not signed by a key of the set
+// is refused for its signature whatever its claims hold; golang-jwt, which
+// decodes the claims first, calls the same tokens malformed.
+func TestVerifySignatureFirst(t *testing.T) {
+	t.Parallel()
+	f := newVerifyFixture(t, -1)
+	for _, claims := range []string{
+		`{"exp":`, `[]`, `{"exp":1e999}`, strings.Repeat("[", 5000), "{\"sub\":\"\xff\"}", `not JSON`,
+	} {
+		tok := signParts(t, `{"alg":"HS256","kid":"a"}`, claims, cacheSecret("z"), jwt.SigningMethodHS256)
+		_, err := f.vf.Verify(tok, f.clock.Now())
+		if !errors.Is(err, jwt.ErrTokenSignatureInvalid) || errors.Is(err, jwt.ErrTokenMalformed) {
+			t.Errorf("claims %.20q signed with another key: %v, want jwt.ErrTokenSignatureInvalid", claims, err)
+		}
+		if _, ref := f.parseRef(tok); !errors.Is(ref, jwt.ErrTokenMalformed) {
+			t.Errorf("claims %.20q: golang-jwt says %v; the case shows nothing unless it says malformed", claims, ref)
+		}
+	}
+}
+
+// TestVerifyErrorText: the reason Verify wraps reads as golang-jwt's.
+func TestVerifyErrorText(t *testing.T) {
+	t.Parallel()
+	f := newVerifyFixture(t, -1)
+	a, hs := cacheSecret("a"), jwt.SigningMethodHS256
+	tests := []struct{ raw, want string }{
+		{"a.b", "token is malformed: token contains an invalid number of segments"},
+		{"A.e30.e30", "token is malformed: could not base64 decode header: illegal base64 data at input byte 0"},
+		{"e30.e30.e30", "token is unverifiable: signing method (alg) is unspecified"},
+		{signParts(t, `{"alg":"XX1"}`, "{}", a, hs), "token is unverifiable: signing method (alg) is unavailable"},
+		{signParts(t, `{"alg":"HS256","kid":"a"}`, verifyClaims(""), cacheSecret("z"), hs), "token signature is invalid: signature is invalid"},
+		{signParts(t, `{"alg":"HS256"}`, `{"sub":"x","exp":`+itoa(cacheStart.Add(-time.Hour).Unix())+`,"iss":"`+verifyIssuer+`"}`, a, hs), "token has invalid claims: token is expired"},
+		{signParts(t, `{"alg":"HS256"}`, `{"sub":"x","iss":"`+verifyIssuer+`"}`, a, hs), "token has invalid claims: token is missing required claim: exp claim is required"},
+		{signParts(t, `{"alg":"HS256"}`, `{"sub":"x","exp":`+itoa(cacheStart.Add(time.Hour).Unix())+`}`, a, hs), "token has invalid claims: token has invalid issuer"},
+	}
+	for _, tt := range tests {
+		_, err := f.vf.Verify(tt.raw, f.clock.Now())
+		_, ref := f.parseRef(tt.raw)
+		if ref == nil || ref.Error() != tt.want {
+			t.Errorf("%.40q: golang-jwt says %v, want %q", tt.raw, ref, tt.want)
+		}
+		if err == nil || errors.Unwrap(err) == nil || errors.Unwrap(err).Error() != tt.want ||
+			err.Error() != ErrTokenInvalid.Error()+": "+tt.want {
+			t.Errorf("%.40q: Verify error %v, want the reason %q", tt.raw, err, tt.want)
+		}
+	}
+}
+
+// FuzzVerify compares Verify with golang-jwt on arbitrary tokens.
+func FuzzVerify(f *testing.F) {
+	vf := newVerifyFixture(f, -1)
+	for _, raw := range verifySeeds(f, vf) {
+		f.Add(raw)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		vf.compare(t, raw)
+	})
+}
+
+// FuzzVerifySigned compares Verify with golang-jwt on tokens signed with
+// key "a", whatever their header and claims texts, so that the fuzzer
+// reaches the claims.
+func FuzzVerifySigned(f *testing.F) {
+	vf := newVerifyFixture(f, -1)
+	f.Add(`{"alg":"HS256","kid":"a"}`, verifyClaims(""))
+	f.Add(`{"alg":"HS256","kid":"a","crit":["x"]}`, `{"sub":"a","exp":1777640400,"iat":1777636800,"nbf":1777636800}`)
+	f.Add(`{"alg":"HS256"}`, `{"exp":1777640400,"m":{"k":"\ud83c\udf89\ud83c"},"a":[1,2,{}]}`)
+	f.Add(`{"alg":"HS256","kid":"a"}`, `{"exp":1.7776404e9,"iss":["`+verifyIssuer+`"],"sub":"x"}`)
+	f.Add(`{"alg":"HS256","alg":"HS256"}`, `{"sub":"a","iss":"`+verifyIssuer+`","exp":1777640400,"m":{"a":1,"\u0061":2}}`)
+	f.Add(`{"alg":"HS256"}`, `{"sub":"a","iss":"`+verifyIssuer+`","exp":1777640400,"iat":1777640400.5,"sid":"s","jti":"j","auth_time":0}`)
+	f.Fuzz(func(t *testing.T, header, claims string) {
+		vf.compare(t, signParts(t, header, claims, cacheSecret("a"), jwt.SigningMethodHS256))
+	})
+}
