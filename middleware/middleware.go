@@ -2,7 +2,6 @@ package middleware
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"net/textproto"
 	"strings"
@@ -13,13 +12,14 @@ import (
 	echomw "github.com/labstack/echo/v4/middleware"
 
 	"github.com/slidingjwt/slidingjwt/config"
+	"github.com/slidingjwt/slidingjwt/engine"
 	"github.com/slidingjwt/slidingjwt/store"
 	"github.com/slidingjwt/slidingjwt/token"
 )
 
 // HeaderNewToken is the response header that carries a renewed token: the
 // raw JWT, without a "Bearer " prefix.
-const HeaderNewToken = "X-New-Token"
+const HeaderNewToken = engine.HeaderNewToken
 
 // Context keys and defaults.
 const (
@@ -40,9 +40,9 @@ const (
 // Errors passed to Config.ErrorHandler. Test them with errors.Is; an invalid
 // token's error also wraps golang-jwt's reason (e.g. jwt.ErrTokenExpired).
 var (
-	ErrTokenMissing  = errors.New("slidingjwt: missing or malformed token")
-	ErrTokenTooLarge = token.ErrTokenTooLarge
-	ErrTokenInvalid  = token.ErrTokenInvalid
+	ErrTokenMissing  = engine.ErrTokenMissing
+	ErrTokenTooLarge = engine.ErrTokenTooLarge
+	ErrTokenInvalid  = engine.ErrTokenInvalid
 )
 
 // Config configures the sliding renewal middleware. Build the middleware
@@ -204,32 +204,14 @@ func (cfg Config) ToMiddleware() (echo.MiddlewareFunc, error) {
 	return m.wrap, nil
 }
 
-// mw is a built middleware: the validated configuration and what it
-// precomputed.
+// mw is a built middleware: the validated configuration and the engine.
 type mw struct {
-	cfg       Config
-	settings  config.Settings
-	issuer    *token.Issuer
-	verifier  *token.Verifier
-	lookup    lookupFunc
-	threshold float64
-	skipPaths []string
-	mount     string
-	// headroom: a token at most MaxTokenSize - headroom long certainly
-	// has a renewal that fits in MaxTokenSize (see Issuer.HeadroomFor).
-	headroom int
+	cfg    Config
+	eng    *engine.Engine[echo.Context]
+	lookup lookupFunc
 }
 
 func newMiddleware(cfg Config) (*mw, error) {
-	if cfg.Settings.Algorithm == "" && cfg.Settings.UserLifetime == 0 && cfg.Settings.RenewThreshold == 0 {
-		return nil, errors.New("slidingjwt: Config.Settings is empty: start from config.Default() or config.FromEnv()")
-	}
-	if err := cfg.Settings.Validate(); err != nil {
-		return nil, err
-	}
-	if cfg.Settings.AutoRenew && cfg.Store == nil {
-		return nil, errors.New("slidingjwt: Config.Store is required when renewal is on: e.g. memory.New(nil)")
-	}
 	if cfg.Skipper == nil {
 		cfg.Skipper = DefaultConfig.Skipper
 	}
@@ -242,19 +224,23 @@ func newMiddleware(cfg Config) (*mw, error) {
 	if cfg.MaxTokenSize == 0 {
 		cfg.MaxTokenSize = DefaultConfig.MaxTokenSize
 	}
-	if cfg.MaxTokenSize < 0 {
-		return nil, fmt.Errorf("slidingjwt: Config.MaxTokenSize %d is negative", cfg.MaxTokenSize)
-	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	if cfg.VerifiedCacheSize > token.MaxCacheSize {
-		return nil, fmt.Errorf("slidingjwt: Config.VerifiedCacheSize %d is larger than %d", cfg.VerifiedCacheSize, token.MaxCacheSize)
-	}
-	if cfg.MountPrefix != "" && (!strings.HasPrefix(cfg.MountPrefix, "/") || strings.HasSuffix(cfg.MountPrefix, "/")) {
-		return nil, fmt.Errorf("slidingjwt: Config.MountPrefix %q must start with / and not end with one", cfg.MountPrefix)
-	}
-	issuer, err := token.NewIssuer(cfg.Settings, cfg.Keys)
+	eng, err := engine.New(engine.Config[echo.Context]{
+		Settings:          cfg.Settings,
+		Store:             cfg.Store,
+		Keys:              cfg.Keys,
+		MaxTokenSize:      cfg.MaxTokenSize,
+		VerifiedCacheSize: cfg.VerifiedCacheSize,
+		TokensAreWhole:    singleHeader(cfg.TokenLookup),
+		MountPrefix:       cfg.MountPrefix,
+		Now:               cfg.Now,
+		Request:           echo.Context.Request,
+		SessionKey:        cfg.SessionKey,
+		OnRenewal:         cfg.OnRenewal,
+		BeforeRenew:       cfg.BeforeRenew,
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -262,32 +248,13 @@ func newMiddleware(cfg Config) (*mw, error) {
 	if err != nil {
 		return nil, err
 	}
-	verifier, err := token.NewVerifier(cfg.Settings, &token.VerifierOptions{
-		Keys:           issuer.Keys(),
-		Now:            cfg.Now,
-		MaxTokenSize:   cfg.MaxTokenSize,
-		CacheSize:      cfg.VerifiedCacheSize,
-		TokensAreWhole: singleHeader(cfg.TokenLookup),
-	})
-	if err != nil {
-		return nil, err
-	}
-	s := cfg.Settings
-	return &mw{
-		cfg:       cfg,
-		settings:  s,
-		issuer:    issuer,
-		verifier:  verifier,
-		lookup:    lookup,
-		threshold: s.RenewThreshold,
-		skipPaths: s.RenewSkipPaths,
-		mount:     cfg.MountPrefix,
-	}, nil
+	return &mw{cfg: cfg, eng: eng, lookup: lookup}, nil
 }
 
 // wrap is the request path: look the token up, verify it, put the
-// request's own claims in the context, decide whether it is due for
-// renewal, run the handler, and commit the renewal when the headers leave.
+// request's own claims in the context, ask the engine whether it is due
+// for renewal, run the handler, and let the engine decide the renewal where
+// the headers leave.
 func (m *mw) wrap(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if m.cfg.Skipper(c) {
@@ -301,7 +268,7 @@ func (m *mw) wrap(next echo.HandlerFunc) echo.HandlerFunc {
 			return m.fail(c, next, err)
 		}
 		now := m.cfg.Now()
-		v, err := m.verifier.Verify(raw, now)
+		v, err := m.eng.Verify(raw, now)
 		if err != nil {
 			return m.fail(c, next, err)
 		}
@@ -311,18 +278,27 @@ func (m *mw) wrap(next echo.HandlerFunc) echo.HandlerFunc {
 		if m.cfg.SuccessHandler != nil {
 			m.cfg.SuccessHandler(c)
 		}
-		r := m.candidate(c, v, now)
-		if r == nil {
+		p := m.eng.Begin(c, v, now)
+		if p == nil {
 			return next(c)
 		}
 		res := c.Response()
-		res.Before(r.commit)
-		res.Writer = wrapWriter(&renewalWriter{ResponseWriter: res.Writer, res: res, r: r})
+		res.Writer = p.Writer(res.Writer, engine.WriterHooks{
+			// A flush before any write goes through Echo, so that Echo
+			// knows the headers left.
+			BeforeFlush: func() {
+				if !res.Committed {
+					res.WriteHeader(res.Status)
+				}
+			},
+			// A status written to the writer directly is Echo's too.
+			OnStatus: func(status int) { res.Status = status },
+		})
 		err = next(c)
-		if err == nil && !c.Response().Committed {
+		if err == nil && !res.Committed && !p.Done() {
 			// The handler wrote nothing; net/http will send 200 with the
 			// headers as they are now, so decide here.
-			r.commit()
+			p.Decide(http.StatusOK, res.Header())
 		}
 		return err
 	}

@@ -3,124 +3,49 @@ package middleware
 import (
 	"context"
 	"log/slog"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/slidingjwt/slidingjwt/token"
+	"github.com/slidingjwt/slidingjwt/engine"
 )
 
-// Reason says why a request's token was not renewed.
-type Reason string
+// Reason says why a request's token was not renewed (engine.Reason).
+type Reason = engine.Reason
 
-// The reasons a renewal is skipped, in the order the middleware checks them.
+// The reasons a renewal is skipped, in the order they are checked; see
+// package engine for each.
 const (
-	// ReasonDisabled: Settings.AutoRenew is off.
-	ReasonDisabled Reason = "disabled"
-	// ReasonThreshold: the token still has at least threshold x lifetime
-	// left; it is not due. This is the common case.
-	ReasonThreshold Reason = "threshold"
-	// ReasonSkippedPath: the path is in Settings.RenewSkipPaths.
-	ReasonSkippedPath Reason = "skipped_path"
-	// ReasonSessionCap: the session reached auth_time + MaxSessionAge, so
-	// a renewal would not extend it.
-	ReasonSessionCap Reason = "session_cap"
-	// ReasonStatus: the response status was 400 or more; the store was not
-	// touched.
-	ReasonStatus Reason = "status"
-	// ReasonHijacked: the handler took the connection over (a WebSocket
-	// upgrade, for one), so there were no response headers to carry a
-	// token; the store was not touched.
-	ReasonHijacked Reason = "hijacked"
-	// ReasonStoreError: the store failed (RenewalEvent.Err says how); the
-	// request was served without renewal.
-	ReasonStoreError Reason = "store_error"
-	// ReasonRateLimited: the session renewed less than the minimum
-	// interval ago (on this or another instance sharing the store).
-	ReasonRateLimited Reason = "rate_limited"
-	// ReasonTooLarge: the renewed token would be larger than
-	// Config.MaxTokenSize, so the middleware would refuse it; the store was
-	// not touched.
-	ReasonTooLarge Reason = "too_large"
-	// ReasonRefused: Config.BeforeRenew returned an error.
-	ReasonRefused Reason = "refused"
-	// ReasonSignError: signing the new token failed.
-	ReasonSignError Reason = "sign_error"
+	ReasonDisabled    = engine.ReasonDisabled
+	ReasonThreshold   = engine.ReasonThreshold
+	ReasonSkippedPath = engine.ReasonSkippedPath
+	ReasonSessionCap  = engine.ReasonSessionCap
+	ReasonTooLarge    = engine.ReasonTooLarge
+	ReasonStatus      = engine.ReasonStatus
+	ReasonHijacked    = engine.ReasonHijacked
+	ReasonStoreError  = engine.ReasonStoreError
+	ReasonRateLimited = engine.ReasonRateLimited
+	ReasonRefused     = engine.ReasonRefused
+	ReasonSignError   = engine.ReasonSignError
 )
 
 // RenewalEvent describes one renewal, or one request whose token was not
-// renewed. It never holds a token.
-type RenewalEvent struct {
-	// Renewed is true when a new token was sent in X-New-Token.
-	Renewed bool
-	// Reason says why not, when Renewed is false.
-	Reason Reason
-	// Subject is the token's sub, sanitised with SanitizeSubject.
-	Subject string
-	// Session is the hashed session key given to the store; empty when the
-	// decision was made before the store was involved.
-	Session string
-	// ExpiresAt is the current token's expiry.
-	ExpiresAt time.Time
-	// NewExpiresAt is the renewed token's expiry, when Renewed.
-	NewExpiresAt time.Time
-	// Err is the store or signing error, for ReasonStoreError,
-	// ReasonRefused and ReasonSignError.
-	Err error
-}
-
-func (m *mw) observe(c echo.Context, v *token.Verified, ev RenewalEvent) {
-	if m.cfg.OnRenewal == nil {
-		return
-	}
-	ev.Subject = SanitizeSubject(v.Subject())
-	ev.ExpiresAt = v.ExpiresAt()
-	m.cfg.OnRenewal(c, ev)
-}
+// renewed (engine.Event). It never holds a token.
+type RenewalEvent = engine.Event
 
 // LogRenewals returns a Config.OnRenewal observer that logs to logger:
 // renewals at Info, store and signing errors at Warn, and every other
 // skipped renewal at Debug (skip paths, statuses of 400 or more, hijacked
-// connections, the session cap, rate limits, refusals by BeforeRenew).
-// Requests whose token was not due, or with renewal disabled, are not
-// logged. Subjects are sanitised; tokens are never logged.
+// connections, the session cap, rate limits, refusals by BeforeRenew,
+// renewals too large). Requests whose token was not due, or with renewal
+// disabled, are not logged. Subjects are sanitised; tokens are never
+// logged.
 func LogRenewals(logger *slog.Logger) func(echo.Context, RenewalEvent) {
 	return func(c echo.Context, ev RenewalEvent) {
-		var level slog.Level
-		msg := "token renewal skipped"
-		switch {
-		case ev.Renewed:
-			level, msg = slog.LevelInfo, "token renewed"
-		case ev.Reason == ReasonStoreError || ev.Reason == ReasonSignError:
-			level = slog.LevelWarn
-		case ev.Reason == ReasonThreshold || ev.Reason == ReasonDisabled:
-			return
-		default:
-			level = slog.LevelDebug
-		}
-		ctx := context.Background()
-		if c != nil {
-			ctx = c.Request().Context()
-		}
-		if !logger.Enabled(ctx, level) {
+		if c == nil {
+			engine.Log(context.Background(), logger, ev, "")
 			return
 		}
-		attrs := []slog.Attr{
-			slog.String("sub", ev.Subject),
-			slog.String("session", ev.Session),
-			slog.Time("exp", ev.ExpiresAt),
-		}
-		if ev.Renewed {
-			attrs = append(attrs, slog.Time("new_exp", ev.NewExpiresAt))
-		} else {
-			attrs = append(attrs, slog.String("reason", string(ev.Reason)))
-		}
-		if ev.Err != nil {
-			attrs = append(attrs, slog.String("error", ev.Err.Error()))
-		}
-		if c != nil {
-			attrs = append(attrs, slog.String("path", SanitizeSubject(c.Request().URL.Path)))
-		}
-		logger.LogAttrs(ctx, level, msg, attrs...)
+		r := c.Request()
+		engine.Log(r.Context(), logger, ev, r.URL.Path)
 	}
 }

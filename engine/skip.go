@@ -1,23 +1,23 @@
-package middleware
+package engine
 
 import "strings"
 
 // skipped reports whether path is one of the renewal skip paths, or below
 // one at a "/" boundary, with or without the mount prefix.
-func (m *mw) skipped(path string) bool {
-	if len(m.skipPaths) == 0 {
+func (e *Engine[C]) skipped(path string) bool {
+	if len(e.skipPaths) == 0 {
 		return false
 	}
-	if m.mount != "" && underPrefix(path, m.mount) {
-		if rest := path[len(m.mount):]; rest != "" && m.matchSkip(rest) {
+	if e.mount != "" && underPrefix(path, e.mount) {
+		if rest := path[len(e.mount):]; rest != "" && e.matchSkip(rest) {
 			return true
 		}
 	}
-	return m.matchSkip(path)
+	return e.matchSkip(path)
 }
 
-func (m *mw) matchSkip(path string) bool {
-	for _, p := range m.skipPaths {
+func (e *Engine[C]) matchSkip(path string) bool {
+	for _, p := range e.skipPaths {
 		if underPrefix(path, p) {
 			return true
 		}

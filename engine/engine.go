@@ -1,0 +1,179 @@
+// Package engine is the renewal core every front door shares: it verifies
+// the token a door looked up, decides whether the request is due for
+// renewal, and commits the renewal where the response's headers leave,
+// on net/http types only (*http.Request, http.ResponseWriter,
+// http.Header). The Echo v4 middleware (package middleware), the net/http
+// middleware (package nethttp) and the Echo v5 middleware (module echov5)
+// are thin doors over it; none holds a copy of the decision.
+//
+// An Engine is generic in C, the value a door hands to the application's
+// callbacks: *http.Request for net/http, echo.Context for Echo. Config.Request
+// gets the *http.Request from it.
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/slidingjwt/slidingjwt/config"
+	"github.com/slidingjwt/slidingjwt/store"
+	"github.com/slidingjwt/slidingjwt/token"
+)
+
+// HeaderNewToken is the response header that carries a renewed token: the
+// raw JWT, without a "Bearer " prefix.
+const HeaderNewToken = "X-New-Token"
+
+// Errors a door passes to its error handling. Test them with errors.Is; an
+// invalid token's error also wraps golang-jwt's reason (e.g.
+// jwt.ErrTokenExpired).
+var (
+	ErrTokenMissing  = errors.New("slidingjwt: missing or malformed token")
+	ErrTokenTooLarge = token.ErrTokenTooLarge
+	ErrTokenInvalid  = token.ErrTokenInvalid
+)
+
+// Config configures an Engine. A door fills it from its own Config.
+type Config[C any] struct {
+	// Settings: lifetimes, threshold, interval, validation rules.
+	// Required (config.Default or config.FromEnv), validated by New.
+	Settings config.Settings
+	// Store records renewals. Required when Settings.AutoRenew is on. The
+	// engine does not close it.
+	Store store.Store
+	// Keys verify tokens and sign renewals. Optional. Default: the
+	// settings' key set.
+	Keys *token.KeySet
+	// MaxTokenSize: the largest token parsed. Optional. Default
+	// token.DefaultMaxTokenSize (8 KiB).
+	MaxTokenSize int
+	// VerifiedCacheSize: see token.VerifierOptions.CacheSize. Optional.
+	VerifiedCacheSize int
+	// TokensAreWhole: see token.VerifierOptions.TokensAreWhole.
+	TokensAreWhole bool
+	// MountPrefix is the path prefix the protected routes are served under
+	// (e.g. "/rag"): renewal skip paths also match with it removed.
+	// Optional.
+	MountPrefix string
+	// Now is the clock. Optional. Default time.Now.
+	Now func() time.Time
+
+	// Request returns the request of a door's value. Required.
+	Request func(C) *http.Request
+	// SessionKey returns the identity whose renewals are rate limited
+	// together. Optional. Default: Claims.Session. Hashed before use.
+	SessionKey func(c C, claims *token.Claims) string
+	// OnRenewal is told of every renewal and every request whose token was
+	// not renewed, with the reason. Optional.
+	OnRenewal func(c C, ev Event)
+	// BeforeRenew may change a renewal's claims or refuse it. Optional.
+	BeforeRenew func(c C, claims jwt.MapClaims) error
+}
+
+// Engine is the renewal core for one configuration. It is safe for
+// concurrent use; it holds no lock on the request path.
+type Engine[C any] struct {
+	cfg       Config[C]
+	settings  config.Settings
+	issuer    *token.Issuer
+	verifier  *token.Verifier
+	maxSize   int
+	skipPaths []string
+	mount     string
+}
+
+// New validates cfg and returns its Engine. Every problem is returned,
+// naming the setting; New never panics.
+func New[C any](cfg Config[C]) (*Engine[C], error) {
+	if cfg.Settings.Algorithm == "" && cfg.Settings.UserLifetime == 0 && cfg.Settings.RenewThreshold == 0 {
+		return nil, errors.New("slidingjwt: Config.Settings is empty: start from config.Default() or config.FromEnv()")
+	}
+	if err := cfg.Settings.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Settings.AutoRenew && cfg.Store == nil {
+		return nil, errors.New("slidingjwt: Config.Store is required when renewal is on: e.g. memory.New(nil)")
+	}
+	if cfg.Request == nil {
+		return nil, errors.New("slidingjwt: engine.Config.Request is required")
+	}
+	if cfg.MaxTokenSize == 0 {
+		cfg.MaxTokenSize = token.DefaultMaxTokenSize
+	}
+	if cfg.MaxTokenSize < 0 {
+		return nil, fmt.Errorf("slidingjwt: Config.MaxTokenSize %d is negative", cfg.MaxTokenSize)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.VerifiedCacheSize > token.MaxCacheSize {
+		return nil, fmt.Errorf("slidingjwt: Config.VerifiedCacheSize %d is larger than %d", cfg.VerifiedCacheSize, token.MaxCacheSize)
+	}
+	if cfg.MountPrefix != "" && (!strings.HasPrefix(cfg.MountPrefix, "/") || strings.HasSuffix(cfg.MountPrefix, "/")) {
+		return nil, fmt.Errorf("slidingjwt: Config.MountPrefix %q must start with / and not end with one", cfg.MountPrefix)
+	}
+	issuer, err := token.NewIssuer(cfg.Settings, cfg.Keys)
+	if err != nil {
+		return nil, err
+	}
+	verifier, err := token.NewVerifier(cfg.Settings, &token.VerifierOptions{
+		Keys:           issuer.Keys(),
+		Now:            cfg.Now,
+		MaxTokenSize:   cfg.MaxTokenSize,
+		CacheSize:      cfg.VerifiedCacheSize,
+		TokensAreWhole: cfg.TokensAreWhole,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Engine[C]{
+		cfg:       cfg,
+		settings:  cfg.Settings,
+		issuer:    issuer,
+		verifier:  verifier,
+		maxSize:   cfg.MaxTokenSize,
+		skipPaths: cfg.Settings.RenewSkipPaths,
+		mount:     cfg.MountPrefix,
+	}, nil
+}
+
+// Now reads the engine's clock.
+func (e *Engine[C]) Now() time.Time { return e.cfg.Now() }
+
+// Issuer returns the issuer that signs renewals.
+func (e *Engine[C]) Issuer() *token.Issuer { return e.issuer }
+
+// Verify checks one looked-up value at now. Errors are ErrTokenTooLarge or
+// wrap ErrTokenInvalid.
+func (e *Engine[C]) Verify(raw string, now time.Time) (*token.Verified, error) {
+	return e.verifier.Verify(raw, now)
+}
+
+// VerifyAny tries each value in turn, as echo-jwt does, and returns the
+// first that verifies; otherwise the last value's error, or
+// ErrTokenMissing when there was none.
+func (e *Engine[C]) VerifyAny(values []string, now time.Time) (*token.Verified, error) {
+	err := ErrTokenMissing
+	for _, raw := range values {
+		v, verr := e.verifier.Verify(raw, now)
+		if verr == nil {
+			return v, nil
+		}
+		err = verr
+	}
+	return nil, err
+}
+
+func (e *Engine[C]) observe(c C, v *token.Verified, ev Event) {
+	if e.cfg.OnRenewal == nil {
+		return
+	}
+	ev.Subject = token.SanitizeSubject(v.Subject())
+	ev.ExpiresAt = v.ExpiresAt()
+	e.cfg.OnRenewal(c, ev)
+}

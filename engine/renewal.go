@@ -1,0 +1,233 @@
+package engine
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"net/textproto"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/slidingjwt/slidingjwt/store"
+	"github.com/slidingjwt/slidingjwt/token"
+)
+
+// Begin decides, before the handler runs, whether the request c, whose
+// token v verified at now, should renew its token if the response
+// succeeds. It returns nil, after telling OnRenewal why, when it should
+// not; otherwise the returned Pending decides when the status is known
+// (see Pending.Writer and Pending.Decide).
+func (e *Engine[C]) Begin(c C, v *token.Verified, now time.Time) *Pending[C] {
+	s := &e.settings
+	if !s.AutoRenew {
+		e.observe(c, v, Event{Reason: ReasonDisabled})
+		return nil
+	}
+	remaining := v.ExpiresAt().Sub(now)
+	if float64(remaining) >= s.RenewThreshold*float64(v.Lifetime()) {
+		e.observe(c, v, Event{Reason: ReasonThreshold})
+		return nil
+	}
+	if e.skipped(e.cfg.Request(c).URL.Path) {
+		e.observe(c, v, Event{Reason: ReasonSkippedPath})
+		return nil
+	}
+	exp, extends := e.issuer.RenewalExpiry(v, now)
+	if !extends {
+		e.observe(c, v, Event{Reason: ReasonSessionCap})
+		return nil
+	}
+	if e.renewedHere(v, now) {
+		// The store would refuse: this process recorded the session's
+		// renewal, with this very token, less than an interval ago. Its
+		// concurrent requests, and a client that keeps the old token,
+		// cost neither a store call nor a deferred commit.
+		ev := Event{Reason: ReasonRateLimited}
+		if e.cfg.OnRenewal != nil {
+			ev.Session = e.sessionKey(c, v)
+		}
+		e.observe(c, v, ev)
+		return nil
+	}
+	if !e.fits(v, now, exp) {
+		// The renewal would be refused by this very engine: do not spend
+		// the session's slot on it.
+		e.observe(c, v, Event{Reason: ReasonTooLarge})
+		return nil
+	}
+	return &Pending[C]{e: e, c: c, v: v, now: now, exp: exp}
+}
+
+// fits reports whether v's renewal at now, with expiry exp, is no larger
+// than MaxTokenSize. Most tokens are far enough below the limit to need
+// no computation.
+func (e *Engine[C]) fits(v *token.Verified, now, exp time.Time) bool {
+	if len(v.Raw())+e.issuer.HeadroomFor() <= e.maxSize {
+		return true
+	}
+	n, err := e.issuer.RenewedSize(v, now, exp)
+	return err == nil && n <= e.maxSize
+}
+
+// renewedHere reports whether the store granted a renewal of v's session,
+// asked with v itself, less than MinRenewInterval before now (in either
+// direction, as store.Refused). It knows only of renewals this process
+// made with a token it still holds in the verified-token cache, and only
+// with the default session key, which depends on the claims alone.
+func (e *Engine[C]) renewedHere(v *token.Verified, now time.Time) bool {
+	at := v.RenewedAt()
+	return at != 0 && e.cfg.SessionKey == nil && store.Refused(time.Unix(0, at), now, e.settings.MinRenewInterval)
+}
+
+// sessionKey returns the fixed-length digest that identifies v's session in
+// the store: no raw claim or token ever reaches it.
+func (e *Engine[C]) sessionKey(c C, v *token.Verified) string {
+	if e.cfg.SessionKey != nil {
+		sum := sha256.Sum256([]byte("key\x00" + e.cfg.SessionKey(c, v.Claims())))
+		return hex.EncodeToString(sum[:16])
+	}
+	return v.SessionKey()
+}
+
+// Pending is a renewal decided before the handler ran and committed, or
+// not, when the response status is known. It belongs to one request and
+// is not safe for concurrent use.
+type Pending[C any] struct {
+	e    *Engine[C]
+	c    C
+	v    *token.Verified
+	now  time.Time
+	exp  time.Time
+	done bool
+}
+
+// WriterHooks let a front door keep its own response type in step with
+// what the renewal writer sees. Both are optional.
+type WriterHooks struct {
+	// BeforeFlush runs when the handler flushes before anything was
+	// written: it should write the headers through the front door's
+	// response type (Echo's Response.WriteHeader), which reaches the
+	// renewal writer's WriteHeader. Without it, the writer writes 200.
+	BeforeFlush func()
+	// OnStatus is told the status the renewal is decided on.
+	OnStatus func(status int)
+}
+
+// Writer returns w wrapped so that the renewal is decided where the
+// response's headers leave: on the first WriteHeader with a final status,
+// the first Write (200), or a Flush before either; a Hijack drops it. The
+// returned writer has exactly the optional interfaces of w (http.Flusher,
+// http.Hijacker, http.Pusher) and unwraps to it, for
+// http.ResponseController.
+func (p *Pending[C]) Writer(w http.ResponseWriter, hooks WriterHooks) http.ResponseWriter {
+	return wrapWriter(&renewalWriter[C]{ResponseWriter: w, p: p, hooks: hooks})
+}
+
+// Done reports whether the renewal was decided (committed or dropped).
+func (p *Pending[C]) Done() bool { return p.done }
+
+// drop gives the renewal up before the store is asked, for reason.
+func (p *Pending[C]) drop(reason Reason) {
+	if p.done {
+		return
+	}
+	p.done = true
+	p.e.observe(p.c, p.v, Event{Reason: reason})
+}
+
+// Decide decides the renewal for a response with status whose headers are
+// h, before they leave: only a final status below 400 asks the store for
+// the session's slot and, when it is granted, gets the new token in h. An
+// informational status (1xx but 101) decides nothing. A front door calls
+// it for a handler that wrote nothing (status 200); the writer calls it
+// for everything else. Later calls do nothing.
+func (p *Pending[C]) Decide(status int, h http.Header) {
+	if p.done || informational(status) {
+		return
+	}
+	if status >= http.StatusBadRequest {
+		p.drop(ReasonStatus)
+		return
+	}
+	p.done = true
+	e, c, v := p.e, p.c, p.v
+	r := e.cfg.Request(c)
+	key := e.sessionKey(c, v)
+	ok, err := e.cfg.Store.Allow(r.Context(), key, p.now, e.settings.MinRenewInterval)
+	if err != nil {
+		e.observe(c, v, Event{Reason: ReasonStoreError, Session: key, Err: err})
+		return
+	}
+	if !ok {
+		e.observe(c, v, Event{Reason: ReasonRateLimited, Session: key})
+		return
+	}
+	// The session's slot is taken from here on, whatever happens next.
+	v.MarkRenewed(p.now)
+	var tok string
+	exp := p.exp
+	if e.cfg.BeforeRenew == nil {
+		tok, err = e.issuer.SignRenewal(v, p.now, p.exp)
+	} else {
+		var claims jwt.MapClaims
+		if claims, err = e.issuer.RenewalClaims(v, p.now, p.exp); err == nil {
+			if err := e.cfg.BeforeRenew(c, claims); err != nil {
+				e.observe(c, v, Event{Reason: ReasonRefused, Session: key, Err: err})
+				return
+			}
+			tok, exp, err = e.issuer.SignRenewalClaims(v, claims, p.now)
+		}
+	}
+	if err != nil {
+		e.observe(c, v, Event{Reason: ReasonSignError, Session: key, Err: err})
+		return
+	}
+	// The three values share one allocation; each slice has a capacity of
+	// one, so appending to one never writes into the next. The names are
+	// canonical, so h[name] = ... is h.Set.
+	vals := []string{tok, "no-store", headerAuthorization}
+	h[HeaderNewToken] = vals[0:1:1]
+	h[headerCacheControl] = vals[1:2:2]
+	if len(h[headerVary]) == 0 {
+		h[headerVary] = vals[2:3:3]
+	} else {
+		addToList(h, headerVary, headerAuthorization)
+	}
+	if r.Header.Get("Origin") != "" {
+		addToList(h, headerExposeHeaders, HeaderNewToken)
+	}
+	e.observe(c, v, Event{Renewed: true, Session: key, NewExpiresAt: time.Unix(exp.Unix(), 0)})
+}
+
+// informational reports whether status is a 1xx response that precedes
+// the final one (all but 101 Switching Protocols).
+func informational(status int) bool {
+	return status >= 100 && status < 200 && status != http.StatusSwitchingProtocols
+}
+
+// Canonical header names.
+const (
+	headerAuthorization = "Authorization"
+	headerCacheControl  = "Cache-Control"
+	headerVary          = "Vary"
+	headerExposeHeaders = "Access-Control-Expose-Headers"
+)
+
+// addToList adds item to the comma-separated header name, unless present.
+func addToList(h http.Header, name, item string) {
+	values := h.Values(name)
+	for _, v := range values {
+		for _, part := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(part), item) {
+				return
+			}
+		}
+	}
+	if len(values) == 0 {
+		h.Set(name, item)
+		return
+	}
+	h[textproto.CanonicalMIMEHeaderKey(name)] = []string{strings.Join(values, ", ") + ", " + item}
+}
