@@ -1,0 +1,252 @@
+// Package nethttp is the net/http front door of slidingjwt: a
+// func(http.Handler) http.Handler middleware for the standard mux, chi, or
+// anything else that speaks net/http. It verifies the request's token,
+// puts the request's own claims in its context (ClaimsFrom, TokenFrom),
+// and sends a renewed token in the X-New-Token header when one is due,
+// with the same decision as the Echo middleware: both are doors over
+// package engine.
+package nethttp
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/slidingjwt/slidingjwt/config"
+	"github.com/slidingjwt/slidingjwt/engine"
+	"github.com/slidingjwt/slidingjwt/store"
+	"github.com/slidingjwt/slidingjwt/token"
+)
+
+// HeaderNewToken is the response header that carries a renewed token.
+const HeaderNewToken = engine.HeaderNewToken
+
+// DefaultTokenLookup reads "Authorization: Bearer <token>".
+const DefaultTokenLookup = "header:Authorization:Bearer "
+
+// Errors passed to Config.ErrorHandler; see package engine.
+var (
+	ErrTokenMissing  = engine.ErrTokenMissing
+	ErrTokenTooLarge = engine.ErrTokenTooLarge
+	ErrTokenInvalid  = engine.ErrTokenInvalid
+)
+
+// Config configures the net/http middleware; its fields mean what the
+// Echo middleware's fields of the same names mean. Build the middleware
+// with ToMiddleware (which returns an error) or New (which panics). A
+// Config is read once.
+type Config struct {
+	// Skipper decides whether the middleware runs at all for a request.
+	// Optional. Default: never skip.
+	Skipper func(r *http.Request) bool
+
+	// Settings are the lifetimes, threshold, interval and validation
+	// rules. Required: config.Default() or config.FromEnv().
+	Settings config.Settings
+
+	// Store records each session's last renewal. Required when
+	// Settings.AutoRenew is on. The middleware does not close it.
+	Store store.Store
+
+	// Keys verify tokens and sign renewals. Optional. Default: the
+	// settings' key set. Share it with the Issuer that mints login tokens.
+	Keys *token.KeySet
+
+	// TokenLookup says where the token is found: comma-separated
+	// "<source>:<name>[:<prefix>]" with source header, query, cookie or
+	// form. Every value found is tried, source by source, until one
+	// verifies (at most 20 a source). Optional. Default
+	// DefaultTokenLookup.
+	TokenLookup string
+
+	// TypedClaimsOnly leaves the *jwt.Token out of the request's context:
+	// handlers read claims with ClaimsFrom only, which saves the per-request
+	// copy of the token and its claims map. Optional. Default false.
+	TypedClaimsOnly bool
+
+	// MaxTokenSize is the largest token, in bytes, parsed at all.
+	// Optional. Default 8 KiB.
+	MaxTokenSize int
+
+	// VerifiedCacheSize is how many verified tokens are remembered.
+	// Optional. Default 10 000; negative turns the cache off.
+	VerifiedCacheSize int
+
+	// MountPrefix is the path prefix the protected routes are served
+	// under, when a proxy or a parent router adds one. Optional.
+	MountPrefix string
+
+	// Now is the clock for validation and renewal. Optional. Default
+	// time.Now.
+	Now func() time.Time
+
+	// SessionKey returns the identity whose renewals are rate limited
+	// together. Optional. Default: Claims.Session. Hashed before use.
+	SessionKey func(r *http.Request, claims *token.Claims) string
+
+	// ErrorHandler answers a request whose token is missing or invalid
+	// (err: ErrTokenMissing, ErrTokenTooLarge, or ErrTokenInvalid wrapping
+	// golang-jwt's reason). Optional. Default: 401 with a
+	// WWW-Authenticate: Bearer header and a JSON message, as the Echo
+	// middleware answers.
+	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
+
+	// OnRenewal is told of every renewal and every request whose token was
+	// not renewed, with the reason. It runs on the request's goroutine and
+	// must be quick. Optional.
+	OnRenewal func(r *http.Request, ev engine.Event)
+
+	// BeforeRenew runs once a renewal has been granted, before the new
+	// token is signed; see the Echo middleware's field. Optional.
+	BeforeRenew func(r *http.Request, claims jwt.MapClaims) error
+}
+
+// New returns the middleware for cfg and panics when cfg is invalid. Use
+// ToMiddleware to get the error instead.
+func New(cfg Config) func(http.Handler) http.Handler {
+	mw, err := cfg.ToMiddleware()
+	if err != nil {
+		panic(err)
+	}
+	return mw
+}
+
+// ToMiddleware validates cfg once and returns the middleware. It never
+// panics; every problem is returned, naming the setting.
+func (cfg Config) ToMiddleware() (func(http.Handler) http.Handler, error) {
+	if cfg.TokenLookup == "" {
+		cfg.TokenLookup = DefaultTokenLookup
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	lookup, err := engine.ParseLookup(cfg.TokenLookup, false)
+	if err != nil {
+		return nil, err
+	}
+	eng, err := engine.New(engine.Config[*http.Request]{
+		Settings:          cfg.Settings,
+		Store:             cfg.Store,
+		Keys:              cfg.Keys,
+		MaxTokenSize:      cfg.MaxTokenSize,
+		VerifiedCacheSize: cfg.VerifiedCacheSize,
+		TokensAreWhole:    lookup.SingleHeader(),
+		MountPrefix:       cfg.MountPrefix,
+		Now:               cfg.Now,
+		Request:           func(r *http.Request) *http.Request { return r },
+		SessionKey:        cfg.SessionKey,
+		OnRenewal:         cfg.OnRenewal,
+		BeforeRenew:       cfg.BeforeRenew,
+	})
+	if err != nil {
+		return nil, err
+	}
+	d := &door{cfg: cfg, eng: eng, lookup: lookup}
+	return d.wrap, nil
+}
+
+type door struct {
+	cfg    Config
+	eng    *engine.Engine[*http.Request]
+	lookup *engine.Lookup
+}
+
+// ctxKey is the context key of the request's claims.
+type ctxKey struct{}
+
+// values is what the middleware puts in a request's context.
+type values struct {
+	claims *token.Claims
+	token  *jwt.Token
+}
+
+// ClaimsFrom returns the request's own claims of the token the middleware
+// verified, or nil when it verified none.
+func ClaimsFrom(ctx context.Context) *token.Claims {
+	v, _ := ctx.Value(ctxKey{}).(*values)
+	if v == nil {
+		return nil
+	}
+	return v.claims
+}
+
+// TokenFrom returns the request's own *jwt.Token (with jwt.MapClaims), or
+// nil when the middleware verified none or runs with TypedClaimsOnly.
+func TokenFrom(ctx context.Context) *jwt.Token {
+	v, _ := ctx.Value(ctxKey{}).(*values)
+	if v == nil {
+		return nil
+	}
+	return v.token
+}
+
+func (d *door) wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if d.cfg.Skipper != nil && d.cfg.Skipper(r) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		now := d.eng.Now()
+		var (
+			buf [2]string
+			v   *token.Verified
+			err error = ErrTokenMissing
+		)
+		// Each value found is tried until one verifies, source by source,
+		// as echo-jwt does; err is then the last value's error.
+		for i := range d.lookup.Sources() {
+			vals := d.lookup.Values(r, i, buf[:0])
+			if len(vals) == 0 {
+				continue
+			}
+			if v, err = d.eng.VerifyAny(vals, now); err == nil {
+				break
+			}
+		}
+		if err != nil {
+			d.fail(w, r, err)
+			return
+		}
+		vals := &values{}
+		if d.cfg.TypedClaimsOnly {
+			vals.claims = v.Claims()
+		} else {
+			vals.token, vals.claims = v.Token()
+		}
+		r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, vals))
+		p := d.eng.Begin(r, v, now)
+		if p == nil {
+			next.ServeHTTP(w, r)
+			return
+		}
+		rw := p.Writer(w, engine.WriterHooks{})
+		next.ServeHTTP(rw, r)
+		if !p.Done() {
+			// The handler wrote nothing: net/http sends 200 with the
+			// headers as they are now.
+			p.Decide(http.StatusOK, w.Header())
+		}
+	})
+}
+
+// fail answers a request whose token is missing or invalid.
+func (d *door) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if d.cfg.ErrorHandler != nil {
+		d.cfg.ErrorHandler(w, r, err)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=UTF-8")
+	if errors.Is(err, ErrTokenMissing) {
+		h.Set("WWW-Authenticate", "Bearer")
+		w.WriteHeader(http.StatusUnauthorized)
+		_, _ = w.Write([]byte(`{"message":"missing or malformed jwt"}` + "\n"))
+		return
+	}
+	h.Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+	w.WriteHeader(http.StatusUnauthorized)
+	_, _ = w.Write([]byte(`{"message":"invalid or expired jwt"}` + "\n"))
+}
