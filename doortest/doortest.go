@@ -1,0 +1,52 @@
+// Package doortest holds the end-to-end scenarios every front door of
+// slidingjwt runs (the Echo v4 middleware, the net/http middleware, the
+// Echo v5 middleware, and any door an application writes over package
+// engine), the way store/storetest holds the contract every store runs.
+//
+// A door takes part by building, from a Setup, an http.Handler that serves
+// the routes Door describes behind its middleware; Run sends real HTTP
+// requests through it (httptest), on a clock the scenarios move, and checks
+// status, headers, tokens and store calls.
+package doortest
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/slidingjwt/slidingjwt/config"
+	"github.com/slidingjwt/slidingjwt/engine"
+	"github.com/slidingjwt/slidingjwt/store"
+	"github.com/slidingjwt/slidingjwt/token"
+)
+
+// Setup is what a door's application is built from. Every field is set by
+// Run; the door passes each to its middleware's Config field of the same
+// name (OnRenewal adapted to the door's callback signature).
+type Setup struct {
+	Settings    config.Settings
+	Store       store.Store
+	Keys        *token.KeySet
+	Now         func() time.Time
+	MountPrefix string
+	// OnRenewal must be called with every event the door's middleware
+	// reports.
+	OnRenewal func(ev engine.Event)
+}
+
+// Door builds the application under test: the door's middleware, built from
+// s (its defaults for everything Setup does not set), in front of these
+// routes, each under MountPrefix when set (s.MountPrefix + "/api/me"):
+//
+//	GET /api/me            200, body: the sub claim, read through the door's typed claims accessor
+//	GET /api/status        200 "idle" (Run makes /api/status a renewal skip path)
+//	GET /api/status/deep   200 "idle"
+//	GET /api/statusx       200 "x"
+//	GET /api/forbidden     403
+//	GET /api/boom          500
+//	GET /api/silent        the handler writes nothing (net/http then sends 200)
+//	GET /api/stream        200, written, then three chunks each flushed
+//
+// and GET /health, 200 "ok", without the middleware. A door fails t
+// (t.Fatal) when its middleware cannot be built.
+type Door func(t testing.TB, s Setup) http.Handler
