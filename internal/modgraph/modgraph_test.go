@@ -114,3 +114,50 @@ func TestMiddlewareUserGraph(t *testing.T) {
 		})
 	}
 }
+
+// TestLinkedPackages: the backends' dependencies, bbolt and go-redis, are
+// linked only by programs that import those backends or
+// store/storeconfig, which builds any of them; middleware and config link
+// none of them.
+func TestLinkedPackages(t *testing.T) {
+	t.Parallel()
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skipf("no go command on PATH (%v): cannot list the packages a program links", err)
+	}
+	const (
+		bbolt      = "go.etcd.io/bbolt"
+		goredis    = "github.com/redis/go-redis/v9"
+		storeconf  = rootModule + "/store/storeconfig"
+		boltStore  = rootModule + "/store/bolt"
+		redisStore = rootModule + "/store/redis"
+	)
+	tests := []struct {
+		pkg     string
+		linked  []string
+		missing []string
+	}{
+		{rootModule + "/middleware", nil, []string{bbolt, goredis, storeconf, boltStore, redisStore}},
+		{rootModule + "/config", nil, []string{bbolt, goredis, storeconf, boltStore, redisStore}},
+		{storeconf, []string{bbolt, goredis, boltStore, redisStore}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.pkg, func(t *testing.T) {
+			t.Parallel()
+			deps := map[string]bool{}
+			for _, p := range strings.Fields(run(t, goBin, ".", "list", "-deps", tt.pkg)) {
+				deps[p] = true
+			}
+			for _, p := range tt.linked {
+				if !deps[p] {
+					t.Errorf("%s does not link %s; want it linked", tt.pkg, p)
+				}
+			}
+			for _, p := range tt.missing {
+				if deps[p] {
+					t.Errorf("%s links %s; want it left out", tt.pkg, p)
+				}
+			}
+		})
+	}
+}
