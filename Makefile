@@ -22,17 +22,77 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 GOVULNCHECK := golang.org/x/vuln/cmd/govulncheck@$(GOVULNCHECK_VERSION)
 BENCHSTAT   := golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
 
-.PHONY: test deps tools vet staticcheck vulncheck bench fuzz demo
+# MODULES are the directories of the repository's modules, the root (.)
+# first: every directory with a go.mod (.ci/modules), so a module added
+# later is vetted, tested and checked without being named here.
+MODULES = $(shell .ci/modules)
 
-# test: install what the tests need, vet, run every test with the race
-# detector (the fuzz seed corpora run as ordinary tests), then the
+.PHONY: test deps tools vet race allocations staticcheck vulncheck bench fuzz demo
+
+# test: install what the tests need, then in every module: vet, every test
+# with the race detector (the fuzz seed corpora run as ordinary tests), the
 # allocation tests, which skip under the race detector, without it, then
 # staticcheck and govulncheck (see .ci/vulncheck for its offline database).
-test: deps tools vet
-	$(GO) test -race -count=1 ./...
-	$(GO) test -count=1 -run 'Allocations$$' ./middleware
-	$(GOBIN)/staticcheck ./...
-	GO="$(GO)" GOVULNCHECK_BIN="$(GOBIN)/govulncheck" .ci/vulncheck
+# Each step covers all modules before the next starts, in this order also
+# under make -j, and the first failure stops the run.
+test: deps tools
+	$(RUN_VET)
+	$(RUN_RACE)
+	$(RUN_ALLOCATIONS)
+	$(RUN_STATICCHECK)
+	$(RUN_VULNCHECK)
+
+vet:
+	$(RUN_VET)
+race: deps
+	$(RUN_RACE)
+allocations:
+	$(RUN_ALLOCATIONS)
+staticcheck: tools
+	$(RUN_STATICCHECK)
+vulncheck: tools
+	$(RUN_VULNCHECK)
+
+# The steps, each a loop over MODULES.
+define RUN_VET
+@set -e; for m in $(MODULES); do \
+	echo "== $$m: go vet ./..."; \
+	$(GO) -C "$$m" vet ./...; \
+done
+endef
+
+define RUN_RACE
+@set -e; for m in $(MODULES); do \
+	echo "== $$m: go test -race -count=1 ./..."; \
+	$(GO) -C "$$m" test -race -count=1 ./...; \
+done
+endef
+
+# The allocation tests are the tests named Test...Allocations; they run in
+# the packages of each module that have one.
+define RUN_ALLOCATIONS
+@set -e; for m in $(MODULES); do \
+	pkgs=$$($(GO) -C "$$m" list -f '{{.ImportPath}} {{.Dir}}' ./... | while read -r pkg dir; do \
+		if grep -qsE '^func Test[[:alnum:]_]*Allocations\(' "$$dir"/*_test.go; then echo "$$pkg"; fi; \
+	done); \
+	if [ -n "$$pkgs" ]; then \
+		echo "== $$m: go test -count=1 -run 'Allocations$$' "$$pkgs; \
+		$(GO) -C "$$m" test -count=1 -run 'Allocations$$' $$pkgs; \
+	fi; \
+done
+endef
+
+define RUN_STATICCHECK
+@set -e; for m in $(MODULES); do \
+	echo "== $$m: staticcheck ./..."; \
+	(cd "$$m" && $(GOBIN)/staticcheck ./...); \
+done
+endef
+
+# govulncheck: the database is built once, then every module is checked.
+define RUN_VULNCHECK
+GO="$(GO)" GOVULNCHECK_BIN="$(GOBIN)/govulncheck" .ci/vulncheck $(MODULES)
+endef
 
 # tools installs staticcheck and govulncheck at their pinned versions.
 tools:
@@ -40,12 +100,6 @@ tools:
 		{ echo "go install $(STATICCHECK)"; GOBIN="$(GOBIN)" $(GO) install $(STATICCHECK); }
 	@$(GOBIN)/govulncheck -version 2>/dev/null | grep -qF 'govulncheck@$(GOVULNCHECK_VERSION)' || \
 		{ echo "go install $(GOVULNCHECK)"; GOBIN="$(GOBIN)" $(GO) install $(GOVULNCHECK); }
-
-staticcheck: tools
-	$(GOBIN)/staticcheck ./...
-
-vulncheck: tools
-	GO="$(GO)" GOVULNCHECK_BIN="$(GOBIN)/govulncheck" .ci/vulncheck
 
 # deps installs redis-server and chromium on Debian when they are missing and
 # we are root; elsewhere the tests that need them skip and say how to install.
@@ -62,9 +116,6 @@ deps:
 		fi; \
 	fi
 
-vet:
-	$(GO) vet ./...
-
 # bench: every row, then the rows that show how a request scales to a second
 # core again beside 64 MB of live data (BENCH_HEAP_MB, see bench/doc.go).
 SCALING_ROWS := Request/(bare|context-set|echojwt|check)(/parallel)?$$
@@ -77,17 +128,20 @@ bench:
 	$(GOBIN)/benchstat bench-heap64.out
 
 fuzz:
-	@for pkg in $$($(GO) list ./...); do \
-		for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
-			echo "== $$pkg $$target"; \
-			$(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	@set -e; for m in $(MODULES); do \
+		for pkg in $$($(GO) -C "$$m" list ./...); do \
+			for target in $$($(GO) -C "$$m" test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+				echo "== $$pkg $$target"; \
+				$(GO) -C "$$m" test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$pkg; \
+			done; \
 		done; \
 	done
 
-# demo runs the example app on ADDR (default localhost:8080) with short
-# lifetimes, so renewal and expiry can be watched within a minute or two.
+# demo runs the example app, a module of its own in examples/demo, on ADDR
+# (default localhost:8080) with short lifetimes, so renewal and expiry can
+# be watched within a minute or two.
 demo:
 	GUEST_TOKEN_EXPIRE_HOURS=$${GUEST_TOKEN_EXPIRE_HOURS:-0.02} \
 	TOKEN_EXPIRE_HOURS=$${TOKEN_EXPIRE_HOURS:-0.05} \
 	TOKEN_RENEW_MIN_INTERVAL_SECONDS=$${TOKEN_RENEW_MIN_INTERVAL_SECONDS:-10} \
-	$(GO) run ./examples/demo
+	$(GO) -C examples/demo run .

@@ -285,6 +285,10 @@ type source struct {
 	vars map[string]string
 	// keyFiles maps each TOKEN_VERIFY_KEY_FILES entry to its text.
 	keyFiles map[KeyFile]string
+	// parseErrs are the errors of the variables that did not parse; the
+	// settings hold their defaults instead, which Validate accepts, so
+	// each bad variable is reported once.
+	parseErrs []error
 }
 
 // bad returns the *Error for variable name with value, formatted from the
@@ -320,6 +324,7 @@ var (
 	allowedLeeway    = fmt.Sprintf("a number of seconds from 0 to %d", MaxLeeway/time.Second)
 	allowedThreshold = "a number greater than 0 and at most 1, e.g. 0.5 (the default: renew in the second half of the lifetime)"
 	allowedStoreSize = "0 (the lru default size) or a positive whole number of entries"
+	allowedStore     = "one of memory, lru, bolt, redis"
 )
 
 // hourFraction writes d, a whole number of seconds, as a fraction of an
@@ -334,9 +339,13 @@ func hourFraction(d time.Duration) string {
 }
 
 // validate is Validate, with the values of the errors shown as src has
-// them.
+// them. The parse errors src holds come first, and, like any other error,
+// keep the settings that are wrong together from being judged.
 func (s Settings) validate(src *source) error {
 	var errs []error
+	if src != nil {
+		errs = append(errs, src.parseErrs...)
+	}
 	add := func(name, value, allowed string) { errs = append(errs, src.bad(name, value, allowed)) }
 
 	switch hmac, ok := algorithms[s.Algorithm]; {
@@ -381,20 +390,7 @@ func (s Settings) validate(src *source) error {
 		}
 	}
 
-	switch s.Store {
-	case StoreMemory, StoreLRU, StoreBolt, StoreRedis:
-	default:
-		add(EnvStore, s.Store, "one of memory, lru, bolt, redis")
-	}
-	if s.Store == StoreBolt && s.StorePath == "" {
-		add(EnvStorePath, "", "a file path, required when "+EnvStore+"=bolt")
-	}
-	if s.Store == StoreRedis && s.RedisURL == "" {
-		add(EnvRedisURL, "", "a URL such as redis://localhost:6379/0, required when "+EnvStore+"=redis")
-	}
-	if s.StoreSize < 0 {
-		add(EnvStoreSize, strconv.Itoa(s.StoreSize), allowedStoreSize)
-	}
+	s.storeErrors(add)
 
 	// Settings that are fine alone but wrong together: the interval must fit
 	// inside the renewal window of the shorter lifetime, or a session that is
@@ -412,6 +408,35 @@ func (s Settings) validate(src *source) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// ValidateStore checks only the settings that choose and configure the
+// renewal store (Store, StorePath, StoreSize, RedisURL), as Validate does,
+// and returns all problems found, each an *Error naming the variable. A
+// program that builds its store from the settings (package
+// store/storeconfig) calls it; Validate includes it.
+func (s Settings) ValidateStore() error {
+	var errs []error
+	s.storeErrors(func(name, value, allowed string) { errs = append(errs, bad(name, value, allowed)) })
+	return errors.Join(errs...)
+}
+
+// storeErrors passes each problem of the store settings to add.
+func (s Settings) storeErrors(add func(name, value, allowed string)) {
+	switch s.Store {
+	case StoreMemory, StoreLRU, StoreBolt, StoreRedis:
+	default:
+		add(EnvStore, s.Store, allowedStore)
+	}
+	if s.Store == StoreBolt && s.StorePath == "" {
+		add(EnvStorePath, "", "a file path, required when "+EnvStore+"=bolt")
+	}
+	if s.Store == StoreRedis && s.RedisURL == "" {
+		add(EnvRedisURL, "", "a URL such as redis://localhost:6379/0, required when "+EnvStore+"=redis")
+	}
+	if s.StoreSize < 0 {
+		add(EnvStoreSize, strconv.Itoa(s.StoreSize), allowedStoreSize)
+	}
 }
 
 // keyErrors checks the key settings for an algorithm that is an HMAC or
@@ -508,7 +533,7 @@ func FromEnv() (Settings, error) {
 func FromLookup(lookup func(name string) (string, bool)) (Settings, error) {
 	s := Default()
 	src := &source{vars: map[string]string{}, keyFiles: map[KeyFile]string{}}
-	var errs []error
+	failed := func(name, value, allowed string) { src.parseErrs = append(src.parseErrs, bad(name, value, allowed)) }
 	get := func(name string) (string, bool) {
 		v, ok := lookup(name)
 		v = strings.TrimSpace(v)
@@ -527,7 +552,7 @@ func FromLookup(lookup func(name string) (string, bool)) (Settings, error) {
 		if v, ok := get(name); ok {
 			d, err := parseDuration(v, unit)
 			if err != nil {
-				errs = append(errs, bad(name, v, allowed))
+				failed(name, v, allowed)
 				return
 			}
 			*dst = d
@@ -543,7 +568,7 @@ func FromLookup(lookup func(name string) (string, bool)) (Settings, error) {
 	if v, ok := get(EnvAutoRenew); ok {
 		b, err := ParseBool(v)
 		if err != nil {
-			errs = append(errs, bad(EnvAutoRenew, v, "true, 1, yes, t, on or false, 0, no, f, off (any case)"))
+			failed(EnvAutoRenew, v, "true, 1, yes, t, on or false, 0, no, f, off (any case)")
 		} else {
 			s.AutoRenew = b
 		}
@@ -551,7 +576,7 @@ func FromLookup(lookup func(name string) (string, bool)) (Settings, error) {
 	if v, ok := get(EnvRenewThreshold); ok {
 		f, err := strconv.ParseFloat(v, 64)
 		if err != nil {
-			errs = append(errs, bad(EnvRenewThreshold, v, allowedThreshold))
+			failed(EnvRenewThreshold, v, allowedThreshold)
 		} else {
 			s.RenewThreshold = f
 		}
@@ -575,7 +600,7 @@ func FromLookup(lookup func(name string) (string, bool)) (Settings, error) {
 	if v, ok := get(EnvStoreSize); ok {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
-			errs = append(errs, bad(EnvStoreSize, v, allowedStoreSize))
+			failed(EnvStoreSize, v, allowedStoreSize)
 		} else {
 			s.StoreSize = n
 		}
@@ -586,7 +611,7 @@ func FromLookup(lookup func(name string) (string, bool)) (Settings, error) {
 	if v, ok := get(EnvAllowWorldReadableKey); ok {
 		b, err := ParseBool(v)
 		if err != nil {
-			errs = append(errs, bad(EnvAllowWorldReadableKey, v, "true, 1, yes, t, on or false, 0, no, f, off (any case)"))
+			failed(EnvAllowWorldReadableKey, v, "true, 1, yes, t, on or false, 0, no, f, off (any case)")
 		} else {
 			s.AllowWorldReadableKey = b
 		}
@@ -594,15 +619,14 @@ func FromLookup(lookup func(name string) (string, bool)) (Settings, error) {
 	if v, ok := get(EnvVerifyKeyFiles); ok {
 		keys, err := parseKeyFiles(v, src)
 		if err != nil {
-			errs = append(errs, err)
+			src.parseErrs = append(src.parseErrs, err)
 		} else {
 			s.VerifyKeys = keys
 		}
 	}
 
-	if len(errs) > 0 {
-		return s, errors.Join(errs...)
-	}
+	// One report: what did not parse, then what parsed but is out of range
+	// or does not fit the rest.
 	return s, s.validate(src)
 }
 

@@ -3,6 +3,8 @@ package config_test
 import (
 	"errors"
 	"maps"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -220,6 +222,67 @@ func TestAllErrorsReported(t *testing.T) {
 	}
 }
 
+// TestParseErrorsDoNotHideOthers: a variable that does not parse is
+// reported together with every other bad variable, whether it too does not
+// parse or is out of range, each error naming its variable, its value as
+// written and what is allowed.
+func TestParseErrorsDoNotHideOthers(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		vars map[string]string
+		want []string // VAR=value of each error, sorted
+	}{
+		{"threshold not a number, lifetime out of range", map[string]string{
+			config.EnvRenewThreshold: "half", config.EnvUserLifetime: "-1",
+		}, []string{"TOKEN_EXPIRE_HOURS=-1", "TOKEN_RENEW_THRESHOLD=half"}},
+		{"store size not a number, store unknown", map[string]string{
+			config.EnvStoreSize: "big", config.EnvStore: "etcd",
+		}, []string{"TOKEN_RENEW_STORE=etcd", "TOKEN_RENEW_STORE_SIZE=big"}},
+		{"auto renew not a boolean, leeway out of range", map[string]string{
+			config.EnvAutoRenew: "maybe", config.EnvLeeway: "3600",
+		}, []string{"TOKEN_AUTO_RENEW=maybe", "TOKEN_LEEWAY_SECONDS=3600"}},
+		{"key file entry without kid, algorithm none", map[string]string{
+			config.EnvVerifyKeyFiles: "old.pem", config.EnvAlgorithm: "none",
+		}, []string{"JWT_ALGORITHM=none", "TOKEN_VERIFY_KEY_FILES=old.pem"}},
+		{"leeway not a number, bolt without a path", map[string]string{
+			config.EnvLeeway: "5s", config.EnvStore: "bolt",
+		}, []string{"TOKEN_LEEWAY_SECONDS=5s", "TOKEN_RENEW_STORE_PATH="}},
+		{"two that do not parse, two out of range", map[string]string{
+			config.EnvUserLifetime: "48h", config.EnvMinRenewInterval: "1m",
+			config.EnvRenewSkipPaths: "health", config.EnvMaxSessionAge: "-2",
+		}, []string{"TOKEN_EXPIRE_HOURS=48h", "TOKEN_MAX_SESSION_HOURS=-2", "TOKEN_RENEW_MIN_INTERVAL_SECONDS=1m", "TOKEN_RENEW_SKIP_PATHS=health"}},
+		{"one that does not parse is reported once", map[string]string{
+			config.EnvRenewThreshold: "half",
+		}, []string{"TOKEN_RENEW_THRESHOLD=half"}},
+		// The interval is judged against the lifetimes only when every
+		// variable is fine alone: here renewal may have been meant off.
+		{"combination not judged beside a variable that does not parse", map[string]string{
+			config.EnvAutoRenew: "maybe", config.EnvUserLifetime: "0.02", config.EnvMinRenewInterval: "60",
+		}, []string{"TOKEN_AUTO_RENEW=maybe"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := withSecret(tt.vars)
+			var got []string
+			for _, ce := range configErrors(err) {
+				got = append(got, ce.Var+"="+ce.Value)
+				if ce.Allowed == "" {
+					t.Errorf("%s=%q: Allowed is empty; want what would be accepted", ce.Var, ce.Value)
+				}
+				if msg := ce.Error(); !strings.Contains(msg, ce.Var) || !strings.Contains(msg, strconv.Quote(ce.Value)) {
+					t.Errorf("error %q does not show %s and %q", msg, ce.Var, ce.Value)
+				}
+			}
+			slices.Sort(got)
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("FromLookup(%q) errors = %q, want %q (error: %v)", tt.vars, got, tt.want, err)
+			}
+		})
+	}
+}
+
 func TestAutoRenewOffSkipsWindowCheck(t *testing.T) {
 	t.Parallel()
 	// With renewal off, the interval cannot cause an expiry: no error.
@@ -245,5 +308,44 @@ func TestLifetimeByRole(t *testing.T) {
 		if got := s.Lifetime(tt.role); got != tt.want {
 			t.Errorf("Lifetime(%q) = %v, want %v", tt.role, got, tt.want)
 		}
+	}
+}
+
+// TestValidateStore: ValidateStore judges the store settings alone, as
+// Validate does, and nothing else (a missing secret is not its business).
+func TestValidateStore(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		mutate func(*config.Settings)
+		want   []string // VAR=value of each error, sorted
+	}{
+		{"default memory", func(*config.Settings) {}, nil},
+		{"lru with a size", func(s *config.Settings) { s.Store, s.StoreSize = config.StoreLRU, 10 }, nil},
+		{"bolt with a path", func(s *config.Settings) { s.Store, s.StorePath = config.StoreBolt, "renewals.db" }, nil},
+		{"redis with a URL", func(s *config.Settings) { s.Store, s.RedisURL = config.StoreRedis, "redis://localhost:6379/0" }, nil},
+		{"empty store name", func(s *config.Settings) { s.Store = "" }, []string{"TOKEN_RENEW_STORE="}},
+		{"unknown store", func(s *config.Settings) { s.Store = "etcd" }, []string{"TOKEN_RENEW_STORE=etcd"}},
+		{"bolt without a path", func(s *config.Settings) { s.Store = config.StoreBolt }, []string{"TOKEN_RENEW_STORE_PATH="}},
+		{"redis without a URL", func(s *config.Settings) { s.Store = config.StoreRedis }, []string{"TOKEN_RENEW_REDIS_URL="}},
+		{"negative size and unknown store", func(s *config.Settings) { s.Store, s.StoreSize = "etcd", -3 },
+			[]string{"TOKEN_RENEW_STORE=etcd", "TOKEN_RENEW_STORE_SIZE=-3"}},
+		{"other settings are not judged", func(s *config.Settings) { s.Algorithm, s.UserLifetime = "none", 0 }, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := config.Default() // no secret: Validate would fail
+			tt.mutate(&s)
+			err := s.ValidateStore()
+			var got []string
+			for _, ce := range configErrors(err) {
+				got = append(got, ce.Var+"="+ce.Value)
+			}
+			slices.Sort(got)
+			if !slices.Equal(got, tt.want) || (err == nil) != (len(tt.want) == 0) {
+				t.Errorf("ValidateStore() = %v; errors %q, want %q", err, got, tt.want)
+			}
+		})
 	}
 }

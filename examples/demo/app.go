@@ -15,10 +15,6 @@ import (
 	"github.com/slidingjwt/slidingjwt/config"
 	"github.com/slidingjwt/slidingjwt/middleware"
 	"github.com/slidingjwt/slidingjwt/store"
-	"github.com/slidingjwt/slidingjwt/store/bolt"
-	"github.com/slidingjwt/slidingjwt/store/lru"
-	"github.com/slidingjwt/slidingjwt/store/memory"
-	"github.com/slidingjwt/slidingjwt/store/redis"
 )
 
 // account is one AUTH_ACCOUNTS entry; the password is kept as a digest.
@@ -107,21 +103,6 @@ func loadOptions(lookup func(string) (string, bool), logger *slog.Logger) (optio
 	}
 	o.settings = s
 	return o, nil
-}
-
-// openStore builds the renewal store TOKEN_RENEW_STORE names.
-func openStore(s config.Settings) (store.Store, error) {
-	switch s.Store {
-	case config.StoreMemory:
-		return memory.New(nil), nil
-	case config.StoreLRU:
-		return lru.New(&lru.Options{Size: s.StoreSize})
-	case config.StoreBolt:
-		return bolt.Open(s.StorePath, nil)
-	case config.StoreRedis:
-		return redis.Open(s.RedisURL, nil)
-	}
-	return nil, fmt.Errorf("%s=%s is not available in this build of the demo", config.EnvStore, s.Store)
 }
 
 // newServer wires the demo's routes. now is the clock that tokens are

@@ -21,9 +21,13 @@ import (
 	"testing"
 	"time"
 
+	goredis "github.com/redis/go-redis/v9"
+
 	"github.com/slidingjwt/slidingjwt/config"
+	"github.com/slidingjwt/slidingjwt/internal/redistest"
 	"github.com/slidingjwt/slidingjwt/internal/testkit"
 	"github.com/slidingjwt/slidingjwt/middleware"
+	"github.com/slidingjwt/slidingjwt/store/bolt"
 )
 
 // testSecret is long enough for HS256 (config.MinSecretBytes).
@@ -636,6 +640,11 @@ func TestRunRejectsBadSettings(t *testing.T) {
 			[]string{"TOKEN_RENEW_MIN_INTERVAL_SECONDS", "GUEST_TOKEN_EXPIRE_HOURS"}, nil},
 		{"skip path without a slash", map[string]string{"TOKEN_RENEW_SKIP_PATHS": "api/status"}, []string{"TOKEN_RENEW_SKIP_PATHS"}, nil},
 		{"unknown store", map[string]string{"TOKEN_RENEW_STORE": "floppy"}, []string{"TOKEN_RENEW_STORE"}, nil},
+		{"bolt without a path", map[string]string{config.EnvStore: "bolt"}, []string{config.EnvStorePath}, nil},
+		{"bolt file that cannot be created", map[string]string{config.EnvStore: "bolt", config.EnvStorePath: "/dev/null/renewals.db"},
+			[]string{config.EnvStorePath, "/dev/null/renewals.db"}, nil},
+		{"redis URL of another scheme", map[string]string{config.EnvStore: "redis", config.EnvRedisURL: "http://demo:hunter2-secret@localhost:6379/0"},
+			[]string{config.EnvRedisURL}, []string{"hunter2-secret"}},
 		{"accounts without a secret", map[string]string{"AUTH_ACCOUNTS": "alice:wonderland"}, []string{"TOKEN_SECRET", "AUTH_ACCOUNTS"}, nil},
 		{"short secret", map[string]string{"AUTH_ACCOUNTS": "alice:wonderland", "TOKEN_SECRET": "short"}, []string{"TOKEN_SECRET"}, nil},
 		{"account without a password", map[string]string{"AUTH_ACCOUNTS": "alice", "TOKEN_SECRET": testSecret}, []string{"AUTH_ACCOUNTS"}, nil},
@@ -679,6 +688,61 @@ func TestRunRejectsBadSettings(t *testing.T) {
 				t.Errorf("run listened on %s despite the bad setting", addr)
 			default:
 			}
+		})
+	}
+}
+
+// TestStoreFromSettings: the demo renews through the store
+// TOKEN_RENEW_STORE names, at TOKEN_RENEW_STORE_PATH or
+// TOKEN_RENEW_REDIS_URL.
+func TestStoreFromSettings(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		// setup adds the store's variables to env and returns a check that
+		// the demo's renewal went to that store.
+		setup func(t *testing.T, env map[string]string) func(t *testing.T)
+	}{
+		{"bolt", func(t *testing.T, env map[string]string) func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "renewals.db")
+			env[config.EnvStore], env[config.EnvStorePath] = "bolt", path
+			return func(t *testing.T) {
+				// The running demo holds the file: a second store cannot
+				// open it.
+				st, err := bolt.Open(path, &bolt.Options{Timeout: -1})
+				if err == nil {
+					st.Close()
+				}
+				if !errors.Is(err, bolt.ErrLocked) {
+					t.Errorf("bolt.Open(%s) while the demo runs: %v; want %v", path, err, bolt.ErrLocked)
+				}
+			}
+		}},
+		{"redis", func(t *testing.T, env map[string]string) func(t *testing.T) {
+			srv := redistest.Start(t)
+			env[config.EnvStore], env[config.EnvRedisURL] = "redis", srv.URL()
+			return func(t *testing.T) {
+				client := goredis.NewClient(&goredis.Options{Addr: srv.Addr()})
+				defer client.Close()
+				n, err := client.DBSize(t.Context()).Result()
+				if err != nil || n != 1 {
+					t.Errorf("keys in the demo's Redis after one renewal: %d, %v; want 1, nil", n, err)
+				}
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			env := accountsEnv()
+			check := tt.setup(t, env)
+			d := startDemo(t, env)
+			tok := agedToken(t, env, "alice", config.RoleUser, 40*time.Hour)
+			_, _, h := d.call(t, http.MethodGet, "/api/me", nil, bearer(tok))
+			if h.Get(middleware.HeaderNewToken) == "" {
+				t.Fatalf("/api/me with a token due for renewal: no %s", middleware.HeaderNewToken)
+			}
+			check(t)
 		})
 	}
 }

@@ -13,6 +13,10 @@
 //	               page, which then calls the API cross-origin; its origin
 //	               must be listed in CORS_ORIGINS
 //
+// TOKEN_RENEW_STORE picks the renewal store (memory by default; lru, bolt
+// with TOKEN_RENEW_STORE_PATH, redis with TOKEN_RENEW_REDIS_URL), which
+// package store/storeconfig builds.
+//
 // TOKEN_RENEW_SKIP_PATHS defaults to /api/status here (the page polls it),
 // so polling alone never keeps an idle session alive.
 //
@@ -46,6 +50,8 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/slidingjwt/slidingjwt/store/storeconfig"
 )
 
 func main() {
@@ -83,7 +89,10 @@ func serve(ctx context.Context, lookup func(string) (string, bool), logOut io.Wr
 	if err != nil {
 		return err
 	}
-	st, err := openStore(opts.settings)
+	// The store TOKEN_RENEW_STORE names, configured by
+	// TOKEN_RENEW_STORE_PATH, TOKEN_RENEW_STORE_SIZE or
+	// TOKEN_RENEW_REDIS_URL.
+	st, err := storeconfig.Open(opts.settings, nil)
 	if err != nil {
 		return err
 	}
