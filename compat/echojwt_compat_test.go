@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	echojwt "github.com/labstack/echo-jwt/v4"
 	"github.com/labstack/echo/v4"
 	echomw "github.com/labstack/echo/v4/middleware"
 
@@ -317,6 +318,21 @@ func jwtScenarios() []scenario {
 			setup: validKeys, handler: textHandler,
 			send: one(func(k *kit) request { return get("/", bearer(signWith(k.other, "secondOne", k.johnDoe()))) }),
 			want: unauthorized,
+		},
+		{
+			name: "RS256, echo-jwt given the public key", from: kid + " (SigningMethod RS256 and an RSA key)",
+			setup: func(k *kit) setup {
+				return setup{signingMethod: "RS256", theirs: func(cfg *echojwt.Config) { cfg.SigningKey = &k.rsa.PublicKey }}
+			},
+			handler: textHandler,
+			send: one(func(k *kit) request {
+				s, err := jwt.NewWithClaims(jwt.SigningMethodRS256, k.johnDoe()).SignedString(k.rsa)
+				if err != nil {
+					s = "minting failed: " + err.Error()
+				}
+				return get("/", bearer(s))
+			}),
+			want: ok,
 		},
 		{
 			name: "static secret, token without kid", from: kid + "Valid static secret token",
