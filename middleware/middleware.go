@@ -76,9 +76,23 @@ type Config struct {
 
 	// TokenLookup says where the token is found, in echo-jwt's grammar:
 	// comma-separated "<source>:<name>[:<prefix>]" with source header,
-	// query, param, cookie or form. The first source that yields a value
-	// wins. Optional. Default DefaultTokenLookup.
+	// query, param, cookie or form; a header's prefix is matched in any
+	// case and cut off. As with echo-jwt, every value found is tried, source
+	// by source from left to right and in the order of the request within a
+	// source, until one verifies (at most 20 values a source, as echo-jwt
+	// tries): an expired token in the header and a valid one in a cookie
+	// is a valid request. Optional. Default DefaultTokenLookup, unless
+	// TokenLookupFuncs is set: then only those are used, as with echo-jwt.
 	TokenLookup string
+
+	// TokenLookupFuncs are functions that return the values of a request
+	// that may be its token (echo-jwt's field of the same name, with Echo's
+	// extractor type). They are tried before TokenLookup's sources, in
+	// order, as echo-jwt tries them; a function that returns an error
+	// yields no value, and every value it returns is tried (none may be
+	// nil). They run on the request's goroutine, so they may be called
+	// concurrently for different requests. Optional. Default none.
+	TokenLookupFuncs []echomw.ValuesExtractor
 
 	// ContextKey is the context key of the verified *jwt.Token (with
 	// jwt.MapClaims, or the claims NewClaimsFunc makes), so handlers written
@@ -140,9 +154,17 @@ type Config struct {
 	SessionKey func(c echo.Context, claims *Claims) string
 
 	// ErrorHandler handles a missing or invalid token instead of the
-	// default 401 response. Its error is returned to Echo. When it returns
+	// default 401 response, once every value found has been tried, as with
+	// echo-jwt. err is ErrTokenMissing when no value was found, else the
+	// error of the last value tried: ErrTokenTooLarge, or ErrTokenInvalid
+	// wrapping golang-jwt's reason (test with errors.Is, e.g. against
+	// jwt.ErrTokenExpired). Its error is returned to Echo. When it returns
 	// nil and ContinueOnIgnoredError is set, the request goes on
-	// unauthenticated; otherwise the request ends there. Optional.
+	// unauthenticated; otherwise the request ends there. Optional. Without
+	// it, a request without a token gets 401 {"message":"missing or
+	// malformed jwt"}, one whose token does not verify 401
+	// {"message":"invalid or expired jwt"} (echo-jwt's responses), both
+	// with a WWW-Authenticate: Bearer header.
 	ErrorHandler func(c echo.Context, err error) error
 
 	// ContinueOnIgnoredError: see ErrorHandler. Optional. Default false.
@@ -208,14 +230,14 @@ func (cfg Config) ToMiddleware() (echo.MiddlewareFunc, error) {
 type mw struct {
 	cfg    Config
 	eng    *engine.Engine[echo.Context]
-	lookup lookupFunc
+	lookup tokenLookup
 }
 
 func newMiddleware(cfg Config) (*mw, error) {
 	if cfg.Skipper == nil {
 		cfg.Skipper = DefaultConfig.Skipper
 	}
-	if cfg.TokenLookup == "" {
+	if cfg.TokenLookup == "" && len(cfg.TokenLookupFuncs) == 0 {
 		cfg.TokenLookup = DefaultConfig.TokenLookup
 	}
 	if cfg.ContextKey == "" {
@@ -233,7 +255,7 @@ func newMiddleware(cfg Config) (*mw, error) {
 		Keys:              cfg.Keys,
 		MaxTokenSize:      cfg.MaxTokenSize,
 		VerifiedCacheSize: cfg.VerifiedCacheSize,
-		TokensAreWhole:    singleHeader(cfg.TokenLookup),
+		TokensAreWhole:    singleHeader(cacheLookup(cfg)),
 		MountPrefix:       cfg.MountPrefix,
 		Now:               cfg.Now,
 		Request:           echo.Context.Request,
@@ -244,7 +266,7 @@ func newMiddleware(cfg Config) (*mw, error) {
 	if err != nil {
 		return nil, err
 	}
-	lookup, err := newLookup(cfg.TokenLookup)
+	lookup, err := newLookup(cfg.TokenLookup, cfg.TokenLookupFuncs)
 	if err != nil {
 		return nil, err
 	}
@@ -263,12 +285,23 @@ func (m *mw) wrap(next echo.HandlerFunc) echo.HandlerFunc {
 		if m.cfg.BeforeFunc != nil {
 			m.cfg.BeforeFunc(c)
 		}
-		raw, err := m.lookup(c)
-		if err != nil {
-			return m.fail(c, next, err)
-		}
+		// Each value found is tried until one verifies, as with echo-jwt;
+		// err is then the last value's error. buf holds the values of one
+		// header source without an allocation.
 		now := m.cfg.Now()
-		v, err := m.eng.Verify(raw, now)
+		var (
+			buf [2]string
+			v   *token.Verified
+			err error = ErrTokenMissing
+		)
+	lookup:
+		for i := range m.lookup {
+			for _, raw := range m.lookup[i].values(c, buf[:0]) {
+				if v, err = m.eng.Verify(raw, now); err == nil {
+					break lookup
+				}
+			}
+		}
 		if err != nil {
 			return m.fail(c, next, err)
 		}
@@ -324,7 +357,11 @@ func (m *mw) setClaims(c echo.Context, v *token.Verified) error {
 	return nil
 }
 
-// fail answers a request whose token is missing or invalid.
+// fail answers a request whose token is missing or invalid: through
+// Config.ErrorHandler when set, else with echo-jwt's status and messages
+// (missing: 401 "missing or malformed jwt"; too large or invalid: 401
+// "invalid or expired jwt"), err as the HTTPError's Internal, and a
+// WWW-Authenticate header.
 func (m *mw) fail(c echo.Context, next echo.HandlerFunc, err error) error {
 	if m.cfg.ErrorHandler != nil {
 		if herr := m.cfg.ErrorHandler(c, err); herr != nil || !m.cfg.ContinueOnIgnoredError {
@@ -337,10 +374,10 @@ func (m *mw) fail(c echo.Context, next echo.HandlerFunc, err error) error {
 	h := c.Response().Header()
 	if errors.Is(err, ErrTokenMissing) {
 		h[headerWWWAuthenticate] = []string{"Bearer"}
-		return &echo.HTTPError{Code: http.StatusUnauthorized, Message: "missing or malformed token", Internal: err}
+		return &echo.HTTPError{Code: http.StatusUnauthorized, Message: "missing or malformed jwt", Internal: err}
 	}
 	h[headerWWWAuthenticate] = []string{`Bearer error="invalid_token"`}
-	return &echo.HTTPError{Code: http.StatusUnauthorized, Message: "invalid or expired token", Internal: err}
+	return &echo.HTTPError{Code: http.StatusUnauthorized, Message: "invalid or expired jwt", Internal: err}
 }
 
 // headerWWWAuthenticate is echo.HeaderWWWAuthenticate in canonical form.

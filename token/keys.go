@@ -57,7 +57,6 @@ type keySnapshot struct {
 	version uint64
 	current *checked
 	byID    map[string]*checked
-	byAlg   map[string][]*checked
 	// one holds, for each key, a slice of that key alone, so that keyFor
 	// does not allocate one.
 	one map[*checked][]*checked
@@ -96,7 +95,7 @@ func HMACKeySet(alg string, secret []byte) (*KeySet, error) {
 }
 
 func (ks *KeySet) replace(version uint64, current Key, others []Key) error {
-	snap := &keySnapshot{version: version + 1, byID: map[string]*checked{}, byAlg: map[string][]*checked{}, one: map[*checked][]*checked{}}
+	snap := &keySnapshot{version: version + 1, byID: map[string]*checked{}, one: map[*checked][]*checked{}}
 	all := append([]Key{current}, others...)
 	for i, k := range all {
 		c, err := checkKey(k)
@@ -116,7 +115,6 @@ func (ks *KeySet) replace(version uint64, current Key, others []Key) error {
 			return fmt.Errorf("slidingjwt: key ID %q is used twice", c.id)
 		}
 		snap.byID[c.id] = c
-		snap.byAlg[c.alg] = append(snap.byAlg[c.alg], c)
 		snap.one[c] = []*checked{c}
 	}
 	ks.snap.Store(snap)
@@ -202,26 +200,29 @@ var (
 	errAlgorithm  = errors.New("token algorithm does not match its key")
 )
 
-// keyFor returns the keys that may verify a token whose header names alg
-// and, when hasKID, the key ID kid: the key with that ID, or else every key
-// bound to alg. The algorithm the token names must be the one its key is
-// bound to.
+// keyFor returns the key that may verify a token whose header names alg
+// and, when hasKID, the key ID kid. A token with a kid is checked with the
+// key of that ID; one without, with the key that has no ID, or else with
+// the only key of a one-key set: in a set of several keys that all have
+// IDs, a token must name its key (as echo-jwt requires with SigningKeys).
+// The algorithm the token names must be the one its key is bound to.
 func (s *keySnapshot) keyFor(alg, kid []byte, hasKID bool) ([]*checked, error) {
-	if hasKID {
-		c := s.byID[string(kid)]
-		if c == nil {
-			return nil, errUnknownKey
-		}
-		if c.alg != string(alg) {
-			return nil, errAlgorithm
-		}
-		return s.one[c], nil
+	var c *checked
+	switch {
+	case hasKID:
+		c = s.byID[string(kid)]
+	case s.byID[""] != nil:
+		c = s.byID[""]
+	case len(s.byID) == 1:
+		c = s.current
 	}
-	keys := s.byAlg[string(alg)]
-	if len(keys) == 0 {
+	if c == nil {
+		return nil, errUnknownKey
+	}
+	if c.alg != string(alg) {
 		return nil, errAlgorithm
 	}
-	return keys, nil
+	return s.one[c], nil
 }
 
 func checkKey(k Key) (*checked, error) {
