@@ -314,29 +314,44 @@ func (i *Issuer) RenewalClaims(v *Verified, now, exp time.Time) (jwt.MapClaims, 
 // expiry.
 func (i *Issuer) SignRenewalClaims(v *Verified, claims jwt.MapClaims, now time.Time) (string, time.Time, error) {
 	role, _ := claims["role"].(string)
-	exp, _ := i.renewalExpiry(v, v.typed.Role, now)
 	if role != v.typed.Role {
-		exp, _ = i.renewalExpiry(v, role, now)
+		exp, _ := i.renewalExpiry(v, role, now)
 		claims["exp"] = stdjson.Number(strconv.FormatInt(exp.Unix(), 10))
-	} else if n, ok := claims["exp"].(stdjson.Number); ok {
-		if sec, err := n.Int64(); err == nil {
-			exp = time.Unix(sec, 0)
-		}
 	}
-	token, err := i.signMap(claims)
-	return token, time.Unix(exp.Unix(), 0), err
+	body, err := encodeClaims(claims)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	// The expiry as signed, whatever type the hook wrote it with.
+	var signed struct {
+		Exp *jwt.NumericDate `json:"exp"`
+	}
+	if err := stdjson.Unmarshal(body, &signed); err != nil || signed.Exp == nil {
+		return "", time.Time{}, fmt.Errorf("slidingjwt: renewal claims: exp must be a NumericDate: %v", claims["exp"])
+	}
+	token, err := i.sign(body)
+	return token, time.Unix(signed.Exp.Unix(), 0), err
 }
 
-// signMap encodes claims with encoding/json (names sorted, no HTML
-// escaping) and signs them.
+// signMap encodes claims and signs them.
 func (i *Issuer) signMap(claims map[string]any) (string, error) {
+	body, err := encodeClaims(claims)
+	if err != nil {
+		return "", err
+	}
+	return i.sign(body)
+}
+
+// encodeClaims encodes claims with encoding/json: names sorted, no HTML
+// escaping, json.Number exact.
+func encodeClaims(claims map[string]any) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := stdjson.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(claims); err != nil {
-		return "", fmt.Errorf("slidingjwt: encoding claims: %w", err)
+		return nil, fmt.Errorf("slidingjwt: encoding claims: %w", err)
 	}
-	return i.sign(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
 // sign returns the compact JWS of the JSON claims body, signed with the
