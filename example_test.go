@@ -21,7 +21,7 @@ func Example() {
 	settings.Secret = "an-example-secret-of-at-least-32-bytes!"
 	settings.UserLifetime = time.Hour
 
-	st := memory.New(nil) // or lru.New, bolt.Open, redis.Open
+	st := memory.New(nil) // lru.New, bolt.Open and redis.Open return (store, error)
 	defer st.Close()
 
 	issuer, err := middleware.NewIssuer(settings, nil)
