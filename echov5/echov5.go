@@ -1,0 +1,440 @@
+package echov5
+
+import (
+	"errors"
+	"net/http"
+	"net/textproto"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/labstack/echo/v5"
+	echomw "github.com/labstack/echo/v5/middleware"
+
+	"github.com/slidingjwt/slidingjwt/config"
+	"github.com/slidingjwt/slidingjwt/engine"
+	"github.com/slidingjwt/slidingjwt/store"
+	"github.com/slidingjwt/slidingjwt/token"
+)
+
+// HeaderNewToken is the response header that carries a renewed token: the
+// raw JWT, without a "Bearer " prefix.
+const HeaderNewToken = engine.HeaderNewToken
+
+// Context keys and defaults.
+const (
+	// DefaultContextKey is where the *jwt.Token goes, as with echo-jwt.
+	DefaultContextKey = "user"
+	// ClaimsContextKey is where the *Claims go; read them with ClaimsFrom.
+	ClaimsContextKey = "slidingjwt.claims"
+	// DefaultTokenLookup reads "Authorization: Bearer <token>".
+	DefaultTokenLookup = "header:" + echo.HeaderAuthorization + ":Bearer "
+	// DefaultMaxTokenSize is the largest token accepted, checked before
+	// parsing: 8 KiB.
+	DefaultMaxTokenSize = token.DefaultMaxTokenSize
+	// DefaultVerifiedCacheSize is the number of verified tokens the
+	// middleware remembers when Config.VerifiedCacheSize is zero.
+	DefaultVerifiedCacheSize = token.DefaultCacheSize
+)
+
+// Errors passed to Config.ErrorHandler. Test them with errors.Is; an invalid
+// token's error also wraps golang-jwt's reason (e.g. jwt.ErrTokenExpired).
+var (
+	ErrTokenMissing  = engine.ErrTokenMissing
+	ErrTokenTooLarge = engine.ErrTokenTooLarge
+	ErrTokenInvalid  = engine.ErrTokenInvalid
+)
+
+// Config configures the sliding renewal middleware; its fields are those
+// of the Echo v4 middleware's Config, with Echo v5's types. Build the
+// middleware with ToMiddleware (which returns an error) or WithConfig
+// (which panics). A Config is read once when the middleware is built; the
+// middleware is safe for concurrent use.
+type Config struct {
+	// Skipper decides whether the middleware runs at all for a request: a
+	// skipped request is neither authenticated nor renewed. Optional.
+	// Default Echo's middleware.DefaultSkipper (never skip). For requests
+	// that must be authenticated but never renewed, use
+	// Settings.RenewSkipPaths.
+	Skipper echomw.Skipper
+
+	// BeforeFunc runs first for every request the Skipper lets through.
+	// Optional.
+	BeforeFunc echomw.BeforeFunc
+
+	// Settings are the lifetimes, threshold, interval and validation rules.
+	// Required: start from config.Default() or config.FromEnv(). Validated
+	// by ToMiddleware.
+	Settings config.Settings
+
+	// Store records each session's last renewal and decides, atomically,
+	// whether it may renew again. Required when Settings.AutoRenew is on.
+	// The middleware does not close it; the application owns it.
+	Store store.Store
+
+	// Keys verify tokens and sign renewals. Optional. Default: a one-key
+	// set made from Settings.Secret and Settings.Algorithm. Share it with
+	// the Issuer that mints login tokens so key rotation reaches both.
+	Keys *KeySet
+
+	// TokenLookup says where the token is found, in echo-jwt's grammar:
+	// comma-separated "<source>:<name>[:<prefix>]" with source header,
+	// query, param, cookie or form; a header's prefix is matched in any
+	// case and cut off. Headers are read here, the other sources through
+	// Echo v5's extractors. Every value found is tried, source by source
+	// from left to right and in the order of the request within a source,
+	// until one verifies (at most 20 values a source): an expired token in
+	// the header and a valid one in a cookie is a valid request. Optional.
+	// Default DefaultTokenLookup, unless TokenLookupFuncs is set: then only
+	// those are used, as with echo-jwt.
+	TokenLookup string
+
+	// TokenLookupFuncs are functions that return the values of a request
+	// that may be its token (echo-jwt's field of the same name, with Echo
+	// v5's extractor type). They are tried before TokenLookup's sources, in
+	// order; a function that returns an error yields no value, and the
+	// first 20 values it returns are tried (none of the functions may be
+	// nil). They run on the request's goroutine, so they may be called
+	// concurrently for different requests. Optional. Default none.
+	TokenLookupFuncs []echomw.ValuesExtractor
+
+	// ContextKey is the context key of the verified *jwt.Token (with
+	// jwt.MapClaims, or the claims NewClaimsFunc makes), so handlers written
+	// for echo-jwt keep working. Each request gets its own token. Optional.
+	// Default "user".
+	ContextKey string
+
+	// TypedClaimsOnly leaves the *jwt.Token out of the context: handlers
+	// read the claims through ClaimsFrom only. It saves the per-request
+	// copy of the token and its claims map, which is most of what a
+	// request with a known token costs. Optional. Default false.
+	TypedClaimsOnly bool
+
+	// NewClaimsFunc returns a new, empty claims value (a pointer to a
+	// struct embedding jwt.RegisteredClaims, for one) that each request's
+	// claims are decoded into with encoding/json, as echo-jwt does; the
+	// *jwt.Token under ContextKey then carries it. Claims that do not
+	// decode into it make the request's token invalid. Optional. Default
+	// jwt.MapClaims. It changes nothing of what is verified or renewed:
+	// that is read from the signed payload.
+	NewClaimsFunc func(c *echo.Context) jwt.Claims
+
+	// MaxTokenSize is the largest token, in bytes, that is parsed at all.
+	// Optional. Default DefaultMaxTokenSize (8 KiB).
+	MaxTokenSize int
+
+	// VerifiedCacheSize is how many verified tokens the middleware
+	// remembers, so that a token sent again (every request of an active
+	// client) is not parsed and its signature not checked again. Only
+	// tokens that verified are remembered; expiry, nbf and iat are checked
+	// against Now on every request all the same, and the cache is emptied
+	// whenever the key set changes, so a retired key stops verifying at
+	// once. Each request still gets its own *jwt.Token and claims (deep
+	// copies): nothing a handler changes reaches another request or a
+	// renewal. The cache takes 16 bytes a slot up front, plus the
+	// remembered tokens, and is safe for concurrent use without a global
+	// lock. Optional. Default DefaultVerifiedCacheSize (10 000). A size of
+	// 1 to 8 is used as is, a larger one is rounded up to a multiple of 8,
+	// and the largest allowed is 16 777 216. A negative value turns the
+	// cache off: every request is verified from scratch.
+	VerifiedCacheSize int
+
+	// MountPrefix is the path prefix the protected routes are served
+	// under, when a proxy or a parent router adds one (e.g. "/rag"): skip
+	// paths then also match with it removed, so "/health" still skips
+	// "/rag/health". Optional. Default "".
+	MountPrefix string
+
+	// Now is the clock for validation and renewal. Optional. Default
+	// time.Now. Tests inject a fake clock here instead of sleeping.
+	Now func() time.Time
+
+	// SessionKey returns the identity whose renewals are rate limited
+	// together. Optional. Default: Claims.Session, the session identity (the
+	// sid claim, else one derived from jti, else from the token's signed
+	// part), which a token and its renewals share. The result is hashed
+	// before it reaches the store. Return, for example, claims.Subject to
+	// limit per user instead of per session.
+	SessionKey func(c *echo.Context, claims *Claims) string
+
+	// ErrorHandler handles a missing or invalid token instead of the
+	// default 401 response, once every value found has been tried, as with
+	// echo-jwt. err is ErrTokenMissing when no value was found, else the
+	// error of the last value tried: ErrTokenTooLarge, or ErrTokenInvalid
+	// wrapping golang-jwt's reason (test with errors.Is, e.g. against
+	// jwt.ErrTokenExpired). Its error is returned to Echo. When it returns
+	// nil and ContinueOnIgnoredError is set, the request goes on
+	// unauthenticated; otherwise the request ends there. Optional. Without
+	// it, a request without a token gets 401 {"message":"missing or
+	// malformed jwt"}, one whose token does not verify 401
+	// {"message":"invalid or expired jwt"} (echo-jwt's responses, written
+	// by Echo's error handler from an *echo.HTTPError that wraps err), both
+	// with a WWW-Authenticate: Bearer header.
+	ErrorHandler func(c *echo.Context, err error) error
+
+	// ContinueOnIgnoredError: see ErrorHandler. Optional. Default false.
+	ContinueOnIgnoredError bool
+
+	// SuccessHandler runs after a token is verified, before the handler.
+	// Optional.
+	SuccessHandler func(c *echo.Context)
+
+	// OnRenewal is told of every renewal and every request whose renewal
+	// was skipped, with the reason. It runs on the request's goroutine and
+	// must be quick. The event never holds a token; its Subject is
+	// sanitised for logs. Optional. See LogRenewals for a slog observer.
+	OnRenewal func(c *echo.Context, ev RenewalEvent)
+
+	// BeforeRenew runs once a renewal has been granted by the store and
+	// before the new token is signed. It may change the claims (e.g.
+	// reload a role: the renewal then gets that role's lifetime) or return
+	// an error to refuse the renewal (reported as ReasonRefused). The map
+	// is the renewal's own, decoded afresh from the signed payload, with
+	// numbers as json.Number (exact), and iat, exp, jti, auth_time and sid
+	// already set for the new token. Optional.
+	BeforeRenew func(c *echo.Context, claims jwt.MapClaims) error
+}
+
+// DefaultConfig holds the defaults ToMiddleware fills in. Settings and
+// Store must still be set.
+var DefaultConfig = Config{
+	Skipper:      echomw.DefaultSkipper,
+	TokenLookup:  DefaultTokenLookup,
+	ContextKey:   DefaultContextKey,
+	MaxTokenSize: DefaultMaxTokenSize,
+	Now:          time.Now,
+}
+
+// New returns the middleware for settings and st with every other option
+// at its default. It panics on a bad setting, like WithConfig.
+func New(settings config.Settings, st store.Store) echo.MiddlewareFunc {
+	return WithConfig(Config{Settings: settings, Store: st})
+}
+
+// WithConfig returns the middleware for cfg, and panics when cfg is
+// invalid. Use ToMiddleware to get the error instead.
+func WithConfig(cfg Config) echo.MiddlewareFunc {
+	mw, err := cfg.ToMiddleware()
+	if err != nil {
+		panic(err)
+	}
+	return mw
+}
+
+// ToMiddleware validates cfg once and returns the middleware. It never
+// panics; every problem is returned, naming the setting.
+func (cfg Config) ToMiddleware() (echo.MiddlewareFunc, error) {
+	m, err := newMiddleware(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return m.wrap, nil
+}
+
+// mw is a built middleware: the validated configuration, the engine and
+// the compiled lookup.
+type mw struct {
+	cfg    Config
+	eng    *engine.Engine[*echo.Context]
+	lookup tokenLookup
+}
+
+func newMiddleware(cfg Config) (*mw, error) {
+	if cfg.Skipper == nil {
+		cfg.Skipper = DefaultConfig.Skipper
+	}
+	if cfg.TokenLookup == "" && len(cfg.TokenLookupFuncs) == 0 {
+		cfg.TokenLookup = DefaultConfig.TokenLookup
+	}
+	if cfg.ContextKey == "" {
+		cfg.ContextKey = DefaultConfig.ContextKey
+	}
+	if cfg.MaxTokenSize == 0 {
+		cfg.MaxTokenSize = DefaultConfig.MaxTokenSize
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	lookup, err := newLookup(cfg.TokenLookup, cfg.TokenLookupFuncs)
+	if err != nil {
+		return nil, err
+	}
+	eng, err := engine.New(engine.Config[*echo.Context]{
+		Settings:          cfg.Settings,
+		Store:             cfg.Store,
+		Keys:              cfg.Keys,
+		MaxTokenSize:      cfg.MaxTokenSize,
+		VerifiedCacheSize: cfg.VerifiedCacheSize,
+		TokensAreWhole:    lookup.singleHeader(),
+		MountPrefix:       cfg.MountPrefix,
+		Now:               cfg.Now,
+		Request:           (*echo.Context).Request,
+		SessionKey:        cfg.SessionKey,
+		OnRenewal:         cfg.OnRenewal,
+		BeforeRenew:       cfg.BeforeRenew,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &mw{cfg: cfg, eng: eng, lookup: lookup}, nil
+}
+
+// wrap is the request path: look the token up, verify it, put the
+// request's own claims in the context, ask the engine whether it is due
+// for renewal, and run the handler, with the renewal pending when it is.
+func (m *mw) wrap(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c *echo.Context) error {
+		if m.cfg.Skipper(c) {
+			return next(c)
+		}
+		if m.cfg.BeforeFunc != nil {
+			m.cfg.BeforeFunc(c)
+		}
+		// Each value found is tried until one verifies, source by source;
+		// err is then the last value's error. buf holds the values of one
+		// header source without an allocation.
+		now := m.cfg.Now()
+		var (
+			buf [2]string
+			v   *token.Verified
+			err error = ErrTokenMissing
+		)
+		for i := range m.lookup {
+			values := m.lookup[i].values(c, buf[:0])
+			if len(values) == 0 {
+				continue
+			}
+			if v, err = m.eng.VerifyAny(values, now); err == nil {
+				break
+			}
+		}
+		if err != nil {
+			return m.fail(c, next, err)
+		}
+		if err := m.setClaims(c, v); err != nil {
+			return m.fail(c, next, err)
+		}
+		if m.cfg.SuccessHandler != nil {
+			m.cfg.SuccessHandler(c)
+		}
+		p := m.eng.Begin(c, v, now)
+		if p == nil {
+			return next(c)
+		}
+		return serve(c, next, p)
+	}
+}
+
+// serve runs next with the renewal p pending, wrapped around both ends of
+// the response (see the package documentation): the context's writer, and
+// the writer inside Echo's Response when there is one below it. The first
+// final status either sees decides; a handler that returns nil having
+// written nothing gets net/http's 200, decided here.
+//
+// The context keeps the wrapped writer when next returns, so that Echo's
+// error handler writes through it too; Echo puts its own back for the next
+// request.
+func serve(c *echo.Context, next echo.HandlerFunc, p *engine.Pending[*echo.Context]) error {
+	w := c.Response()
+	if res, err := echo.UnwrapResponse(w); err == nil {
+		res.ResponseWriter = p.Writer(res.ResponseWriter, engine.WriterHooks{
+			// A flush that reaches the Response's writer before anything
+			// was written sends the headers through the Response, so that
+			// it knows they left (and with what status).
+			BeforeFlush: func() {
+				if !res.Committed {
+					res.WriteHeader(suggested(res.Status))
+				}
+			},
+			// A status written below the Response, not through it, left
+			// all the same: the Response must not write another, and
+			// Echo's error handler and logger must see this one.
+			OnStatus: func(status int) {
+				res.Status = status
+				res.Committed = true
+			},
+		})
+	}
+	// Above the context's writer no hook is needed: whatever is written to
+	// it (a flush before a write included) passes on to the writers below
+	// in order, Echo's Response among them.
+	c.SetResponse(p.Writer(w, engine.WriterHooks{}))
+	err := next(c)
+	if err == nil && !p.Done() {
+		// Nothing final was written, through either writer: net/http will
+		// send 200 with the headers as they are now.
+		p.Decide(http.StatusOK, w.Header())
+	}
+	return err
+}
+
+// suggested is the status Echo's Response would send for a write before
+// any WriteHeader: the one set on it, else 200.
+func suggested(status int) int {
+	if status == 0 {
+		return http.StatusOK
+	}
+	return status
+}
+
+// setClaims puts the request's own token and claims in the context.
+func (m *mw) setClaims(c *echo.Context, v *token.Verified) error {
+	switch {
+	case m.cfg.TypedClaimsOnly:
+		c.Set(ClaimsContextKey, v.Claims())
+	case m.cfg.NewClaimsFunc != nil:
+		t, cl, err := v.TokenWith(m.cfg.NewClaimsFunc(c))
+		if err != nil {
+			return &invalidToken{reason: err}
+		}
+		c.Set(m.cfg.ContextKey, t)
+		c.Set(ClaimsContextKey, cl)
+	default:
+		t, cl := v.Token()
+		c.Set(m.cfg.ContextKey, t)
+		c.Set(ClaimsContextKey, cl)
+	}
+	return nil
+}
+
+// The default answers to a request without a valid token: echo-jwt's
+// statuses and messages, each wrapping the request's error.
+var (
+	errMissing = echo.HTTPError{Code: http.StatusUnauthorized, Message: "missing or malformed jwt"}
+	errInvalid = echo.HTTPError{Code: http.StatusUnauthorized, Message: "invalid or expired jwt"}
+)
+
+// fail answers a request whose token is missing or invalid: through
+// Config.ErrorHandler when set, else with echo-jwt's status and messages
+// (missing: 401 "missing or malformed jwt"; too large or invalid: 401
+// "invalid or expired jwt"), err wrapped in the HTTPError, and a
+// WWW-Authenticate header.
+func (m *mw) fail(c *echo.Context, next echo.HandlerFunc, err error) error {
+	if m.cfg.ErrorHandler != nil {
+		if herr := m.cfg.ErrorHandler(c, err); herr != nil || !m.cfg.ContinueOnIgnoredError {
+			return herr
+		}
+		return next(c)
+	}
+	// The header is set by its canonical name, which h.Set would compute,
+	// with an allocation, on every rejected request.
+	h := c.Response().Header()
+	if errors.Is(err, ErrTokenMissing) {
+		h[headerWWWAuthenticate] = []string{"Bearer"}
+		return errMissing.Wrap(err)
+	}
+	h[headerWWWAuthenticate] = []string{`Bearer error="invalid_token"`}
+	return errInvalid.Wrap(err)
+}
+
+// headerWWWAuthenticate is echo.HeaderWWWAuthenticate in canonical form.
+var headerWWWAuthenticate = textproto.CanonicalMIMEHeaderKey(echo.HeaderWWWAuthenticate)
+
+// invalidToken is the error of a token whose claims could not be decoded
+// into the NewClaimsFunc value: ErrTokenInvalid, wrapping the reason.
+type invalidToken struct{ reason error }
+
+func (e *invalidToken) Error() string { return ErrTokenInvalid.Error() + ": " + e.reason.Error() }
+
+func (e *invalidToken) Is(target error) bool { return target == ErrTokenInvalid }
+
+func (e *invalidToken) Unwrap() error { return e.reason }
