@@ -20,9 +20,11 @@ import (
 	"github.com/slidingjwt/slidingjwt/token"
 )
 
-// Setup is what a door's application is built from. Every field is set by
-// Run; the door passes each to its middleware's Config field of the same
-// name (OnRenewal adapted to the door's callback signature).
+// Setup is what a door's application is built from. Run sets every field
+// (MountPrefix only in the scenario that mounts the routes under a prefix;
+// it is "" elsewhere); the door passes each to its middleware's Config
+// field of the same name (OnRenewal adapted to the door's callback
+// signature).
 type Setup struct {
 	Settings    config.Settings
 	Store       store.Store
@@ -47,6 +49,12 @@ type Setup struct {
 //	GET /api/silent        the handler writes nothing (net/http then sends 200)
 //	GET /api/stream        200, written, then three chunks each flushed
 //
-// and GET /health, 200 "ok", without the middleware. A door fails t
-// (t.Fatal) when its middleware cannot be built.
+// and GET /health, 200 "ok", without the middleware (Run requests it only
+// when MountPrefix is empty). Any other path answers 404, whether or not
+// the door's router runs the middleware for it first (an Echo group does,
+// http.ServeMux does not). A body may end with a newline.
+//
+// A door fails t (t.Fatal) when its middleware cannot be built, and
+// releases what it starts with t.Cleanup. Run calls it once per
+// application, from parallel subtests, each time with a Setup of its own.
 type Door func(t testing.TB, s Setup) http.Handler
