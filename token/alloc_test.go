@@ -1,0 +1,51 @@
+package token
+
+import (
+	"testing"
+
+	"github.com/slidingjwt/slidingjwt/config"
+)
+
+// TestVerifiedAllocations: a cache hit of the benchmarks' token (8 claims,
+// one nested object) allocates nothing, nor does a request's typed Claims
+// beyond the struct itself. The race detector's sync.Pool drops items at
+// random, so the counts are checked without it.
+func TestVerifiedAllocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are not exact under the race detector")
+	}
+	f := newVerifyFixture(t, 0, func(s *config.Settings) { s.Issuer = "" })
+	now := f.clock.Now()
+	raw, _, err := f.issuer.IssueAt(now, "alice", "user", map[string]any{"metadata": map[string]any{"auth_mode": "enabled"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := f.vf.Verify(raw, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(v.claims); n != 8 {
+		t.Fatalf("the token has %d claims, want the benchmarks' 8", n)
+	}
+	tests := []struct {
+		name string
+		max  float64
+		run  func()
+	}{
+		{"cache hit", 0, func() {
+			if _, err := f.vf.Verify(raw, now); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"Claims", 1, func() {
+			if c := v.Claims(); c.Subject != "alice" {
+				t.Fatal("Claims returned no subject")
+			}
+		}},
+	}
+	for _, tt := range tests {
+		if got := testing.AllocsPerRun(200, tt.run); got > tt.max {
+			t.Errorf("%s: %v allocations, want at most %v", tt.name, got, tt.max)
+		}
+	}
+}
