@@ -42,6 +42,11 @@ func TestVerifiedAllocations(t *testing.T) {
 				t.Fatal("Claims returned no subject")
 			}
 		}},
+		{"Token", 8, func() {
+			if tok, c := v.Token(); tok.Claims == nil || c.Subject != "alice" {
+				t.Fatal("Token returned no claims")
+			}
+		}},
 	}
 	for _, tt := range tests {
 		if got := testing.AllocsPerRun(200, tt.run); got > tt.max {

@@ -72,7 +72,7 @@ type Verifier struct {
 	keys      *KeySet
 	now       func() time.Time
 	maxSize   int
-	validator *jwt.Validator
+	vopts     []jwt.ParserOption // golang-jwt's Validator, but for the clock
 	cache     *verifiedCache
 }
 
@@ -114,7 +114,6 @@ func NewVerifier(s config.Settings, opts *VerifierOptions) (*Verifier, error) {
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuedAt(),
 		jwt.WithLeeway(s.Leeway),
-		jwt.WithTimeFunc(o.Now),
 	}
 	if s.Issuer != "" {
 		vopts = append(vopts, jwt.WithIssuer(s.Issuer))
@@ -127,7 +126,7 @@ func NewVerifier(s config.Settings, opts *VerifierOptions) (*Verifier, error) {
 		keys:      o.Keys,
 		now:       o.Now,
 		maxSize:   o.MaxTokenSize,
-		validator: jwt.NewValidator(vopts...),
+		vopts:     vopts[:len(vopts):len(vopts)],
 		cache:     newVerifiedCache(o.Keys, o.CacheSize, s.Leeway, !o.TokensAreWhole),
 	}, nil
 }
@@ -160,7 +159,7 @@ func (vf *Verifier) Verify(raw string, now time.Time) (*Verified, error) {
 	if v := vf.cache.get(g, raw, now); v != nil {
 		return v, nil
 	}
-	v, err := vf.parse(raw, g.snap)
+	v, err := vf.parse(raw, g.snap, now)
 	if err != nil {
 		return nil, &invalidToken{reason: err}
 	}
@@ -242,7 +241,7 @@ func (d *headerDecoder) read(buf []byte) (joseHeader, error) {
 var scratch = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 
 // parse verifies raw from scratch with the keys of snap.
-func (vf *Verifier) parse(raw string, snap *keySnapshot) (*Verified, error) {
+func (vf *Verifier) parse(raw string, snap *keySnapshot, now time.Time) (*Verified, error) {
 	if !compactAlphabet(raw) {
 		return nil, errAlphabet
 	}
@@ -332,15 +331,16 @@ func (vf *Verifier) parse(raw string, snap *keySnapshot) (*Verified, error) {
 	if claims == nil { // "null": it cannot pass the exp check
 		claims = map[string]any{}
 	}
-	if err := vf.validator.Validate(jwt.MapClaims(claims)); err != nil {
+	validator := jwt.NewValidator(append(vf.vopts, jwt.WithTimeFunc(func() time.Time { return now }))...)
+	if err := validator.Validate(jwt.MapClaims(claims)); err != nil {
 		return nil, jwtError("", jwt.ErrTokenInvalidClaims, err)
 	}
 	return vf.extract(raw, key.method, header, claims)
 }
 
 var (
-	errBadSubject = errors.New("sub must be a non-empty string of at most 1024 bytes")
-	errBadClaim   = errors.New("a registered claim has the wrong type or range")
+	errBadSubject = jwtError("", jwt.ErrTokenInvalidClaims, errors.New("sub must be a non-empty string of at most 1024 bytes"))
+	errBadClaim   = jwtError("", jwt.ErrTokenInvalidClaims, errors.New("a registered claim has the wrong type or range"))
 	// errCritical: the header has a "crit" member. It lists extensions the
 	// reader must understand (RFC 7515, 4.1.11); this one understands none.
 	errCritical = jwtError("", jwt.ErrTokenUnverifiable, errors.New(`the header lists "crit" extensions, none of which is supported`))
@@ -477,9 +477,17 @@ func (v *Verified) Claims() *Claims {
 // numbers as float64, Signature, Valid), and the typed Claims sharing its
 // claims map. Nothing in either is shared with another caller.
 func (v *Verified) Token() (*jwt.Token, *Claims) {
-	c := v.Claims()
+	// One allocation for both: they belong to the same request.
+	both := new(struct {
+		tok jwt.Token
+		c   Claims
+	})
+	c := &both.c
+	*c = v.typed
+	c.v = v
 	c.m = v.claimsCopy()
-	return v.token(c.m), c
+	v.fillToken(&both.tok, c.m)
+	return &both.tok, c
 }
 
 // TokenWith returns a new *jwt.Token whose Claims are claims, decoded from
@@ -498,9 +506,16 @@ func (v *Verified) TokenWith(claims jwt.Claims) (*jwt.Token, *Claims, error) {
 }
 
 func (v *Verified) token(claims jwt.Claims) *jwt.Token {
+	t := new(jwt.Token)
+	v.fillToken(t, claims)
+	return t
+}
+
+// fillToken sets t to a copy of the token whose Claims are claims.
+func (v *Verified) fillToken(t *jwt.Token, claims jwt.Claims) {
 	end := strings.LastIndexByte(v.raw, '.')
 	sig, _ := strictBase64.DecodeString(v.raw[end+1:]) // decoded once already
-	return &jwt.Token{
+	*t = jwt.Token{
 		Raw:       v.raw,
 		Method:    v.method,
 		Header:    copyObject(v.header),
@@ -547,15 +562,6 @@ var jwsByte = func() (t [256]bool) {
 	}
 	return t
 }()
-
-// unquote returns the string a JSON string value holds.
-func unquote(v jsontext.Value) string {
-	b, err := jsontext.AppendUnquote(nil, v)
-	if err != nil {
-		return ""
-	}
-	return string(b)
-}
 
 // invalidToken is the error of a token that did not verify: it is
 // ErrTokenInvalid (errors.Is) and wraps the reason.
