@@ -68,12 +68,12 @@ type VerifierOptions struct {
 // again on every hit, and the cache is emptied whenever the key set
 // changes. A Verifier is safe for concurrent use.
 type Verifier struct {
-	settings  config.Settings
-	keys      *KeySet
-	now       func() time.Time
-	maxSize   int
-	vopts     []jwt.ParserOption // golang-jwt's Validator, but for the clock
-	cache     *verifiedCache
+	settings config.Settings
+	keys     *KeySet
+	now      func() time.Time
+	maxSize  int
+	vopts    []jwt.ParserOption // golang-jwt's Validator, but for the clock
+	cache    *verifiedCache
 }
 
 // NewVerifier returns a Verifier for the settings (validated first) and
@@ -122,12 +122,12 @@ func NewVerifier(s config.Settings, opts *VerifierOptions) (*Verifier, error) {
 		vopts = append(vopts, jwt.WithAudience(s.Audience))
 	}
 	return &Verifier{
-		settings:  s,
-		keys:      o.Keys,
-		now:       o.Now,
-		maxSize:   o.MaxTokenSize,
-		vopts:     vopts[:len(vopts):len(vopts)],
-		cache:     newVerifiedCache(o.Keys, o.CacheSize, s.Leeway, !o.TokensAreWhole),
+		settings: s,
+		keys:     o.Keys,
+		now:      o.Now,
+		maxSize:  o.MaxTokenSize,
+		vopts:    vopts[:len(vopts):len(vopts)],
+		cache:    newVerifiedCache(o.Keys, o.CacheSize, s.Leeway, !o.TokensAreWhole),
 	}, nil
 }
 
