@@ -57,6 +57,12 @@ type server struct {
 // connections and the store are closed when t ends.
 func newServer(t *testing.T, change func(*echov5.Config), routes func(e *echo.Echo, mw echo.MiddlewareFunc)) *server {
 	t.Helper()
+	return newServerOn(t, echo.New(), change, routes)
+}
+
+// newServerOn is newServer on the Echo e.
+func newServerOn(t *testing.T, e *echo.Echo, change func(*echov5.Config), routes func(e *echo.Echo, mw echo.MiddlewareFunc)) *server {
+	t.Helper()
 	settings := config.Default()
 	settings.Secret = testSecret
 	st := &testkit.CountingStore{Store: memory.New(nil)}
@@ -84,7 +90,6 @@ func newServer(t *testing.T, change func(*echov5.Config), routes func(e *echo.Ec
 	if err != nil {
 		t.Fatalf("ToMiddleware: %v", err)
 	}
-	e := echo.New()
 	e.Logger = slog.New(slog.NewTextHandler(&s.log, nil))
 	routes(e, mw)
 	srv := httptest.NewServer(e)

@@ -343,3 +343,50 @@ func TestWriterInterfacesSameWhenDue(t *testing.T) {
 		t.Errorf("not due: %s; due: %s; want the same", notDue, due)
 	}
 }
+
+// TestAutoHandleHEAD serves HEAD requests with GET routes (Echo's
+// AutoHandleHEAD), whose writer holds the status back until the route's
+// handler returns: the renewal is decided on that status, with the
+// middleware on the route's group (inside that writer) or on Echo (outside).
+func TestAutoHandleHEAD(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		path    string
+		global  bool
+		want    int
+		renewed bool
+		reason  echov5.Reason
+	}{
+		{"/ok", false, http.StatusOK, true, ""},
+		{"/no", false, http.StatusForbidden, false, echov5.ReasonStatus},
+		{"/silent", false, http.StatusOK, true, ""},
+		{"/ok", true, http.StatusOK, true, ""},
+		{"/no", true, http.StatusForbidden, false, echov5.ReasonStatus},
+		{"/silent", true, http.StatusOK, true, ""},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%s global=%v", tt.path, tt.global), func(t *testing.T) {
+			t.Parallel()
+			e := echo.NewWithConfig(echo.Config{Router: echo.NewRouter(echo.RouterConfig{AutoHandleHEAD: true})})
+			s := newServerOn(t, e, nil, func(e *echo.Echo, mw echo.MiddlewareFunc) {
+				var route []echo.MiddlewareFunc
+				if tt.global {
+					e.Use(mw)
+				} else {
+					route = append(route, mw)
+				}
+				e.GET("/ok", func(c *echo.Context) error { return c.String(http.StatusOK, "ok") }, route...)
+				e.GET("/no", func(c *echo.Context) error { return c.String(http.StatusForbidden, "no") }, route...)
+				e.GET("/silent", func(c *echo.Context) error { return nil }, route...)
+			})
+			req := s.request(tt.path, s.due("alice", nil))
+			req.Method = http.MethodHead
+			res, _ := s.do(req)
+			if res.StatusCode != tt.want {
+				t.Fatalf("status %d, want %d", res.StatusCode, tt.want)
+			}
+			s.wantRenewal(res, tt.renewed, tt.reason)
+			s.wantEchoQuiet()
+		})
+	}
+}
