@@ -109,7 +109,11 @@ type WriterHooks struct {
 	// BeforeFlush runs when the handler flushes before anything was
 	// written: it should write the headers through the front door's
 	// response type (Echo's Response.WriteHeader), which reaches the
-	// renewal writer's WriteHeader. Without it, the writer writes 200.
+	// renewal writer's WriteHeader. Only a response type whose writes pass
+	// through this writer may be used: writing one below it sends the
+	// headers before the renewal is decided, and the store's slot is spent
+	// on a token the client never gets. Without it, the writer writes 200
+	// through itself.
 	BeforeFlush func()
 	// OnStatus is told the status the renewal is decided on.
 	OnStatus func(status int)
@@ -121,6 +125,11 @@ type WriterHooks struct {
 // returned writer has exactly the optional interfaces of w (http.Flusher,
 // http.Hijacker, http.Pusher) and unwraps to it, for
 // http.ResponseController.
+//
+// A door may wrap more than one writer of a response with the same Pending
+// (the Echo v5 door wraps the context's writer and the one inside
+// echo.Response): the first final status, write, flush or hijack any of
+// them sees decides; the others then pass everything through.
 func (p *Pending[C]) Writer(w http.ResponseWriter, hooks WriterHooks) http.ResponseWriter {
 	return wrapWriter(&renewalWriter[C]{ResponseWriter: w, p: p, hooks: hooks})
 }
