@@ -33,7 +33,14 @@
 //	                  the two compare the same memory traffic.
 //	check             a valid token not due for renewal, the same token every
 //	                  time: an active client, served from the cache of
-//	                  verified tokens.
+//	                  verified tokens; the request still gets its own
+//	                  *jwt.Token and claims (deep copies).
+//	check-typed       check with Config.TypedClaimsOnly: the handler reads
+//	                  claims through ClaimsFrom only, so no *jwt.Token, and
+//	                  no copy of the claims map, is made for the request.
+//	nethttp/check     check through the net/http door (package nethttp)
+//	                  behind http.ServeMux instead of Echo.
+//	nethttp/check-typed  the same, with TypedClaimsOnly.
 //	check-cold        a valid token never seen before, a new one for every
 //	                  request (b.N tokens minted before the timer), the
 //	                  cache at its default size and filling up: the full

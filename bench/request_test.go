@@ -17,6 +17,7 @@ import (
 
 	"github.com/slidingjwt/slidingjwt/config"
 	"github.com/slidingjwt/slidingjwt/middleware"
+	"github.com/slidingjwt/slidingjwt/nethttp"
 	"github.com/slidingjwt/slidingjwt/store"
 	"github.com/slidingjwt/slidingjwt/store/lru"
 	"github.com/slidingjwt/slidingjwt/store/memory"
@@ -43,6 +44,21 @@ func settings() config.Settings {
 
 // handler is the route's handler in every row.
 func handler(c echo.Context) error { return c.NoContent(http.StatusOK) }
+
+// newMux returns a ServeMux with the one route behind the net/http door
+// built from cfg.
+func newMux(tb testing.TB, cfg nethttp.Config) http.Handler {
+	tb.Helper()
+	mw, err := cfg.ToMiddleware()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET "+path, mw(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusOK)
+	})))
+	return mux
+}
 
 // newEcho returns an Echo with the one route, behind mw when it is not nil.
 func newEcho(mw echo.MiddlewareFunc) *echo.Echo {
@@ -216,7 +232,7 @@ func (t *tokens) take() string {
 // serve measures b.N requests to e, serially or with b.RunParallel, each
 // with the Authorization value src gives (none when src is nil), and checks
 // after the timer that each got w.
-func serve(b *testing.B, e *echo.Echo, src *tokens, parallel bool, w want) {
+func serve(b *testing.B, e http.Handler, src *tokens, parallel bool, w want) {
 	b.Helper()
 	var t tally
 	one := func(req *http.Request, auth []string, s *sink, l *local) {
@@ -355,6 +371,21 @@ func BenchmarkRequest(b *testing.B) {
 		serve(b, a.e, src, parallel, want{status: http.StatusOK})
 		mustBeCached(b, a.e, src.one, typedAllocs)
 	})
+
+	// nethttp/check and nethttp/check-typed: the same token through the
+	// net/http door behind http.ServeMux instead of Echo.
+	for _, typed := range []bool{false, true} {
+		name := "nethttp/check"
+		if typed {
+			name += "-typed"
+		}
+		both(b, name, func(b *testing.B, parallel bool) {
+			a := newApp(b, memory.New(nil), middleware.Config{})
+			h := newMux(b, nethttp.Config{Settings: settings(), Store: memory.New(nil), Keys: a.issuer.Keys(), TypedClaimsOnly: typed})
+			src := &tokens{one: "Bearer " + a.token(b, 0)}
+			serve(b, h, src, parallel, want{status: http.StatusOK})
+		})
+	}
 
 	both(b, "check-cold", func(b *testing.B, parallel bool) {
 		a := newApp(b, memory.New(nil), middleware.Config{})
