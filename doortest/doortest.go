@@ -34,6 +34,8 @@ type Setup struct {
 	// OnRenewal must be called with every event the door's middleware
 	// reports.
 	OnRenewal func(ev engine.Event)
+	// Observer is the door's Config.Observer.
+	Observer engine.Observer
 }
 
 // Door builds the application under test: the door's middleware, built from

@@ -97,6 +97,7 @@ func door(m *mistake) doortest.Door {
 			Now:         s.Now,
 			MountPrefix: s.MountPrefix,
 			OnRenewal:   func(_ *http.Request, ev engine.Event) { s.OnRenewal(ev) },
+			Observer:    s.Observer,
 		}
 		if m != nil && m.config != nil {
 			m.config(&cfg)

@@ -45,6 +45,7 @@ var scenarios = []scenario{
 	{"UnprotectedRoute", unprotectedRoute},
 	{"StoreErrorServesRequest", storeErrorServesRequest},
 	{"EventSubjectSanitised", eventSubjectSanitised},
+	{"Observer", observer},
 }
 
 // Run runs every scenario against door, each as a parallel subtest of t
@@ -734,5 +735,62 @@ func eventSubjectSanitised(t *testing.T, door Door) {
 	}
 	if len(ev.Session) != 32 || strings.Contains(ev.Session, "mallory") {
 		t.Errorf("event Session %q is not a 32-digit digest", ev.Session)
+	}
+}
+
+// recorder is an engine.Observer that keeps what it is told.
+type recorder struct {
+	mu       sync.Mutex
+	outcomes []string
+	renewals []string
+	calls    []string
+}
+
+func (r *recorder) Request(_ *http.Request, o engine.Outcome) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.outcomes = append(r.outcomes, string(o))
+}
+
+func (r *recorder) Renewal(_ *http.Request, ev engine.Event) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if ev.Renewed {
+		r.renewals = append(r.renewals, "renewed")
+		return
+	}
+	r.renewals = append(r.renewals, string(ev.Reason))
+}
+
+func (r *recorder) StoreCall(_ *http.Request, c engine.StoreCall) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.calls = append(r.calls, fmt.Sprintf("%s %s %v", c.Op, c.Backend, c.Err))
+}
+
+// observer: the door passes its Observer every request's outcome, every
+// renewal decision and every store call, named by the store's backend.
+func observer(t *testing.T, door Door) {
+	rec := &recorder{}
+	a := newApp(t, door, func(s *Setup) { s.Observer = rec })
+	tok := a.mint("alice", "user", 0)
+	wantStatus(t, a.get("/api/me", ""), http.StatusUnauthorized)
+	wantStatus(t, a.get("/api/me", tok+"x"), http.StatusUnauthorized)
+	wantStatus(t, a.get("/api/me", tok), http.StatusOK)
+	wantStatus(t, a.get("/api/me", tok), http.StatusOK)
+	wantStatus(t, a.at(20*time.Hour).get("/api/me", tok), http.StatusOK)
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	for _, c := range []struct {
+		name      string
+		got, want []string
+	}{
+		{"outcomes", rec.outcomes, []string{"missing", "invalid", "verified", "cache_hit", "cache_hit"}},
+		{"renewal decisions", rec.renewals, []string{"threshold", "threshold", "renewed"}},
+		{"store calls", rec.calls, []string{"allow memory <nil>"}},
+	} {
+		if !slices.Equal(c.got, c.want) {
+			t.Errorf("%s: got %q, want %q", c.name, c.got, c.want)
+		}
 	}
 }

@@ -42,6 +42,12 @@ var (
 	ErrTokenMissing  = engine.ErrTokenMissing
 	ErrTokenTooLarge = engine.ErrTokenTooLarge
 	ErrTokenInvalid  = engine.ErrTokenInvalid
+	// ErrSessionRevoked: the token's session was revoked; the default
+	// answer is 401.
+	ErrSessionRevoked = engine.ErrSessionRevoked
+	// ErrRevocationsNotReady: the revocation list is not loaded yet; the
+	// default answer is 503.
+	ErrRevocationsNotReady = engine.ErrRevocationsNotReady
 )
 
 // Config configures the sliding renewal middleware; its fields are those
@@ -192,6 +198,10 @@ type Config struct {
 	// numbers as json.Number (exact), and iat, exp, jti, auth_time and sid
 	// already set for the new token. Optional.
 	BeforeRenew func(c *echo.Context, claims jwt.MapClaims) error
+
+	// Observer is told every request's outcome, every renewal decision and
+	// every store call, for metrics and tracing. Optional.
+	Observer engine.Observer
 }
 
 // DefaultConfig holds the defaults ToMiddleware fills in. Settings and
@@ -271,6 +281,7 @@ func newMiddleware(cfg Config) (*mw, error) {
 		SessionKey:        cfg.SessionKey,
 		OnRenewal:         cfg.OnRenewal,
 		BeforeRenew:       cfg.BeforeRenew,
+		Observer:          cfg.Observer,
 	})
 	if err != nil {
 		return nil, err
@@ -296,6 +307,7 @@ func (m *mw) wrap(next echo.HandlerFunc) echo.HandlerFunc {
 		var (
 			buf [2]string
 			v   *token.Verified
+			hit bool
 			err error = ErrTokenMissing
 		)
 		for i := range m.lookup {
@@ -303,11 +315,11 @@ func (m *mw) wrap(next echo.HandlerFunc) echo.HandlerFunc {
 			if len(values) == 0 {
 				continue
 			}
-			if v, err = m.eng.VerifyAny(values, now); err == nil {
+			if v, hit, err = m.eng.VerifyAny(values, now); err == nil {
 				break
 			}
 		}
-		if err != nil {
+		if err := m.eng.Admit(c, v, hit, err, now); err != nil {
 			return m.fail(c, next, err)
 		}
 		if err := m.setClaims(c, v); err != nil {
@@ -401,6 +413,8 @@ func (m *mw) setClaims(c *echo.Context, v *token.Verified) error {
 var (
 	errMissing = echo.HTTPError{Code: http.StatusUnauthorized, Message: "missing or malformed jwt"}
 	errInvalid = echo.HTTPError{Code: http.StatusUnauthorized, Message: "invalid or expired jwt"}
+	errEnded   = echo.HTTPError{Code: http.StatusUnauthorized, Message: engine.MessageSessionEnded}
+	errUnready = echo.HTTPError{Code: http.StatusServiceUnavailable, Message: engine.MessageNotReady}
 )
 
 // fail answers a request whose token is missing or invalid: through
@@ -421,6 +435,13 @@ func (m *mw) fail(c *echo.Context, next echo.HandlerFunc, err error) error {
 	if errors.Is(err, ErrTokenMissing) {
 		h[headerWWWAuthenticate] = []string{"Bearer"}
 		return errMissing.Wrap(err)
+	}
+	if errors.Is(err, ErrSessionRevoked) {
+		h[headerWWWAuthenticate] = []string{`Bearer error="invalid_token", error_description="the session has ended"`}
+		return errEnded.Wrap(err)
+	}
+	if errors.Is(err, ErrRevocationsNotReady) {
+		return errUnready.Wrap(err)
 	}
 	h[headerWWWAuthenticate] = []string{`Bearer error="invalid_token"`}
 	return errInvalid.Wrap(err)

@@ -36,6 +36,21 @@ var (
 	ErrTokenMissing  = errors.New("slidingjwt: missing or malformed token")
 	ErrTokenTooLarge = token.ErrTokenTooLarge
 	ErrTokenInvalid  = token.ErrTokenInvalid
+	// ErrSessionRevoked: the token verified, but its session, or every
+	// session of its subject, was revoked (signed out). Doors answer 401
+	// with WWW-Authenticate: Bearer error="invalid_token".
+	ErrSessionRevoked = errors.New("slidingjwt: the session has ended")
+	// ErrRevocationsNotReady: the instance has not loaded the revocation
+	// list yet, so it cannot tell a revoked token from a good one. Doors
+	// answer 503.
+	ErrRevocationsNotReady = errors.New("slidingjwt: the revocation list is not loaded yet")
+)
+
+// The messages of the default answers to ErrSessionRevoked and
+// ErrRevocationsNotReady, which every door sends as {"message": ...}.
+const (
+	MessageSessionEnded = "the session has ended: sign in again"
+	MessageNotReady     = "authentication is not available yet: retry shortly"
 )
 
 // Config configures an Engine. A door fills it from its own Config.
@@ -73,6 +88,13 @@ type Config[C any] struct {
 	OnRenewal func(c C, ev Event)
 	// BeforeRenew may change a renewal's claims or refuse it. Optional.
 	BeforeRenew func(c C, claims jwt.MapClaims) error
+	// Observer is told every request's outcome, every renewal decision and
+	// every store call, for metrics and tracing. Optional.
+	Observer Observer
+	// StoreName names the store in StoreCall observations. Optional.
+	// Default: the store's Name() when it has one (store.Named), else
+	// "unknown".
+	StoreName string
 }
 
 // Engine is the renewal core for one configuration. It is safe for
@@ -131,6 +153,12 @@ func New[C any](cfg Config[C]) (*Engine[C], error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.StoreName == "" {
+		cfg.StoreName = "unknown"
+		if n, ok := cfg.Store.(store.Named); ok {
+			cfg.StoreName = n.Name()
+		}
+	}
 	return &Engine[C]{
 		cfg:       cfg,
 		settings:  cfg.Settings,
@@ -148,32 +176,54 @@ func (e *Engine[C]) Now() time.Time { return e.cfg.Now() }
 // Issuer returns the issuer that signs renewals.
 func (e *Engine[C]) Issuer() *token.Issuer { return e.issuer }
 
-// Verify checks one looked-up value at now. Errors are ErrTokenTooLarge or
-// wrap ErrTokenInvalid.
-func (e *Engine[C]) Verify(raw string, now time.Time) (*token.Verified, error) {
-	return e.verifier.Verify(raw, now)
+// Verify checks one looked-up value at now, and reports whether it came
+// from the cache of verified tokens. Errors are ErrTokenTooLarge or wrap
+// ErrTokenInvalid.
+func (e *Engine[C]) Verify(raw string, now time.Time) (v *token.Verified, hit bool, err error) {
+	return e.verifier.VerifyHit(raw, now)
 }
 
 // VerifyAny tries each value in turn, as echo-jwt does, and returns the
 // first that verifies; otherwise the last value's error, or
 // ErrTokenMissing when there was none.
-func (e *Engine[C]) VerifyAny(values []string, now time.Time) (*token.Verified, error) {
-	err := ErrTokenMissing
+func (e *Engine[C]) VerifyAny(values []string, now time.Time) (v *token.Verified, hit bool, err error) {
+	err = ErrTokenMissing
 	for _, raw := range values {
-		v, verr := e.verifier.Verify(raw, now)
-		if verr == nil {
-			return v, nil
+		if v, hit, err = e.verifier.VerifyHit(raw, now); err == nil {
+			return v, hit, nil
 		}
-		err = verr
 	}
-	return nil, err
+	return nil, false, err
+}
+
+// Admit ends the authentication of request c: err is what the lookup and
+// verification came to (ErrTokenMissing when no value was found), else v
+// verified, from the cache when hit. It tells the Observer the outcome and
+// returns the error the door must answer with, or nil.
+func (e *Engine[C]) Admit(c C, v *token.Verified, hit bool, err error, now time.Time) error {
+	o := OutcomeVerified
+	switch {
+	case err != nil:
+		o = outcomeOf(err)
+	case hit:
+		o = OutcomeCacheHit
+	}
+	if e.cfg.Observer != nil {
+		e.cfg.Observer.Request(e.cfg.Request(c), o)
+	}
+	return err
 }
 
 func (e *Engine[C]) observe(c C, v *token.Verified, ev Event) {
-	if e.cfg.OnRenewal == nil {
+	if e.cfg.OnRenewal == nil && e.cfg.Observer == nil {
 		return
 	}
 	ev.Subject = token.SanitizeSubject(v.Subject())
 	ev.ExpiresAt = v.ExpiresAt()
-	e.cfg.OnRenewal(c, ev)
+	if e.cfg.Observer != nil {
+		e.cfg.Observer.Renewal(e.cfg.Request(c), ev)
+	}
+	if e.cfg.OnRenewal != nil {
+		e.cfg.OnRenewal(c, ev)
+	}
 }

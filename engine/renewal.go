@@ -164,7 +164,14 @@ func (p *Pending[C]) Decide(status int, h http.Header) {
 	e, c, v := p.e, p.c, p.v
 	r := e.cfg.Request(c)
 	key := e.sessionKey(c, v)
+	var start time.Time
+	if e.cfg.Observer != nil {
+		start = time.Now()
+	}
 	ok, err := e.cfg.Store.Allow(r.Context(), key, p.now, e.settings.MinRenewInterval)
+	if e.cfg.Observer != nil {
+		e.cfg.Observer.StoreCall(r, StoreCall{Op: "allow", Backend: e.cfg.StoreName, Duration: time.Since(start), Err: err})
+	}
 	if err != nil {
 		e.observe(c, v, Event{Reason: ReasonStoreError, Session: key, Err: err})
 		return

@@ -25,6 +25,7 @@ func echoDoor(t testing.TB, s doortest.Setup) http.Handler {
 		Now:         s.Now,
 		MountPrefix: s.MountPrefix,
 		OnRenewal:   func(_ echo.Context, ev engine.Event) { s.OnRenewal(ev) },
+		Observer:    s.Observer,
 	}.ToMiddleware()
 	if err != nil {
 		t.Fatalf("middleware.Config.ToMiddleware: %v", err)

@@ -43,6 +43,12 @@ var (
 	ErrTokenMissing  = engine.ErrTokenMissing
 	ErrTokenTooLarge = engine.ErrTokenTooLarge
 	ErrTokenInvalid  = engine.ErrTokenInvalid
+	// ErrSessionRevoked: the token's session was revoked (see
+	// Config.Revocations); the default answer is 401.
+	ErrSessionRevoked = engine.ErrSessionRevoked
+	// ErrRevocationsNotReady: the revocation list is not loaded yet; the
+	// default answer is 503.
+	ErrRevocationsNotReady = engine.ErrRevocationsNotReady
 )
 
 // Config configures the sliding renewal middleware. Build the middleware
@@ -180,6 +186,11 @@ type Config struct {
 	// sanitised for logs. Optional. See LogRenewals for a slog observer.
 	OnRenewal func(c echo.Context, ev RenewalEvent)
 
+	// Observer is told every request's outcome, every renewal decision
+	// and every store call, for metrics and tracing (the metrics/prometheus
+	// and tracing/otel modules provide one). Optional.
+	Observer engine.Observer
+
 	// BeforeRenew runs once a renewal has been granted by the store and
 	// before the new token is signed. It may change the claims (e.g.
 	// reload a role: the renewal then gets that role's lifetime) or return
@@ -262,6 +273,7 @@ func newMiddleware(cfg Config) (*mw, error) {
 		SessionKey:        cfg.SessionKey,
 		OnRenewal:         cfg.OnRenewal,
 		BeforeRenew:       cfg.BeforeRenew,
+		Observer:          cfg.Observer,
 	})
 	if err != nil {
 		return nil, err
@@ -292,17 +304,18 @@ func (m *mw) wrap(next echo.HandlerFunc) echo.HandlerFunc {
 		var (
 			buf [2]string
 			v   *token.Verified
+			hit bool
 			err error = ErrTokenMissing
 		)
 	lookup:
 		for i := range m.lookup {
 			for _, raw := range m.lookup[i].values(c, buf[:0]) {
-				if v, err = m.eng.Verify(raw, now); err == nil {
+				if v, hit, err = m.eng.Verify(raw, now); err == nil {
 					break lookup
 				}
 			}
 		}
-		if err != nil {
+		if err := m.eng.Admit(c, v, hit, err, now); err != nil {
 			return m.fail(c, next, err)
 		}
 		if err := m.setClaims(c, v); err != nil {
@@ -372,9 +385,15 @@ func (m *mw) fail(c echo.Context, next echo.HandlerFunc, err error) error {
 	// The header is set by its canonical name, which h.Set would compute,
 	// with an allocation, on every rejected request.
 	h := c.Response().Header()
-	if errors.Is(err, ErrTokenMissing) {
+	switch {
+	case errors.Is(err, ErrTokenMissing):
 		h[headerWWWAuthenticate] = []string{"Bearer"}
 		return &echo.HTTPError{Code: http.StatusUnauthorized, Message: "missing or malformed jwt", Internal: err}
+	case errors.Is(err, ErrSessionRevoked):
+		h[headerWWWAuthenticate] = []string{`Bearer error="invalid_token", error_description="the session has ended"`}
+		return &echo.HTTPError{Code: http.StatusUnauthorized, Message: engine.MessageSessionEnded, Internal: err}
+	case errors.Is(err, ErrRevocationsNotReady):
+		return &echo.HTTPError{Code: http.StatusServiceUnavailable, Message: engine.MessageNotReady, Internal: err}
 	}
 	h[headerWWWAuthenticate] = []string{`Bearer error="invalid_token"`}
 	return &echo.HTTPError{Code: http.StatusUnauthorized, Message: "invalid or expired jwt", Internal: err}

@@ -22,6 +22,7 @@ func muxDoor(t testing.TB, s doortest.Setup) http.Handler {
 		Now:         s.Now,
 		MountPrefix: s.MountPrefix,
 		OnRenewal:   func(_ *http.Request, ev engine.Event) { s.OnRenewal(ev) },
+		Observer:    s.Observer,
 	}.ToMiddleware()
 	if err != nil {
 		t.Fatalf("nethttp.Config.ToMiddleware: %v", err)

@@ -29,9 +29,11 @@ const DefaultTokenLookup = "header:Authorization:Bearer "
 
 // Errors passed to Config.ErrorHandler; see package engine.
 var (
-	ErrTokenMissing  = engine.ErrTokenMissing
-	ErrTokenTooLarge = engine.ErrTokenTooLarge
-	ErrTokenInvalid  = engine.ErrTokenInvalid
+	ErrTokenMissing        = engine.ErrTokenMissing
+	ErrTokenTooLarge       = engine.ErrTokenTooLarge
+	ErrTokenInvalid        = engine.ErrTokenInvalid
+	ErrSessionRevoked      = engine.ErrSessionRevoked
+	ErrRevocationsNotReady = engine.ErrRevocationsNotReady
 )
 
 // Config configures the net/http middleware; its fields mean what the
@@ -99,6 +101,10 @@ type Config struct {
 	// must be quick. Optional.
 	OnRenewal func(r *http.Request, ev engine.Event)
 
+	// Observer is told every request's outcome, every renewal decision and
+	// every store call, for metrics and tracing. Optional.
+	Observer engine.Observer
+
 	// BeforeRenew runs once a renewal has been granted, before the new
 	// token is signed; see the Echo middleware's field. Optional.
 	BeforeRenew func(r *http.Request, claims jwt.MapClaims) error
@@ -140,6 +146,7 @@ func (cfg Config) ToMiddleware() (func(http.Handler) http.Handler, error) {
 		SessionKey:        cfg.SessionKey,
 		OnRenewal:         cfg.OnRenewal,
 		BeforeRenew:       cfg.BeforeRenew,
+		Observer:          cfg.Observer,
 	})
 	if err != nil {
 		return nil, err
@@ -193,6 +200,7 @@ func (d *door) wrap(next http.Handler) http.Handler {
 		var (
 			buf [2]string
 			v   *token.Verified
+			hit bool
 			err error = ErrTokenMissing
 		)
 		// Each value found is tried until one verifies, source by source,
@@ -202,11 +210,11 @@ func (d *door) wrap(next http.Handler) http.Handler {
 			if len(vals) == 0 {
 				continue
 			}
-			if v, err = d.eng.VerifyAny(vals, now); err == nil {
+			if v, hit, err = d.eng.VerifyAny(vals, now); err == nil {
 				break
 			}
 		}
-		if err != nil {
+		if err := d.eng.Admit(r, v, hit, err, now); err != nil {
 			d.fail(w, r, err)
 			return
 		}
@@ -240,10 +248,20 @@ func (d *door) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=UTF-8")
-	if errors.Is(err, ErrTokenMissing) {
+	switch {
+	case errors.Is(err, ErrTokenMissing):
 		h.Set("WWW-Authenticate", "Bearer")
 		w.WriteHeader(http.StatusUnauthorized)
 		_, _ = w.Write([]byte(`{"message":"missing or malformed jwt"}` + "\n"))
+		return
+	case errors.Is(err, ErrSessionRevoked):
+		h.Set("WWW-Authenticate", `Bearer error="invalid_token", error_description="the session has ended"`)
+		w.WriteHeader(http.StatusUnauthorized)
+		_, _ = w.Write([]byte(`{"message":"` + engine.MessageSessionEnded + `"}` + "\n"))
+		return
+	case errors.Is(err, ErrRevocationsNotReady):
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte(`{"message":"` + engine.MessageNotReady + `"}` + "\n"))
 		return
 	}
 	h.Set("WWW-Authenticate", `Bearer error="invalid_token"`)

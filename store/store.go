@@ -111,6 +111,13 @@ type Store interface {
 	Close() error
 }
 
+// Named is implemented by stores that have a name for metrics and traces
+// ("memory", "lru", "bolt", "redis"); a wrapper of a store should pass its
+// store's name on. Optional.
+type Named interface {
+	Name() string
+}
+
 // Refused reports whether a renewal recorded at last refuses one at now,
 // given interval: last-interval < now < last+interval. Backends that compare
 // times themselves use it (or its arithmetic) so they agree on the edges.

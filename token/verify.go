@@ -152,19 +152,26 @@ func (vf *Verifier) MaxTokenSize() int { return vf.maxSize }
 // what golang-jwt does not check: a crit header, dates outside years
 // 0-9999, iat not before exp, and the types of sub, sid and jti.
 func (vf *Verifier) Verify(raw string, now time.Time) (*Verified, error) {
+	v, _, err := vf.VerifyHit(raw, now)
+	return v, err
+}
+
+// VerifyHit is Verify, and also reports whether the answer came from the
+// cache of verified tokens.
+func (vf *Verifier) VerifyHit(raw string, now time.Time) (v *Verified, hit bool, err error) {
 	if len(raw) > vf.maxSize {
-		return nil, ErrTokenTooLarge
+		return nil, false, ErrTokenTooLarge
 	}
 	g := vf.cache.generation()
 	if v := vf.cache.get(g, raw, now); v != nil {
-		return v, nil
+		return v, true, nil
 	}
-	v, err := vf.parse(raw, g.snap, now)
+	v, err = vf.parse(raw, g.snap, now)
 	if err != nil {
-		return nil, &invalidToken{reason: err}
+		return nil, false, &invalidToken{reason: err}
 	}
 	vf.cache.put(g, v, now)
-	return v, nil
+	return v, false, nil
 }
 
 // joseHeader is what verification reads of a token's header before the

@@ -50,6 +50,14 @@ func (s *CountingStore) Allow(ctx context.Context, key string, now time.Time, in
 	return s.Store.Allow(ctx, key, now, interval)
 }
 
+// Name passes on the wrapped store's name (store.Named), or "unknown".
+func (s *CountingStore) Name() string {
+	if n, ok := s.Store.(store.Named); ok {
+		return n.Name()
+	}
+	return "unknown"
+}
+
 // Allows returns how many Allow calls reached the store.
 func (s *CountingStore) Allows() int64 { return s.allows.Load() }
 

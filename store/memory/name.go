@@ -1,0 +1,5 @@
+package memory
+
+// Name returns "memory", the backend's name in metrics and traces (see
+// store.Named).
+func (s *Store) Name() string { return "memory" }

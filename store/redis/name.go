@@ -1,0 +1,5 @@
+package redis
+
+// Name returns "redis", the backend's name in metrics and traces (see
+// store.Named).
+func (s *Store) Name() string { return "redis" }
