@@ -134,11 +134,18 @@ func SanitizeSubject(s string) string {
 
 // deepCopy returns a copy of a decoded JSON value that shares nothing
 // mutable with v: objects and arrays are copied at every depth; strings,
-// numbers, booleans and null are immutable and shared.
+// numbers, booleans and null are immutable and shared. Objects kept in
+// the cache's compact form (see freeze) come back as maps.
 func deepCopy(v any) any {
 	switch x := v.(type) {
 	case map[string]any:
 		return copyObject(x)
+	case frozenObject:
+		m := make(map[string]any, len(x))
+		for _, e := range x {
+			m[e.name] = deepCopy(e.value)
+		}
+		return m
 	case []any:
 		s := make([]any, len(x))
 		for i, e := range x {
@@ -155,9 +162,49 @@ func copyObject(x map[string]any) map[string]any {
 	m := maps.Clone(x)
 	for k, e := range m {
 		switch e.(type) {
-		case map[string]any, []any:
+		case map[string]any, frozenObject, []any:
 			m[k] = deepCopy(e)
 		}
 	}
 	return m
+}
+
+// frozenObject is a decoded JSON object as the cache keeps it below the
+// top level: its members in a slice, which takes a fraction of the memory
+// of a map (a map of one member holds a table of eight slots), and is never
+// handed out: deepCopy makes a map of it.
+type frozenObject []frozenMember
+
+type frozenMember struct {
+	name  string
+	value any
+}
+
+// freeze replaces, in place, the objects nested in the top-level object m
+// by frozenObjects, at every depth. m itself stays a map, which
+// copyObject clones fastest.
+func freeze(m map[string]any) {
+	for k, e := range m {
+		switch e.(type) {
+		case map[string]any, []any:
+			m[k] = freezeValue(e)
+		}
+	}
+}
+
+func freezeValue(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		f := make(frozenObject, 0, len(x))
+		for k, e := range x {
+			f = append(f, frozenMember{name: k, value: freezeValue(e)})
+		}
+		return f
+	case []any:
+		for i, e := range x {
+			x[i] = freezeValue(e)
+		}
+		return x
+	}
+	return v
 }
