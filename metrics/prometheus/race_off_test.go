@@ -1,0 +1,5 @@
+//go:build !race
+
+package slidingprom_test
+
+const raceEnabled = false
