@@ -1,0 +1,5 @@
+//go:build !race
+
+package slidingotel_test
+
+const raceEnabled = false
