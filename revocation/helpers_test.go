@@ -27,8 +27,12 @@ const lifetime = time.Hour
 // measure of speed.
 const settle = 30 * time.Second
 
-func sessionKey(i int) store.RevocationKey { return store.SessionRevocationKey(fmt.Sprintf("session-%d", i)) }
-func subjectKey(i int) store.RevocationKey { return store.SubjectRevocationKey(fmt.Sprintf("user-%d", i)) }
+func sessionKey(i int) store.RevocationKey {
+	return store.SessionRevocationKey(fmt.Sprintf("session-%d", i))
+}
+func subjectKey(i int) store.RevocationKey {
+	return store.SubjectRevocationKey(fmt.Sprintf("user-%d", i))
+}
 
 // noKey is a key that no revocation in the tests uses.
 var noKey = store.SessionRevocationKey("nobody")
