@@ -370,7 +370,7 @@ func runFeed(t *testing.T, open func(t *testing.T, maxRevocations int) store.Rev
 			MustRevoke(t, f, rv, Base)
 		}
 		got, next := readAll(t, f, store.RevocationCursor{}, Base, 0)
-		sameRevocations(t, "from the zero cursor", got, want)
+		SameRevocations(t, "from the zero cursor", got, want)
 		if next.Epoch == "" || next.Seq == 0 {
 			t.Errorf("next cursor = %+v; want an epoch and a sequence number", next)
 		}
@@ -384,7 +384,7 @@ func runFeed(t *testing.T, open func(t *testing.T, maxRevocations int) store.Rev
 		_, cursor := readAll(t, f, store.RevocationCursor{}, Base, 0)
 
 		got, again := readAll(t, f, cursor, Base, 0)
-		sameRevocations(t, "with nothing new", got, nil)
+		SameRevocations(t, "with nothing new", got, nil)
 		if again != cursor {
 			t.Errorf("cursor moved from %+v to %+v with nothing new", cursor, again)
 		}
@@ -392,7 +392,7 @@ func runFeed(t *testing.T, open func(t *testing.T, maxRevocations int) store.Rev
 		second := SubjectRevocation(1)
 		MustRevoke(t, f, second, Base)
 		got, cursor = readAll(t, f, cursor, Base, 0)
-		sameRevocations(t, "after one more revocation", got, []store.Revocation{second})
+		SameRevocations(t, "after one more revocation", got, []store.Revocation{second})
 
 		// Extending the first one brings it back, in its new form; the
 		// same revocation again changes nothing.
@@ -401,7 +401,7 @@ func runFeed(t *testing.T, open func(t *testing.T, maxRevocations int) store.Rev
 		MustRevoke(t, f, extended, Base)
 		MustRevoke(t, f, second, Base)
 		got, _ = readAll(t, f, cursor, Base, 0)
-		sameRevocations(t, "after an extension and a repeat", got, []store.Revocation{extended})
+		SameRevocations(t, "after an extension and a repeat", got, []store.Revocation{extended})
 	})
 
 	t.Run("Pages", func(t *testing.T) {
@@ -435,7 +435,7 @@ func runFeed(t *testing.T, open func(t *testing.T, maxRevocations int) store.Rev
 		if len(got) != n {
 			t.Fatalf("read %d revocations in pages; want %d, each once", len(got), n)
 		}
-		sameRevocations(t, "in pages", got, want)
+		SameRevocations(t, "in pages", got, want)
 	})
 
 	t.Run("ExpiredLeftOut", func(t *testing.T) {
@@ -447,7 +447,7 @@ func runFeed(t *testing.T, open func(t *testing.T, maxRevocations int) store.Rev
 		MustRevoke(t, f, short, Base)
 		MustRevoke(t, f, long, Base)
 		got, _ := readAll(t, f, store.RevocationCursor{}, Base.Add(time.Minute), 0)
-		sameRevocations(t, "after one expired", got, []store.Revocation{long})
+		SameRevocations(t, "after one expired", got, []store.Revocation{long})
 	})
 
 	t.Run("ResetForAnotherHistory", func(t *testing.T) {
@@ -476,7 +476,7 @@ func runFeed(t *testing.T, open func(t *testing.T, maxRevocations int) store.Rev
 			}
 			if tt.reset {
 				// A reset page starts from the beginning.
-				sameRevocations(t, tt.name, page.Revocations, []store.Revocation{rv})
+				SameRevocations(t, tt.name, page.Revocations, []store.Revocation{rv})
 			}
 			if page.Next != cursor {
 				t.Errorf("%s: Next = %+v, want %+v", tt.name, page.Next, cursor)
@@ -523,12 +523,13 @@ func WantRevocations(t testing.TB, r store.Revoker, now time.Time, want ...store
 	if err != nil {
 		t.Fatalf("Revocations(+%v): %v", now.Sub(Base), err)
 	}
-	sameRevocations(t, fmt.Sprintf("Revocations(+%v)", now.Sub(Base)), got, want)
+	SameRevocations(t, fmt.Sprintf("Revocations(+%v)", now.Sub(Base)), got, want)
 }
 
-// sameRevocations compares two sets of revocations, in any order, times by
-// their instant.
-func sameRevocations(t testing.TB, what string, got, want []store.Revocation) {
+// SameRevocations fails the test unless got and want hold the same
+// revocations, in any order, times compared by their instant; what says
+// where they come from.
+func SameRevocations(t testing.TB, what string, got, want []store.Revocation) {
 	t.Helper()
 	order := func(a, b store.Revocation) int {
 		if a.Kind != b.Kind {
