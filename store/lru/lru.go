@@ -52,6 +52,14 @@
 // extra length. Recording a key the store does not hold allocates one list
 // element; a refusal allocates nothing.
 //
+// # Revocations
+//
+// The Store is also a store.RevocationFeed for one process. Revocations
+// (sign-outs) are never evicted, since forgetting one would let a
+// signed-out session back in: they live in a table of their own, bounded
+// by Options.MaxRevocations (a new one beyond it is refused) and by
+// expiry, never by Options.Size. See revoke.go.
+//
 // # Lifecycle
 //
 // New returns a ready store with no background goroutine; Close drops the

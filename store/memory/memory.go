@@ -15,6 +15,13 @@
 // than the sessions renewed within about two intervals, however many distinct
 // keys it has seen, and it needs no background goroutine.
 //
+// # Revocations
+//
+// The Store is also a store.RevocationFeed for one process: revocations
+// (sign-outs) live in a table of their own, bounded by
+// Options.MaxRevocations and by expiry, and are lost on restart like the
+// renewals. See revoke.go.
+//
 // # Lifecycle
 //
 // New returns a ready store; Close drops the entries, and later calls return
