@@ -2,6 +2,7 @@ package revocation_test
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"runtime"
 	"strconv"
@@ -151,4 +152,33 @@ func heap() uint64 {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	return m.HeapAlloc
+}
+
+// accepting is synthetic with a Revoke that records nothing and succeeds,
+// so that a benchmark measures the List's side of a revocation.
+type accepting struct{ synthetic }
+
+func (accepting) Revoke(context.Context, store.Revocation, time.Time) error { return nil }
+
+// BenchmarkRevokeSession measures the List's side of a new revocation
+// with a million loaded (the backend's side is that backend's
+// benchmark): one table of one shard is copied, so the cost grows with
+// the revocations held. Each call revokes a new session.
+func BenchmarkRevokeSession(b *testing.B) {
+	l := newList(b, accepting{synthetic{memoryRevocations}}, testkit.NewClock(base), revocation.Options{CatchUp: time.Hour, MaxRevocations: 1 << 30})
+	ctx := context.Background()
+	b.ReportAllocs()
+	var key store.RevocationKey
+	copy(key[8:], "benchmark")
+	i := 0
+	for b.Loop() {
+		binary.LittleEndian.PutUint64(key[:8], uint64(i)) // new, and not a digest: shards and filters are seeded
+		if err := l.RevokeSession(ctx, key, base.Add(lifetime)); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+	if got, want := l.Len(), memoryRevocations+i; got != want {
+		b.Fatalf("Len = %d, want %d", got, want)
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -14,8 +15,8 @@ import (
 
 // Defaults used for the zero fields of Options.
 const (
-	// DefaultMaxRevocations is the cap on the local copy: about 50 MB at
-	// most when full (BenchmarkMemory measures the bytes per revocation).
+	// DefaultMaxRevocations is the cap on the local copy: under 90 MB
+	// when full (BenchmarkMemory measures the bytes per revocation).
 	DefaultMaxRevocations = store.DefaultMaxRevocations
 	// DefaultCatchUp is the period of the catch-up read.
 	DefaultCatchUp = time.Second
@@ -24,11 +25,14 @@ const (
 )
 
 const (
-	// shardCount is the number of independently locked parts of the copy.
-	// A key is a digest, so its first byte picks the shard evenly.
-	shardCount = 256
-	// pageSize is how many revocations one catch-up read asks for.
-	pageSize = 10_000
+	// shardCount is the number of parts of the copy, each changed on its
+	// own: a change copies one part.
+	shardBits  = 10
+	shardCount = 1 << shardBits
+	// pageSize is how many revocations one catch-up read asks for, and
+	// applyBatch how many it gathers before applying them to the copy.
+	pageSize   = 10_000
+	applyBatch = 100_000
 	// writeBackBatch is how many revocations a write-back sends at once.
 	writeBackBatch = 256
 	// prunePeriod is how often, by the List's clock, expired revocations
@@ -146,8 +150,10 @@ type List struct {
 	now            func() time.Time
 	onError        func(error)
 
-	shards [shardCount]shard
-	count  atomic.Int64 // revocations in the copy, expired ones not pruned included
+	shards     [shardCount]shard
+	shardSeed  uint64       // picks a key's shard (see shardOf)
+	filterSeed uint64       // picks a key's filter bit (see table)
+	count      atomic.Int64 // revocations in the copy, expired ones not pruned included
 
 	ready      atomic.Bool   // loaded and not closed; set and cleared under syncMu
 	loaded     chan struct{} // closed when first loaded
@@ -173,13 +179,15 @@ type List struct {
 	wg     sync.WaitGroup
 }
 
-// shard is one part of the copy. Check takes its read lock; changes take
-// the write lock, briefly, without I/O.
+// shard is one part of the copy: one table per kind, each immutable,
+// behind an atomic pointer. Check loads the pointer and reads the table,
+// writing nothing, so checks on many cores never contend; a change copies
+// the table under mu (writers only), applies itself to the copy and
+// publishes it.
 type shard struct {
-	mu       sync.RWMutex
-	sessions map[store.RevocationKey]entry // nil once closed
-	subjects map[store.RevocationKey]entry
-	_        [128 - 24 - 16]byte // keep neighbouring shards' locks off one cache line, aligned or not
+	mu       sync.Mutex
+	sessions atomic.Pointer[table]
+	subjects atomic.Pointer[table]
 }
 
 // entry is one revocation in the copy, times in Unix nanoseconds.
@@ -252,9 +260,11 @@ func New(ctx context.Context, opts Options) (*List, error) {
 	l.batcher, _ = opts.Backend.(store.BatchRevoker)
 	l.created = nanos(now())
 	l.lastPrune.Store(l.created)
+	l.shardSeed, l.filterSeed = rand.Uint64(), rand.Uint64()
+	empty := newTable(map[store.RevocationKey]entry{}, l.filterSeed)
 	for i := range l.shards {
-		l.shards[i].sessions = make(map[store.RevocationKey]entry)
-		l.shards[i].subjects = make(map[store.RevocationKey]entry)
+		l.shards[i].sessions.Store(empty)
+		l.shards[i].subjects.Store(empty)
 	}
 	if l.watcher != nil {
 		// Subscribe first, so that nothing published during the load is
@@ -291,10 +301,10 @@ func nanos(t time.Time) int64 {
 // NotReady if the List cannot tell (see Verdict). A revocation applies
 // while now is before its Until.
 //
-// Check reads the local copy only: no I/O, no allocation, and only the
-// read locks of the two shards it looks in, so checks never wait for each
-// other; a change waits for the checks of its shard and holds them up for
-// one map write.
+// Check reads the local copy only: no I/O, no allocation, no lock. It
+// reads two immutable tables through atomic pointers, so checks never
+// wait for each other or for a change; a key that no revocation matches is
+// usually answered from the tables' filters, without a map look-up.
 func (l *List) Check(session, subject store.RevocationKey, authTime, now time.Time) Verdict {
 	if !l.ready.Load() || l.overflow.Load() {
 		return NotReady
@@ -306,18 +316,10 @@ func (l *List) Check(session, subject store.RevocationKey, authTime, now time.Ti
 	if l.count.Load() == 0 {
 		return OK
 	}
-	sh := &l.shards[session[0]]
-	sh.mu.RLock()
-	e, ok := sh.sessions[session]
-	sh.mu.RUnlock()
-	if ok && e.until > n {
+	if e, ok := l.shardOf(session).sessions.Load().get(session, l.filterSeed); ok && e.until > n {
 		return Revoked
 	}
-	sh = &l.shards[subject[0]]
-	sh.mu.RLock()
-	e, ok = sh.subjects[subject]
-	sh.mu.RUnlock()
-	if ok && e.until > n && nanos(authTime) < e.before {
+	if e, ok := l.shardOf(subject).subjects.Load().get(subject, l.filterSeed); ok && e.until > n && nanos(authTime) < e.before {
 		return Revoked
 	}
 	return OK
@@ -386,10 +388,7 @@ func (l *List) revoke(ctx context.Context, r store.Revocation, now time.Time) er
 // holds reports whether the copy holds a revocation for r's kind and key
 // that is live at now, so that r merges into it and needs no room.
 func (l *List) holds(r store.Revocation, now int64) bool {
-	sh := &l.shards[r.Key[0]]
-	sh.mu.RLock()
-	defer sh.mu.RUnlock()
-	e, ok := sh.table(r.Kind)[r.Key]
+	e, ok := l.shardOf(r.Key).table(r.Kind).Load().m[r.Key]
 	return ok && e.until > now
 }
 
@@ -414,37 +413,85 @@ func (l *List) reserve(now time.Time) error {
 	return nil
 }
 
-func (sh *shard) table(kind store.RevocationKind) map[store.RevocationKey]entry {
+// shardOf returns the shard of k.
+func (l *List) shardOf(k store.RevocationKey) *shard {
+	return &l.shards[mix(k[:8], l.shardSeed)>>(64-shardBits)]
+}
+
+func (sh *shard) table(kind store.RevocationKind) *atomic.Pointer[table] {
 	if kind == store.RevokeSubject {
-		return sh.subjects
+		return &sh.subjects
 	}
-	return sh.sessions
+	return &sh.sessions
 }
 
 // learn merges r into the copy: the later Before and the later Until win,
 // so revocations may arrive in any order, any number of times. A new
 // revocation beyond hardLimit is dropped, and the List answers NotReady
 // until a full read brings it back (see Sync).
-func (l *List) learn(r store.Revocation) {
-	if r.Validate() != nil {
-		return // backends validate what they store; nothing to learn
+func (l *List) learn(r store.Revocation) { l.learnAll([]store.Revocation{r}) }
+
+// learnAll merges rs into the copy, copying each table they change once.
+func (l *List) learnAll(rs []store.Revocation) {
+	if len(rs) == 0 {
+		return
 	}
-	e := entry{before: r.Before.UnixNano(), until: r.Until.UnixNano()}
-	sh := &l.shards[r.Key[0]]
+	if len(rs) == 1 {
+		l.learnShard(l.shardOf(rs[0].Key), rs)
+		return
+	}
+	byShard := make(map[*shard][]store.Revocation)
+	for _, r := range rs {
+		sh := l.shardOf(r.Key)
+		byShard[sh] = append(byShard[sh], r)
+	}
+	for sh, rs := range byShard {
+		l.learnShard(sh, rs)
+	}
+}
+
+// learnShard merges rs, all of sh, into its tables.
+func (l *List) learnShard(sh *shard, rs []store.Revocation) {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	m := sh.table(r.Kind)
-	if cur, ok := m[r.Key]; ok {
-		m[r.Key] = entry{before: max(cur.before, e.before), until: max(cur.until, e.until)}
-		return
+	for _, kind := range []store.RevocationKind{store.RevokeSession, store.RevokeSubject} {
+		ptr := sh.table(kind)
+		old := ptr.Load().m
+		var next map[store.RevocationKey]entry // the copy, made at the first change
+		for _, r := range rs {
+			if r.Kind != kind || r.Validate() != nil {
+				continue // backends validate what they store; nothing to learn
+			}
+			e := entry{before: r.Before.UnixNano(), until: r.Until.UnixNano()}
+			cur, ok := old[r.Key]
+			if next != nil {
+				cur, ok = next[r.Key]
+			}
+			if ok {
+				e = entry{before: max(cur.before, e.before), until: max(cur.until, e.until)}
+				if e == cur {
+					continue
+				}
+			} else if l.count.Load() >= l.hardLimit {
+				l.drops.Add(1)
+				l.overflow.Store(true)
+				continue
+			}
+			if next == nil {
+				next = make(map[store.RevocationKey]entry, len(old)+len(rs))
+				for k, v := range old {
+					next[k] = v
+				}
+			}
+			next[r.Key] = e
+			if !ok {
+				l.count.Add(1)
+			}
+		}
+		if next != nil {
+			ptr.Store(newTable(next, l.filterSeed))
+		}
 	}
-	if l.count.Load() >= l.hardLimit {
-		l.drops.Add(1)
-		l.overflow.Store(true)
-		return
-	}
-	m[r.Key] = e
-	l.count.Add(1)
 }
 
 // due reports whether period has passed from last to now (Unix ns), or the
@@ -459,13 +506,25 @@ func (l *List) prune(now int64) {
 	for i := range l.shards {
 		sh := &l.shards[i]
 		sh.mu.Lock()
-		for _, m := range []map[store.RevocationKey]entry{sh.sessions, sh.subjects} {
-			for k, e := range m {
+		for _, ptr := range []*atomic.Pointer[table]{&sh.sessions, &sh.subjects} {
+			old := ptr.Load().m
+			expired := 0
+			for _, e := range old {
 				if e.until <= now {
-					delete(m, k)
-					l.count.Add(-1)
+					expired++
 				}
 			}
+			if expired == 0 {
+				continue
+			}
+			next := make(map[store.RevocationKey]entry, len(old)-expired)
+			for k, e := range old {
+				if e.until > now {
+					next[k] = e
+				}
+			}
+			ptr.Store(newTable(next, l.filterSeed))
+			l.count.Add(int64(len(next) - len(old)))
 		}
 		sh.mu.Unlock()
 	}
@@ -533,6 +592,10 @@ func (l *List) syncFeed(ctx context.Context, now time.Time, refill bool) error {
 	if refill {
 		cursor.Seq = 0 // everything, yet a Reset still shows
 	}
+	// Pages are applied a few at a time: each application copies the
+	// tables it changes, so a large first load applied page by page would
+	// copy them a hundred times.
+	var pending []store.Revocation
 	for {
 		page, err := l.feed.RevocationsSince(ctx, cursor, now, pageSize)
 		if err != nil {
@@ -545,14 +608,17 @@ func (l *List) syncFeed(ctx context.Context, now time.Time, refill bool) error {
 				return err
 			}
 		}
-		for _, r := range page.Revocations {
-			l.learn(r)
+		pending = append(pending, page.Revocations...)
+		if len(pending) >= applyBatch {
+			l.learnAll(pending)
+			pending = pending[:0]
 		}
 		cursor = page.Next
 		if !page.More {
 			break
 		}
 	}
+	l.learnAll(pending)
 	l.cursor = cursor
 	return nil
 }
@@ -567,8 +633,8 @@ func (l *List) syncFull(ctx context.Context, now time.Time) error {
 	known := make(map[field]entry, len(rs))
 	for _, r := range rs {
 		known[field{r.Kind, r.Key}] = entry{before: r.Before.UnixNano(), until: r.Until.UnixNano()}
-		l.learn(r)
 	}
+	l.learnAll(rs)
 	return l.writeBack(ctx, now, func(f field, e entry) bool {
 		k, ok := known[f]
 		return !ok || k.before < e.before || k.until < e.until
@@ -606,18 +672,14 @@ func (l *List) writeBack(ctx context.Context, now time.Time, want func(field, en
 		return nil
 	}
 	for i := range l.shards {
-		// Copy the shard's live revocations out, then write without the
-		// lock: Check must not wait for the backend.
 		sh := &l.shards[i]
-		sh.mu.RLock()
 		for _, kind := range []store.RevocationKind{store.RevokeSession, store.RevokeSubject} {
-			for k, e := range sh.table(kind) {
+			for k, e := range sh.table(kind).Load().m {
 				if e.until > n && (want == nil || want(field{kind, k}, e)) {
 					batch = append(batch, store.Revocation{Kind: kind, Key: k, Before: time.Unix(0, e.before).UTC(), Until: time.Unix(0, e.until).UTC()})
 				}
 			}
 		}
-		sh.mu.RUnlock()
 		if len(batch) >= writeBackBatch {
 			if err := flush(); err != nil {
 				return err
