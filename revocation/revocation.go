@@ -25,8 +25,8 @@ const (
 )
 
 const (
-	// shardCount is the number of parts of the copy, each changed on its
-	// own: a change copies one part.
+	// The copy is split in shardCount parts, each changed on its own: a
+	// change copies one part's table.
 	shardBits  = 10
 	shardCount = 1 << shardBits
 	// pageSize is how many revocations one catch-up read asks for, and
