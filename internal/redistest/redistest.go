@@ -1,7 +1,8 @@
 // Package redistest starts real redis-server processes for tests.
 //
 // A test calls Start and gets a private server on a free loopback port, with
-// no persistence, that is stopped when the test ends:
+// no persistence (unless the AppendOnly option asks for it), that is stopped
+// when the test ends:
 //
 //	srv := redistest.Start(t)
 //	st, err := redis.Open(srv.URL(), nil)
@@ -13,8 +14,9 @@
 // may have its own; tests that stop or pause the server must.
 //
 // Stop and Restart let a test simulate an outage: Restart brings the server
-// back on the same port, empty, so clients that held the old address
-// reconnect to it.
+// back on the same port, so clients that held the old address reconnect to
+// it. It comes back empty, unless the server was started with AppendOnly:
+// then it reloads what it had.
 package redistest
 
 import (
@@ -67,6 +69,7 @@ type Server struct {
 	dir    string // the server's working directory, a tb.TempDir
 	socket string // the unix socket path, in a short directory of its own
 	port   int
+	aof    bool // AppendOnly
 
 	mu   sync.Mutex
 	proc *process // nil while stopped
@@ -80,11 +83,21 @@ type process struct {
 	err  error         // cmd.Wait's result, readable once done is closed
 }
 
+// An Option changes how Start runs the server.
+type Option func(*Server)
+
+// AppendOnly runs the server with its append-only file on, fsynced after
+// every write (appendonly yes, appendfsync always), in the test's temporary
+// directory: the data survives Stop and Restart, and even a kill.
+func AppendOnly() Option {
+	return func(s *Server) { s.aof = true }
+}
+
 // Start starts a redis-server for tb on a free loopback port and registers
-// its shutdown with tb.Cleanup. It skips tb when redis-server is not on PATH,
-// or fails it if RequireEnv is "1", and fails it when the server cannot be
-// started.
-func Start(tb testing.TB) *Server {
+// its shutdown with tb.Cleanup. By default the server keeps nothing on disk;
+// see the options. It skips tb when redis-server is not on PATH, or fails it
+// if RequireEnv is "1", and fails it when the server cannot be started.
+func Start(tb testing.TB, opts ...Option) *Server {
 	tb.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
@@ -106,6 +119,9 @@ func Start(tb testing.TB) *Server {
 		bin:    bin,
 		dir:    tb.TempDir(),
 		socket: filepath.Join(sockDir, "redis.sock"),
+	}
+	for _, o := range opts {
+		o(s)
 	}
 	tb.Cleanup(s.Stop)
 
@@ -145,7 +161,8 @@ func (s *Server) Socket() string {
 
 // Stop shuts the server down: SIGTERM, then SIGKILL if it has not exited
 // within a few seconds. Stopping a stopped server does nothing. The data is
-// lost; Restart starts an empty server on the same port.
+// lost, and Restart starts an empty server on the same port, unless the
+// server runs with AppendOnly.
 func (s *Server) Stop() {
 	s.mu.Lock()
 	p := s.proc
@@ -157,8 +174,8 @@ func (s *Server) Stop() {
 }
 
 // Restart starts the server again on the same port after Stop (it stops it
-// first if it is running). It fails the test if the server does not come
-// back.
+// first if it is running), with the same options; with AppendOnly it
+// reloads its data. It fails the test if the server does not come back.
 func (s *Server) Restart() {
 	s.tb.Helper()
 	s.Stop()
@@ -174,17 +191,21 @@ func (s *Server) Restart() {
 // launch starts redis-server on port and waits until it answers PING. On
 // failure the process is gone and the error carries its output.
 func (s *Server) launch(port int) (*process, error) {
-	cmd := exec.Command(s.bin,
+	aof := []string{"--appendonly", "no"}
+	if s.aof {
+		aof = []string{"--appendonly", "yes", "--appendfsync", "always"}
+	}
+	args := append([]string{
 		"--port", strconv.Itoa(port),
 		"--bind", "127.0.0.1",
 		"--unixsocket", s.socket,
 		"--unixsocketperm", "700",
 		"--dir", s.dir,
 		"--save", "",
-		"--appendonly", "no",
 		"--daemonize", "no",
 		"--loglevel", "warning",
-	)
+	}, aof...)
+	cmd := exec.Command(s.bin, args...)
 	out := &testkit.SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {

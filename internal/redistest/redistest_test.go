@@ -175,3 +175,55 @@ func pingUnix(path string) error {
 	}
 	return nil
 }
+
+// TestAppendOnlyKeepsDataAcrossRestart: with AppendOnly the data written
+// before Stop is there after Restart; without it the server comes back
+// empty.
+func TestAppendOnlyKeepsDataAcrossRestart(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		opts []Option
+		want string // GET k after the restart, as RESP
+	}{
+		{"default", nil, "$-1"},
+		{"AppendOnly", []Option{AppendOnly()}, "$1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := Start(t, tt.opts...)
+			if got, err := command(srv.Addr(), "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n"); err != nil || got != "+OK" {
+				t.Fatalf("SET k v = %q, %v; want +OK", got, err)
+			}
+			srv.Restart()
+			got, err := command(srv.Addr(), "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n")
+			if err != nil || got != tt.want {
+				t.Fatalf("GET k after Restart = %q, %v; want %q", got, err, tt.want)
+			}
+		})
+	}
+}
+
+// command sends one RESP command to addr and returns the first line of the
+// answer.
+func command(addr, resp string) (string, error) {
+	conn, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close()
+	if err := conn.SetDeadline(time.Now().Add(5 * time.Second)); err != nil {
+		return "", err
+	}
+	if _, err := conn.Write([]byte(resp)); err != nil {
+		return "", err
+	}
+	buf := make([]byte, 64)
+	n, err := conn.Read(buf)
+	if err != nil {
+		return "", err
+	}
+	line, _, _ := strings.Cut(string(buf[:n]), "\r\n")
+	return line, nil
+}

@@ -18,6 +18,7 @@ import (
 	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/slidingjwt/slidingjwt/store"
+	"github.com/slidingjwt/slidingjwt/store/internal/revtab"
 )
 
 // Defaults used for the zero fields of Options.
@@ -79,6 +80,17 @@ type Options struct {
 	// which otherwise retries silently at the next period. It is called from
 	// the pruner's goroutine and must not call Close. Optional. Default nil.
 	OnPruneError func(error)
+
+	// RevocationBucket is the bbolt bucket that holds the revocations (see
+	// Revoke); it is created with the first one. It must differ from
+	// Bucket. Optional. Default DefaultRevocationBucket.
+	RevocationBucket string
+
+	// MaxRevocations is the most revocations live at once; a new one beyond
+	// it fails with store.ErrRevocationsFull. Revocations are bounded on
+	// their own, apart from the renewals. Optional. Default
+	// store.DefaultMaxRevocations (1 000 000). Negative is an error.
+	MaxRevocations int
 }
 
 func (o *Options) withDefaults() Options {
@@ -125,6 +137,10 @@ type Store struct {
 
 	pruneMu      sync.Mutex // one prune at a time
 	onPruneError func(error)
+
+	// Revocations: see revoke.go.
+	rev       *revtab.Table
+	revBucket []byte
 
 	closed  atomic.Bool
 	closeMu sync.RWMutex // held for reading while the DB is in use outside the writer
@@ -291,6 +307,9 @@ func newStore(db *bbolt.DB, path string, o Options, owned bool) (*Store, error) 
 		s.shards[i].inflight = make(map[string]int32)
 	}
 	if err := s.load(); err != nil {
+		return nil, err
+	}
+	if err := s.loadRevocations(o); err != nil {
 		return nil, err
 	}
 	s.wg.Add(1)
@@ -516,6 +535,7 @@ func (s *Store) Close() error {
 		sh.entries, sh.inflight = nil, nil
 		sh.mu.Unlock()
 	}
+	s.rev.Close()
 	if s.owned {
 		if err := s.db.Close(); err != nil {
 			return fmt.Errorf("bolt: close %s: %w", s.path, err)

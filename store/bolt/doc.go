@@ -37,6 +37,15 @@
 // caller's clock.
 // bbolt reuses the pages it frees but never shrinks its file.
 //
+// # Revocations
+//
+// The Store is also a store.RevocationFeed: revocations (sign-outs) live in
+// a bucket of their own, Options.RevocationBucket, bounded by
+// Options.MaxRevocations and by expiry, never by the renewals. Revoke
+// commits and syncs its record before it returns, so a revoked session
+// stays revoked after kill -9 and a reopen; every revocation in the file is
+// loaded when the store opens. See revoke.go for the record format.
+//
 // # Lifecycle
 //
 // Open opens (or creates) a file and owns it; New uses a *bbolt.DB the

@@ -52,6 +52,14 @@
 // extra length. Recording a key the store does not hold allocates one list
 // element; a refusal allocates nothing.
 //
+// # Revocations
+//
+// The Store is also a store.RevocationFeed for one process. Revocations
+// (sign-outs) are never evicted, since forgetting one would let a
+// signed-out session back in: they live in a table of their own, bounded
+// by Options.MaxRevocations (a new one beyond it is refused) and by
+// expiry, never by Options.Size. See revoke.go.
+//
 // # Lifecycle
 //
 // New returns a ready store with no background goroutine; Close drops the
@@ -70,6 +78,7 @@ import (
 	"github.com/hashicorp/golang-lru/v2/simplelru"
 
 	"github.com/slidingjwt/slidingjwt/store"
+	"github.com/slidingjwt/slidingjwt/store/internal/revtab"
 )
 
 const (
@@ -109,6 +118,13 @@ type Options struct {
 	// each shard holds at least 256 entries. Use 1 for a single, exact
 	// least-recently-used order. Negative is an error.
 	Shards int
+
+	// MaxRevocations is the most revocations live at once (see Revoke); a
+	// new one beyond it fails with store.ErrRevocationsFull. Revocations
+	// live in a table of their own that Size does not bound and that never
+	// evicts: a revocation leaves only when it expires. Optional. Default
+	// store.DefaultMaxRevocations (1 000 000). Negative is an error.
+	MaxRevocations int
 }
 
 // Store is the bounded in-memory store.Store. Create it with New.
@@ -118,6 +134,7 @@ type Store struct {
 	shards []shard
 	size   int
 	closed atomic.Bool
+	rev    *revtab.Table // revocations; see revoke.go
 }
 
 type shard struct {
@@ -146,7 +163,8 @@ func (e entry) live(now time.Time) bool {
 var _ store.Store = (*Store)(nil)
 
 // New returns an empty Store configured by opts (nil means defaults). It
-// fails only for a negative Options.Size or Options.Shards.
+// fails only for a negative Options.Size, Options.Shards or
+// Options.MaxRevocations.
 func New(opts *Options) (*Store, error) {
 	var o Options
 	if opts != nil {
@@ -158,12 +176,16 @@ func New(opts *Options) (*Store, error) {
 	if o.Shards < 0 {
 		return nil, fmt.Errorf("lru: Options.Shards is %d; want 0 (default) or a positive number of shards", o.Shards)
 	}
+	rev, err := newRevocations(o.MaxRevocations)
+	if err != nil {
+		return nil, err
+	}
 	size := o.Size
 	if size == 0 {
 		size = DefaultSize
 	}
 	n := shardCount(size, o.Shards)
-	s := &Store{seed: maphash.MakeSeed(), mask: uint64(n - 1), shards: make([]shard, n), size: size}
+	s := &Store{seed: maphash.MakeSeed(), mask: uint64(n - 1), shards: make([]shard, n), size: size, rev: rev}
 	for i := range s.shards {
 		capacity := size / n
 		if i < size%n {
@@ -307,11 +329,12 @@ func (s *Store) Evictions() uint64 {
 	return total
 }
 
-// Close drops every entry. It is idempotent.
+// Close drops every entry and every revocation. It is idempotent.
 func (s *Store) Close() error {
 	if s.closed.Swap(true) {
 		return nil
 	}
+	s.rev.Close()
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.Lock()

@@ -15,6 +15,13 @@
 // than the sessions renewed within about two intervals, however many distinct
 // keys it has seen, and it needs no background goroutine.
 //
+// # Revocations
+//
+// The Store is also a store.RevocationFeed for one process: revocations
+// (sign-outs) live in a table of their own, bounded by
+// Options.MaxRevocations and by expiry, and are lost on restart like the
+// renewals. See revoke.go.
+//
 // # Lifecycle
 //
 // New returns a ready store; Close drops the entries, and later calls return
@@ -29,6 +36,7 @@ import (
 	"time"
 
 	"github.com/slidingjwt/slidingjwt/store"
+	"github.com/slidingjwt/slidingjwt/store/internal/revtab"
 )
 
 // DefaultShards is the number of shards used when Options.Shards is zero or
@@ -46,6 +54,13 @@ type Options struct {
 	// power of two, at most MaxShards. Optional. Default DefaultShards
 	// (also for a value of zero or less).
 	Shards int
+
+	// MaxRevocations is the most revocations live at once (see Revoke);
+	// a new one beyond it fails with store.ErrRevocationsFull. It bounds
+	// the revocations on their own: they are kept apart from the renewals.
+	// Optional. Default store.DefaultMaxRevocations (1 000 000), also for a
+	// value of zero or less.
+	MaxRevocations int
 }
 
 // Store is the in-memory store.Store. Create it with New.
@@ -54,6 +69,7 @@ type Store struct {
 	mask   uint64
 	shards []shard
 	closed atomic.Bool
+	rev    *revtab.Table // revocations; see revoke.go
 }
 
 type shard struct {
@@ -83,7 +99,7 @@ func New(opts *Options) *Store {
 	for size < n {
 		size <<= 1
 	}
-	s := &Store{seed: maphash.MakeSeed(), mask: uint64(size - 1), shards: make([]shard, size)}
+	s := &Store{seed: maphash.MakeSeed(), mask: uint64(size - 1), shards: make([]shard, size), rev: newRevocations(opts)}
 	for i := range s.shards {
 		s.shards[i].entries = make(map[string]entry)
 	}
@@ -171,11 +187,12 @@ func (s *Store) Len() int {
 	return total
 }
 
-// Close drops every entry. It is idempotent.
+// Close drops every entry and every revocation. It is idempotent.
 func (s *Store) Close() error {
 	if s.closed.Swap(true) {
 		return nil
 	}
+	s.rev.Close()
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.Lock()

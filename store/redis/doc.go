@@ -66,6 +66,29 @@
 // close enough to expiry to be renewed, not every request. On loopback that
 // is tens of microseconds; across a network it is the network's round trip.
 //
+// # Revocations
+//
+// The Store is also a store.RevocationFeed, a store.RevocationWatcher and a
+// store.BatchRevoker, so that a fleet shares its sign-outs: package
+// revocation keeps an in-process copy on each instance. Revoke is one Lua
+// script that deletes expired revocations, enforces
+// Options.MaxRevocations across every instance atomically, merges the
+// revocation with the one recorded and publishes it on a channel that
+// WatchRevocations subscribes to. Every change takes the next number of a
+// sequence, so RevocationsSince reads only what changed after a reader's
+// cursor, not the whole list. The keys, all under
+// Options.RevocationKeyPrefix and one Redis Cluster hash tag, are described
+// in revoke.go; they carry no expiry of their own (the scripts delete
+// expired revocations), so a maxmemory-policy of volatile-* never evicts
+// them; do not use allkeys-*.
+//
+// Run Redis with its append-only file (appendonly yes, appendfsync
+// everysec or always) so that revocations survive a restart of the
+// server. A server that comes back without them, or is emptied with
+// FLUSHALL, starts a new history (a new epoch): readers see a Reset and
+// write back the revocations they hold, so none is forgotten while an
+// instance that knew it runs.
+//
 // # Lifecycle
 //
 // A Store is safe for concurrent use. Close marks it closed (later calls

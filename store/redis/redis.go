@@ -41,6 +41,19 @@ type Options struct {
 	// longest a request waits for the store before it is served without
 	// renewal. It must not be negative. Optional. Default DefaultTimeout.
 	Timeout time.Duration
+
+	// RevocationKeyPrefix names the keys and the pub/sub channel that hold
+	// the revocations (see Revoke): instances that share it share their
+	// sign-outs. It may not contain "{" or "}" (the keys carry it as their
+	// Redis Cluster hash tag). Optional. Default DefaultRevocationKeyPrefix.
+	RevocationKeyPrefix string
+
+	// MaxRevocations is the most revocations live at once, across every
+	// instance that shares RevocationKeyPrefix; a new one beyond it fails
+	// with store.ErrRevocationsFull. Give every instance the same value.
+	// Optional. Default store.DefaultMaxRevocations (1 000 000). Negative
+	// is an error.
+	MaxRevocations int
 }
 
 // Store is the Redis store.Store. Create it with Open or New. It is safe for
@@ -51,6 +64,7 @@ type Store struct {
 	prefix  string
 	timeout time.Duration
 	closed  atomic.Bool
+	rev     revocations // see revoke.go
 }
 
 var _ store.Store = (*Store)(nil)
@@ -124,7 +138,7 @@ func New(client goredis.UniversalClient, opts *Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Store{client: client, prefix: o.KeyPrefix, timeout: o.Timeout}, nil
+	return &Store{client: client, prefix: o.KeyPrefix, timeout: o.Timeout, rev: newRevocations(o)}, nil
 }
 
 // Open returns a Store with its own client, configured from a URL:
@@ -160,7 +174,7 @@ func Open(rawURL string, opts *Options) (*Store, error) {
 		co.MaxRetries = -1 // go-redis: -1 disables retries, 0 means the default 3
 	}
 	co.DialerRetries = 1
-	return &Store{client: goredis.NewClient(co), owned: true, prefix: o.KeyPrefix, timeout: o.Timeout}, nil
+	return &Store{client: goredis.NewClient(co), owned: true, prefix: o.KeyPrefix, timeout: o.Timeout, rev: newRevocations(o)}, nil
 }
 
 // resolve fills in the defaults and checks opts.
@@ -178,7 +192,7 @@ func resolve(opts *Options) (Options, error) {
 	if o.KeyPrefix == "" {
 		o.KeyPrefix = DefaultKeyPrefix
 	}
-	return o, nil
+	return resolveRevocations(o)
 }
 
 // Allow implements store.Store in one round trip to Redis.
@@ -250,11 +264,15 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close marks the Store closed and, if Open created its client, closes the
-// client. It is idempotent: later calls return nil. A client given to New
-// stays open.
+// Close marks the Store closed, ends its revocation watches and, if Open
+// created its client, closes the client. It is idempotent: later calls
+// return nil. A client given to New stays open.
 func (s *Store) Close() error {
-	if s.closed.Swap(true) || !s.owned {
+	if s.closed.Swap(true) {
+		return nil
+	}
+	close(s.rev.closing)
+	if !s.owned {
 		return nil
 	}
 	if err := s.client.Close(); err != nil {
