@@ -16,6 +16,7 @@ import (
 
 	"github.com/slidingjwt/slidingjwt/config"
 	"github.com/slidingjwt/slidingjwt/engine"
+	"github.com/slidingjwt/slidingjwt/revocation"
 	"github.com/slidingjwt/slidingjwt/store"
 	"github.com/slidingjwt/slidingjwt/token"
 )
@@ -36,6 +37,8 @@ type Setup struct {
 	OnRenewal func(ev engine.Event)
 	// Observer is the door's Config.Observer.
 	Observer engine.Observer
+	// Revocations is the door's Config.Revocations.
+	Revocations *revocation.List
 }
 
 // Door builds the application under test: the door's middleware, built from

@@ -98,6 +98,7 @@ func door(m *mistake) doortest.Door {
 			MountPrefix: s.MountPrefix,
 			OnRenewal:   func(_ *http.Request, ev engine.Event) { s.OnRenewal(ev) },
 			Observer:    s.Observer,
+			Revocations: s.Revocations,
 		}
 		if m != nil && m.config != nil {
 			m.config(&cfg)

@@ -1,6 +1,7 @@
 package doortest
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,7 +16,11 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/slidingjwt/slidingjwt/engine"
+	"github.com/slidingjwt/slidingjwt/internal/testkit"
+	"github.com/slidingjwt/slidingjwt/revocation"
 	"github.com/slidingjwt/slidingjwt/store"
+	"github.com/slidingjwt/slidingjwt/store/memory"
+	"github.com/slidingjwt/slidingjwt/token"
 )
 
 // scenario is one row of the table Run runs.
@@ -46,6 +51,7 @@ var scenarios = []scenario{
 	{"StoreErrorServesRequest", storeErrorServesRequest},
 	{"EventSubjectSanitised", eventSubjectSanitised},
 	{"Observer", observer},
+	{"SignOut", signOut},
 }
 
 // Run runs every scenario against door, each as a parallel subtest of t
@@ -793,4 +799,110 @@ func observer(t *testing.T, door Door) {
 			t.Errorf("%s: got %q, want %q", c.name, c.got, c.want)
 		}
 	}
+}
+
+// signOut: with a revocation list, a revoked session's tokens (the one
+// presented and its renewal) get 401 saying the session has ended, on the
+// next request, and are never renewed; another session of the subject is
+// untouched until the subject is signed out everywhere, after which a new
+// login works; a token with a longer lifetime than the settings allow is
+// refused.
+func signOut(t *testing.T, door Door) {
+	backend := memory.New(nil)
+	t.Cleanup(func() { _ = backend.Close() })
+	// The list reads the app's clock, which exists only once the app does.
+	var clock atomic.Pointer[testkit.Clock]
+	now := func() time.Time {
+		if c := clock.Load(); c != nil {
+			return c.Now()
+		}
+		return start
+	}
+	// A catch-up period no test waits for: the list syncs when the test
+	// says (Sync), so whether it is stale depends on the clock alone.
+	list, err := revocation.New(context.Background(), revocation.Options{
+		Backend: backend, Now: now, CatchUp: 30 * time.Minute, StaleAfter: 30 * time.Minute,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = list.Close() })
+	a := newApp(t, door, func(s *Setup) { s.Revocations = list })
+	clock.Store(a.clock)
+	so, err := revocation.NewSignOut(list, settings(), a.clock.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := a.mint("alice", "user", 0)
+	second := a.mint("alice", "user", time.Minute)
+	a.at(20 * time.Hour)
+	// The clock jumped: catch up now, as the list's own period would, or
+	// its copy is stale and nothing renews.
+	if err := list.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	rec := a.get("/api/me", first)
+	wantStatus(t, rec, http.StatusOK)
+	renewed := newToken(rec.Header())
+	if renewed == "" {
+		t.Fatal("the due token was not renewed")
+	}
+	claims, err := verifier(t).Verify(first, a.clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := so.Session(context.Background(), claims.Claims()); err != nil {
+		t.Fatalf("SignOut.Session: %v", err)
+	}
+	a.at(20*time.Hour + time.Second)
+	for name, tok := range map[string]string{"the signed-out token": first, "its renewal": renewed} {
+		rec := a.get("/api/me", tok)
+		wantStatus(t, rec, http.StatusUnauthorized)
+		if got := rec.Header().Get("WWW-Authenticate"); !strings.Contains(got, `error="invalid_token"`) {
+			t.Errorf("%s: WWW-Authenticate %q, want an invalid_token challenge", name, got)
+		}
+		if !strings.Contains(rec.Body.String(), engine.MessageSessionEnded) {
+			t.Errorf("%s: body %q, want the session-ended message", name, rec.Body.String())
+		}
+		if newToken(rec.Header()) != "" {
+			t.Errorf("%s was renewed", name)
+		}
+	}
+	wantStatus(t, a.get("/api/me", second), http.StatusOK)
+
+	// Everywhere: every session of alice before now; a later login works.
+	if err := so.Subject(context.Background(), "alice", a.clock.Now()); err != nil {
+		t.Fatalf("SignOut.Subject: %v", err)
+	}
+	wantStatus(t, a.get("/api/me", second), http.StatusUnauthorized)
+	a.at(20*time.Hour + 3*time.Second)
+	later := a.mint("alice", "user", 20*time.Hour+3*time.Second)
+	wantStatus(t, a.get("/api/me", later), http.StatusOK)
+	wantStatus(t, a.get("/api/me", a.mint("bob", "user", 0)), http.StatusOK)
+
+	// A token minted elsewhere for longer than the settings allow.
+	long := signMap(t, jwt.MapClaims{"sub": "carol", "iat": a.clock.Now().Unix(), "exp": a.clock.Now().Add(30 * 24 * time.Hour).Unix()}, secret)
+	wantStatus(t, a.get("/api/me", long), http.StatusUnauthorized)
+
+	// A stale copy (no sync for an hour of the list's clock) serves the
+	// last known list but renews nothing.
+	a.at(21 * time.Hour)
+	rec = a.get("/api/me", a.mint("dave", "user", 0))
+	wantStatus(t, rec, http.StatusOK)
+	if newToken(rec.Header()) != "" {
+		t.Error("a due token was renewed while the revocation list was stale")
+	}
+	if got := a.lastEvent().Reason; got != engine.ReasonRevocationsStale {
+		t.Errorf("reason %q, want %q", got, engine.ReasonRevocationsStale)
+	}
+}
+
+// verifier returns a token.Verifier with Run's settings.
+func verifier(t *testing.T) *token.Verifier {
+	t.Helper()
+	vf, err := token.NewVerifier(settings(), &token.VerifierOptions{CacheSize: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return vf
 }

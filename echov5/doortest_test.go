@@ -26,6 +26,7 @@ func v5Door(t testing.TB, s doortest.Setup) http.Handler {
 		MountPrefix: s.MountPrefix,
 		OnRenewal:   func(_ *echo.Context, ev engine.Event) { s.OnRenewal(ev) },
 		Observer:    s.Observer,
+		Revocations: s.Revocations,
 	}.ToMiddleware()
 	if err != nil {
 		t.Fatalf("echov5.Config.ToMiddleware: %v", err)

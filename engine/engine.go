@@ -21,6 +21,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/slidingjwt/slidingjwt/config"
+	"github.com/slidingjwt/slidingjwt/revocation"
 	"github.com/slidingjwt/slidingjwt/store"
 	"github.com/slidingjwt/slidingjwt/token"
 )
@@ -91,6 +92,17 @@ type Config[C any] struct {
 	// Observer is told every request's outcome, every renewal decision and
 	// every store call, for metrics and tracing. Optional.
 	Observer Observer
+	// Revocations is the instance's copy of the revoked sessions (see
+	// package revocation): a token of a revoked session, or of a subject
+	// signed out everywhere, gets ErrSessionRevoked (401) and is never
+	// renewed; while the list is not loaded, requests get
+	// ErrRevocationsNotReady (503). The check reads memory only. With it,
+	// a token whose lifetime is longer than the settings allow
+	// (revocation.LongestLifetime plus the leeway; for a token without
+	// iat, exp that far from now) is refused as invalid, so that no
+	// revoked token outlives its revocation; and no token is renewed while
+	// the list is stale. Optional.
+	Revocations *revocation.List
 	// StoreName names the store in StoreCall observations. Optional.
 	// Default: the store's Name() when it has one (store.Named), else
 	// "unknown".
@@ -100,8 +112,11 @@ type Config[C any] struct {
 // Engine is the renewal core for one configuration. It is safe for
 // concurrent use; it holds no lock on the request path.
 type Engine[C any] struct {
-	cfg       Config[C]
-	settings  config.Settings
+	cfg      Config[C]
+	settings config.Settings
+	// longest bounds the lifetime of a token accepted while Revocations
+	// is set: revocation.LongestLifetime plus the leeway.
+	longest   time.Duration
 	issuer    *token.Issuer
 	verifier  *token.Verifier
 	maxSize   int
@@ -165,6 +180,7 @@ func New[C any](cfg Config[C]) (*Engine[C], error) {
 		issuer:    issuer,
 		verifier:  verifier,
 		maxSize:   cfg.MaxTokenSize,
+		longest:   revocation.LongestLifetime(cfg.Settings) + cfg.Settings.Leeway,
 		skipPaths: cfg.Settings.RenewSkipPaths,
 		mount:     cfg.MountPrefix,
 	}, nil
@@ -201,6 +217,9 @@ func (e *Engine[C]) VerifyAny(values []string, now time.Time) (v *token.Verified
 // verified, from the cache when hit. It tells the Observer the outcome and
 // returns the error the door must answer with, or nil.
 func (e *Engine[C]) Admit(c C, v *token.Verified, hit bool, err error, now time.Time) error {
+	if err == nil && e.cfg.Revocations != nil {
+		err = e.admitRevocable(v, now)
+	}
 	o := OutcomeVerified
 	switch {
 	case err != nil:
@@ -212,6 +231,33 @@ func (e *Engine[C]) Admit(c C, v *token.Verified, hit bool, err error, now time.
 		e.cfg.Observer.Request(e.cfg.Request(c), o)
 	}
 	return err
+}
+
+// errLifetime is the reason a token with a longer lifetime than the
+// settings allow is refused while revocations are checked.
+var errLifetime = &lifetimeError{}
+
+type lifetimeError struct{}
+
+func (*lifetimeError) Error() string {
+	return "slidingjwt: invalid or expired token: lifetime longer than the settings allow, so a revocation could not outlast it"
+}
+
+func (*lifetimeError) Is(target error) bool { return target == ErrTokenInvalid }
+
+// admitRevocable checks v against the revocations: its lifetime, then the
+// list.
+func (e *Engine[C]) admitRevocable(v *token.Verified, now time.Time) error {
+	if v.Lifetime() > e.longest || v.ExpiresAt().Sub(now) > e.longest {
+		return errLifetime
+	}
+	switch e.cfg.Revocations.Check(v.SessionRevocationKey(), v.SubjectRevocationKey(), v.AuthTime(), now) {
+	case revocation.OK:
+		return nil
+	case revocation.Revoked:
+		return ErrSessionRevoked
+	}
+	return ErrRevocationsNotReady
 }
 
 func (e *Engine[C]) observe(c C, v *token.Verified, ev Event) {

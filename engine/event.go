@@ -23,6 +23,10 @@ const (
 	// ReasonSessionCap: the session reached auth_time + MaxSessionAge, so
 	// a renewal would not extend it.
 	ReasonSessionCap Reason = "session_cap"
+	// ReasonRevocationsStale: the instance's copy of the revocations is
+	// stale (its backend unreachable), so it renews nothing: a revocation
+	// made meanwhile elsewhere would not outlast the new token.
+	ReasonRevocationsStale Reason = "revocations_stale"
 	// ReasonStatus: the response status was 400 or more; the store was not
 	// touched.
 	ReasonStatus Reason = "status"
@@ -30,6 +34,9 @@ const (
 	// upgrade, for one), so there were no response headers to carry a
 	// token; the store was not touched.
 	ReasonHijacked Reason = "hijacked"
+	// ReasonRevoked: the session was revoked while the request ran (the
+	// handler signed it out); the store was not touched.
+	ReasonRevoked Reason = "revoked"
 	// ReasonStoreError: the store failed (Event.Err says how); the
 	// request was served without renewal.
 	ReasonStoreError Reason = "store_error"

@@ -10,6 +10,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/slidingjwt/slidingjwt/revocation"
 	"github.com/slidingjwt/slidingjwt/store"
 	"github.com/slidingjwt/slidingjwt/token"
 )
@@ -32,6 +33,12 @@ func (e *Engine[C]) Begin(c C, v *token.Verified, now time.Time) *Pending[C] {
 	}
 	if e.skipped(e.cfg.Request(c).URL.Path) {
 		e.observe(c, v, Event{Reason: ReasonSkippedPath})
+		return nil
+	}
+	if e.cfg.Revocations != nil && e.cfg.Revocations.Stale(now) {
+		// Revocations made elsewhere meanwhile are unknown here: a
+		// renewal could outlive one.
+		e.observe(c, v, Event{Reason: ReasonRevocationsStale})
 		return nil
 	}
 	exp, extends := e.issuer.RenewalExpiry(v, now)
@@ -163,6 +170,17 @@ func (p *Pending[C]) Decide(status int, h http.Header) {
 	p.done = true
 	e, c, v := p.e, p.c, p.v
 	r := e.cfg.Request(c)
+	if e.cfg.Revocations != nil {
+		switch e.cfg.Revocations.Check(v.SessionRevocationKey(), v.SubjectRevocationKey(), v.AuthTime(), p.now) {
+		case revocation.Revoked:
+			// Revoked while the handler ran (its own /logout, say).
+			e.observe(c, v, Event{Reason: ReasonRevoked})
+			return
+		case revocation.NotReady:
+			e.observe(c, v, Event{Reason: ReasonRevocationsStale})
+			return
+		}
+	}
 	key := e.sessionKey(c, v)
 	var start time.Time
 	if e.cfg.Observer != nil {

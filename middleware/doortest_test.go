@@ -26,6 +26,7 @@ func echoDoor(t testing.TB, s doortest.Setup) http.Handler {
 		MountPrefix: s.MountPrefix,
 		OnRenewal:   func(_ echo.Context, ev engine.Event) { s.OnRenewal(ev) },
 		Observer:    s.Observer,
+		Revocations: s.Revocations,
 	}.ToMiddleware()
 	if err != nil {
 		t.Fatalf("middleware.Config.ToMiddleware: %v", err)

@@ -23,6 +23,7 @@ func muxDoor(t testing.TB, s doortest.Setup) http.Handler {
 		MountPrefix: s.MountPrefix,
 		OnRenewal:   func(_ *http.Request, ev engine.Event) { s.OnRenewal(ev) },
 		Observer:    s.Observer,
+		Revocations: s.Revocations,
 	}.ToMiddleware()
 	if err != nil {
 		t.Fatalf("nethttp.Config.ToMiddleware: %v", err)

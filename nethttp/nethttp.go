@@ -17,6 +17,7 @@ import (
 
 	"github.com/slidingjwt/slidingjwt/config"
 	"github.com/slidingjwt/slidingjwt/engine"
+	"github.com/slidingjwt/slidingjwt/revocation"
 	"github.com/slidingjwt/slidingjwt/store"
 	"github.com/slidingjwt/slidingjwt/token"
 )
@@ -105,6 +106,15 @@ type Config struct {
 	// every store call, for metrics and tracing. Optional.
 	Observer engine.Observer
 
+	// Revocations is the instance's copy of the revoked sessions (package
+	// revocation; revocation.SignOut records them from a /logout handler).
+	// A token of a revoked session gets 401 with a message saying the
+	// session has ended, and is never renewed; until the copy is loaded,
+	// requests get 503. The check reads memory only. With it, tokens with a
+	// longer lifetime than the settings allow are refused, and no token is
+	// renewed while the copy is stale. Optional. Default: none.
+	Revocations *revocation.List
+
 	// BeforeRenew runs once a renewal has been granted, before the new
 	// token is signed; see the Echo middleware's field. Optional.
 	BeforeRenew func(r *http.Request, claims jwt.MapClaims) error
@@ -147,6 +157,7 @@ func (cfg Config) ToMiddleware() (func(http.Handler) http.Handler, error) {
 		OnRenewal:         cfg.OnRenewal,
 		BeforeRenew:       cfg.BeforeRenew,
 		Observer:          cfg.Observer,
+		Revocations:       cfg.Revocations,
 	})
 	if err != nil {
 		return nil, err

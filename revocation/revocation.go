@@ -733,6 +733,21 @@ func (l *List) Staleness(now time.Time) time.Duration {
 	return time.Duration(n - since)
 }
 
+// Stale reports whether the copy is stale at now: the last successful sync
+// is older than Options.StaleAfter. A front door does not renew tokens
+// while its copy is stale: it cannot know of revocations made meanwhile on
+// other instances, and a renewal would outlive them (see Margin).
+func (l *List) Stale(now time.Time) bool {
+	return l.Staleness(now) > l.staleAfter
+}
+
+// Margin is how long after a revocation an instance that has not learned
+// it yet may still renew a token of the revoked session: until its copy is
+// stale (Options.StaleAfter), plus one catch-up period. A revocation must
+// outlast every token such a renewal gives, so SignOut adds Margin to the
+// Until it computes.
+func (l *List) Margin() time.Duration { return l.staleAfter + l.catchUp }
+
 // Close stops the background work and waits for it: Check then answers
 // NotReady, and RevokeSession, RevokeSubject and Sync return
 // store.ErrClosed. The copy's memory goes with the List. It leaves

@@ -2,9 +2,7 @@ package token
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	stdjson "encoding/json"
 	"fmt"
 	"strconv"
@@ -15,6 +13,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/slidingjwt/slidingjwt/config"
+	"github.com/slidingjwt/slidingjwt/store"
 )
 
 // Issuer mints the tokens an application hands out at login (and to
@@ -377,8 +376,7 @@ func (i *Issuer) sign(body []byte) (string, error) {
 // store knows the session identity id (Claims.Session): no raw claim ever
 // reaches a store, a log or a file.
 func SessionKey(id string) string {
-	sum := sha256.Sum256([]byte("sid\x00" + id))
-	return hex.EncodeToString(sum[:16])
+	return store.SessionRevocationKey(id).String()
 }
 
 func earliest(a, b time.Time) time.Time {

@@ -17,6 +17,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/slidingjwt/slidingjwt/config"
+	"github.com/slidingjwt/slidingjwt/store"
 )
 
 // Errors of Verify. Test them with errors.Is; an invalid token's error also
@@ -412,7 +413,10 @@ func (vf *Verifier) extract(raw string, method jwt.SigningMethod, header, mc map
 		// second form), and must not become a second session.
 		v.typed.Session = derivedSession("tok", raw[:strings.LastIndexByte(raw, '.')])
 	}
-	v.sessionKey = SessionKey(v.typed.Session)
+	v.session = store.SessionRevocationKey(v.typed.Session)
+	if sub != "" {
+		v.subject = store.SubjectRevocationKey(sub)
+	}
 	return v, nil
 }
 
@@ -427,8 +431,9 @@ type Verified struct {
 	typed    Claims         // values only: Claims copies it
 	lifetime time.Duration  // exp - iat, or the role's configured lifetime
 	authTime time.Time      // auth_time, else iat, else exp - lifetime(role)
-	// sessionKey is SessionKey(typed.Session).
-	sessionKey string
+	// session and subject are the digests of typed.Session and of sub
+	// (zero without one), by which stores and revocations know them.
+	session, subject store.RevocationKey
 	// renewedAt is when (Unix nanoseconds of the caller's clock) a store
 	// last granted a renewal asked with this token, or 0; see RenewedAt.
 	renewedAt atomic.Int64
@@ -453,7 +458,15 @@ func (v *Verified) Session() string { return v.typed.Session }
 
 // SessionKey returns the fixed-length digest of Session that identifies the
 // session in a store: SessionKey(v.Session()).
-func (v *Verified) SessionKey() string { return v.sessionKey }
+func (v *Verified) SessionKey() string { return v.session.String() }
+
+// SessionRevocationKey returns store.SessionRevocationKey(v.Session()),
+// computed once.
+func (v *Verified) SessionRevocationKey() store.RevocationKey { return v.session }
+
+// SubjectRevocationKey returns store.SubjectRevocationKey of the token's
+// sub, computed once; the zero key when the token has no sub.
+func (v *Verified) SubjectRevocationKey() store.RevocationKey { return v.subject }
 
 // Lifetime returns the token's lifetime: exp - iat, or the configured
 // lifetime of its role when it has no iat.
