@@ -35,6 +35,8 @@
 //	                  time: an active client, served from the cache of
 //	                  verified tokens; the request still gets its own
 //	                  *jwt.Token and claims (deep copies).
+//	check-revocation  check with Config.Revocations holding 10 000 revoked
+//	                  sessions: the revocation check on the request path.
 //	check-typed       check with Config.TypedClaimsOnly: the handler reads
 //	                  claims through ClaimsFrom only, so no *jwt.Token, and
 //	                  no copy of the claims map, is made for the request.

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -18,6 +19,7 @@ import (
 	"github.com/slidingjwt/slidingjwt/config"
 	"github.com/slidingjwt/slidingjwt/middleware"
 	"github.com/slidingjwt/slidingjwt/nethttp"
+	"github.com/slidingjwt/slidingjwt/revocation"
 	"github.com/slidingjwt/slidingjwt/store"
 	"github.com/slidingjwt/slidingjwt/store/lru"
 	"github.com/slidingjwt/slidingjwt/store/memory"
@@ -362,6 +364,17 @@ func BenchmarkRequest(b *testing.B) {
 		mustBeCached(b, a.e, src.one, checkAllocs)
 	})
 
+	// check-revocation: check with a revocation list holding 10 000
+	// revoked sessions (none of them this token's): the request path reads
+	// the in-process copy, no I/O.
+	both(b, "check-revocation", func(b *testing.B, parallel bool) {
+		list := revokedList(b, 10_000)
+		a := newApp(b, memory.New(nil), middleware.Config{Revocations: list})
+		src := &tokens{one: "Bearer " + a.token(b, 0)}
+		serve(b, a.e, src, parallel, want{status: http.StatusOK})
+		mustBeCached(b, a.e, src.one, checkAllocs)
+	})
+
 	// check-typed: an app that reads claims through ClaimsFrom only, so the
 	// middleware puts no *jwt.Token (and no copy of the claims map) in the
 	// context.
@@ -552,4 +565,29 @@ func (s *errStore) Allow(ctx context.Context, key string, now time.Time, interva
 		s.first.CompareAndSwap(nil, &err)
 	}
 	return ok, err
+}
+
+// revokedList returns a revocation list, on a memory store closed with b,
+// holding n revoked sessions of random identities.
+func revokedList(b *testing.B, n int) *revocation.List {
+	b.Helper()
+	backend := memory.New(nil)
+	list, err := revocation.New(context.Background(), revocation.Options{Backend: backend})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		_ = list.Close()
+		_ = backend.Close()
+	})
+	until := time.Now().Add(time.Hour)
+	for i := range n {
+		if err := list.RevokeSession(context.Background(), store.SessionRevocationKey(fmt.Sprint("revoked-", i)), until); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if got := list.Len(); got != n {
+		b.Fatalf("the list holds %d revocations, want %d", got, n)
+	}
+	return list
 }
