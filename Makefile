@@ -120,7 +120,7 @@ deps:
 # core again beside 64 MB of live data (BENCH_HEAP_MB, see bench/doc.go).
 SCALING_ROWS := Request/(bare|context-set|echojwt|check)(/parallel)?$$
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count $(BENCHCOUNT) ./bench | tee bench.out
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count $(BENCHCOUNT) ./bench ./revocation | tee bench.out
 	BENCH_HEAP_MB=64 $(GO) test -run '^$$' -bench '$(SCALING_ROWS)' -benchmem -benchtime $(BENCHTIME) -count $(BENCHCOUNT) ./bench | tee bench-heap64.out
 	@test -x $(GOBIN)/benchstat || GOBIN="$(GOBIN)" $(GO) install $(BENCHSTAT)
 	$(GOBIN)/benchstat bench.out
