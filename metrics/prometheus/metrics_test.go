@@ -20,7 +20,10 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/slidingjwt/slidingjwt/engine"
+	"github.com/slidingjwt/slidingjwt/internal/testkit"
 	slidingprom "github.com/slidingjwt/slidingjwt/metrics/prometheus"
+	"github.com/slidingjwt/slidingjwt/revocation"
+	"github.com/slidingjwt/slidingjwt/store"
 	"github.com/slidingjwt/slidingjwt/store/memory"
 )
 
@@ -530,4 +533,36 @@ func BenchmarkRequest(b *testing.B) {
 			m.Renewal(r, engine.Event{Reason: engine.ReasonThreshold})
 		}
 	})
+}
+
+// The revocation package's list is a RevocationSource.
+var _ slidingprom.RevocationSource = (*revocation.List)(nil)
+
+// TestRevocationGaugesOfAList reads the gauges from a real revocation
+// list on the in-memory backend, on an injected clock.
+func TestRevocationGaugesOfAList(t *testing.T) {
+	t.Parallel()
+	clock := testkit.NewClock(start)
+	backend := memory.New(nil)
+	t.Cleanup(func() { backend.Close() })
+	// No catch-up during the test: the last sync stays the first load.
+	list, err := revocation.New(t.Context(), revocation.Options{Backend: backend, Now: clock.Now, CatchUp: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { list.Close() })
+	for _, sid := range []string{"s1", "s2"} {
+		if err := list.RevokeSession(t.Context(), store.SessionRevocationKey(sid), start.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, reg := newMetrics(t, &slidingprom.Options{Revocations: list, Now: clock.Now})
+	clock.Set(start.Add(90 * time.Second))
+	got := scrape(t, reg)
+	if g := got["slidingjwt_revocations"]; g != 2 {
+		t.Errorf("slidingjwt_revocations: got %v, want 2", g)
+	}
+	if g := got["slidingjwt_revocation_staleness_seconds"]; g != 90 {
+		t.Errorf("slidingjwt_revocation_staleness_seconds: got %v, want 90 (the clock moved 90 s since the load)", g)
+	}
 }
