@@ -74,7 +74,9 @@ type Verifier struct {
 	now      func() time.Time
 	maxSize  int
 	vopts    []jwt.ParserOption // golang-jwt's Validator, but for the clock
-	cache    *verifiedCache
+	// validator is vopts with the verifier's clock.
+	validator *jwt.Validator
+	cache     *verifiedCache
 }
 
 // NewVerifier returns a Verifier for the settings (validated first) and
@@ -123,12 +125,13 @@ func NewVerifier(s config.Settings, opts *VerifierOptions) (*Verifier, error) {
 		vopts = append(vopts, jwt.WithAudience(s.Audience))
 	}
 	return &Verifier{
-		settings: s,
-		keys:     o.Keys,
-		now:      o.Now,
-		maxSize:  o.MaxTokenSize,
-		vopts:    vopts[:len(vopts):len(vopts)],
-		cache:    newVerifiedCache(o.Keys, o.CacheSize, s.Leeway, !o.TokensAreWhole),
+		settings:  s,
+		keys:      o.Keys,
+		now:       o.Now,
+		maxSize:   o.MaxTokenSize,
+		vopts:     vopts[:len(vopts):len(vopts)],
+		validator: jwt.NewValidator(append(vopts[:len(vopts):len(vopts)], jwt.WithTimeFunc(o.Now))...),
+		cache:     newVerifiedCache(o.Keys, o.CacheSize, s.Leeway, !o.TokensAreWhole),
 	}, nil
 }
 
@@ -179,8 +182,12 @@ func (vf *Verifier) VerifyHit(raw string, now time.Time) (v *Verified, hit bool,
 // signature is checked.
 type joseHeader struct {
 	alg, kid []byte // the strings, unquoted; nil when absent or not strings
+	typ      []byte // typ, unquoted, when a string
 	kidType  bool   // kid is present but not a string
 	crit     bool   // crit is present
+	// other is set when the header holds more than string alg, kid and
+	// typ members: it is then decoded in full for the *jwt.Token.
+	other bool
 }
 
 // headerDecoder reads headers without allocating; see read.
@@ -190,6 +197,7 @@ type headerDecoder struct {
 	name []byte
 	alg  []byte
 	kid  []byte
+	typ  []byte
 }
 
 var headerDecoders = sync.Pool{New: func() any { return new(headerDecoder) }}
@@ -232,8 +240,18 @@ func (d *headerDecoder) read(buf []byte) (joseHeader, error) {
 			} else {
 				h.kidType = true
 			}
+		case "typ":
+			if val.Kind() == '"' {
+				d.typ, _ = jsontext.AppendUnquote(d.typ[:0], val)
+				h.typ = d.typ
+			} else {
+				h.other = true
+			}
 		case "crit":
 			h.crit = true
+			h.other = true
+		default:
+			h.other = true
 		}
 	}
 	if _, err := d.dec.ReadToken(); err != nil { // '}'
@@ -323,9 +341,22 @@ func (vf *Verifier) parse(raw string, snap *keySnapshot, now time.Time) (*Verifi
 
 	// The header in full, and the claims, now that they are known to be
 	// signed by one of our keys.
-	var header map[string]any
-	if err := json.Unmarshal(buf, &header); err != nil {
-		return nil, jwtError("could not JSON decode header", jwt.ErrTokenMalformed, err)
+	var header header
+	if hdr.other || hdr.kidType {
+		var m map[string]any
+		if err := json.Unmarshal(buf, &m); err != nil {
+			return nil, jwtError("could not JSON decode header", jwt.ErrTokenMalformed, err)
+		}
+		header = compactHeader(m)
+	} else {
+		// The usual header: its strings, read already.
+		header.alg = string(hdr.alg)
+		if hdr.typ != nil {
+			header.typ = string(hdr.typ)
+		}
+		if hdr.kid != nil {
+			header.kid = string(hdr.kid)
+		}
 	}
 	buf, err = strictBase64.AppendDecode((*bp)[:0], []byte(payload))
 	*bp = buf
@@ -339,7 +370,13 @@ func (vf *Verifier) parse(raw string, snap *keySnapshot, now time.Time) (*Verifi
 	if claims == nil { // "null": it cannot pass the exp check
 		claims = map[string]any{}
 	}
-	validator := jwt.NewValidator(append(vf.vopts, jwt.WithTimeFunc(func() time.Time { return now }))...)
+	// golang-jwt's Validator reads its own clock: the verifier's, when now
+	// is that clock's reading (within a millisecond: the engine reads it
+	// just before), else one that answers now.
+	validator := vf.validator
+	if d := vf.now().Sub(now); d <= -time.Millisecond || d >= time.Millisecond {
+		validator = jwt.NewValidator(append(vf.vopts, jwt.WithTimeFunc(func() time.Time { return now }))...)
+	}
 	if err := validator.Validate(jwt.MapClaims(claims)); err != nil {
 		return nil, jwtError("", jwt.ErrTokenInvalidClaims, err)
 	}
@@ -357,7 +394,7 @@ var (
 // extract builds the typed claims and checks what golang-jwt does not:
 // string-typed sub, sid and jti when present, sane dates and a positive
 // lifetime. A role that is not a string means no role.
-func (vf *Verifier) extract(raw string, method jwt.SigningMethod, header, mc map[string]any) (*Verified, error) {
+func (vf *Verifier) extract(raw string, method jwt.SigningMethod, header header, mc map[string]any) (*Verified, error) {
 	sub, ok0 := optionalString(mc, "sub")
 	if !ok0 || (sub == "" && mc["sub"] != nil) || len(sub) > maxSubjectBytes {
 		return nil, errBadSubject
@@ -383,7 +420,7 @@ func (vf *Verifier) extract(raw string, method jwt.SigningMethod, header, mc map
 	v := &Verified{
 		raw:      raw,
 		method:   method,
-		header:   compactHeader(header),
+		header:   header,
 		claims:   mc,
 		lifetime: lifetime,
 		typed: Claims{
