@@ -11,8 +11,12 @@ import (
 
 	"github.com/labstack/echo/v4"
 	echomw "github.com/labstack/echo/v4/middleware"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/slidingjwt/slidingjwt/config"
+	slidingprom "github.com/slidingjwt/slidingjwt/metrics/prometheus"
 	"github.com/slidingjwt/slidingjwt/middleware"
 	"github.com/slidingjwt/slidingjwt/store"
 )
@@ -115,12 +119,17 @@ func newServer(o options, st store.Store, logger *slog.Logger, now func() time.T
 	if err != nil {
 		return nil, err
 	}
+	metrics, err := newMetrics(st)
+	if err != nil {
+		return nil, err
+	}
 	protect, err := middleware.Config{
 		Settings:  o.settings,
 		Store:     st,
 		Keys:      issuer.Keys(),
 		Now:       now,
 		OnRenewal: middleware.LogRenewals(logger),
+		Observer:  metrics.observer,
 	}.ToMiddleware()
 	if err != nil {
 		return nil, err
@@ -139,6 +148,10 @@ func newServer(o options, st store.Store, logger *slog.Logger, now func() time.T
 	e.GET("/health", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
 	e.POST("/login", d.login)
 	e.GET("/auth-status", d.authStatus)
+	// Outside the middleware: scrapes and the page's panel need no token
+	// and never renew one.
+	e.GET("/metrics", echo.WrapHandler(metrics.handler))
+	e.GET("/metrics/summary", metrics.summary)
 
 	api := e.Group("/api", protect)
 	api.GET("/me", func(c echo.Context) error { return c.JSON(http.StatusOK, middleware.ClaimsFrom(c).Map()) })
@@ -224,4 +237,86 @@ func (d *demo) authStatus(c echo.Context) error {
 	}
 	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
 	return c.JSON(http.StatusOK, tokenResponse{AuthConfigured: &configured, AccessToken: tok, TokenType: "bearer", AuthMode: "disabled"})
+}
+
+// demoMetrics are the demo's Prometheus metrics: the slidingjwt counters
+// (fed by the middleware's Observer) plus the Go runtime's and the
+// process's, served at /metrics; and a JSON summary of the slidingjwt
+// counters for the page's panel.
+type demoMetrics struct {
+	observer *slidingprom.Metrics
+	handler  http.Handler         // GET /metrics
+	own      *prometheus.Registry // the slidingjwt metrics alone, for the summary
+}
+
+// newMetrics builds the demo's metrics on registries of its own (never the
+// global one), with the series of st's backend there from the start.
+func newMetrics(st store.Store) (*demoMetrics, error) {
+	var opts slidingprom.Options
+	if n, ok := st.(store.Named); ok {
+		opts.Backends = []string{n.Name()}
+	}
+	m, err := slidingprom.New(&opts)
+	if err != nil {
+		return nil, err
+	}
+	all, own := prometheus.NewRegistry(), prometheus.NewRegistry()
+	for _, c := range []prometheus.Collector{m, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
+		if err := all.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	if err := own.Register(m); err != nil {
+		return nil, err
+	}
+	return &demoMetrics{
+		observer: m,
+		handler:  promhttp.HandlerFor(all, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}),
+		own:      own,
+	}, nil
+}
+
+// metricsSummary is the answer of GET /metrics/summary: the slidingjwt
+// counters of this instance (all its clients, not only the caller), by
+// label value.
+type metricsSummary struct {
+	// Requests counts requests by outcome: verified, cache_hit, and the
+	// refusals (missing, invalid, too_large, revoked, not_ready).
+	Requests map[string]uint64 `json:"requests"`
+	// Renewals counts renewal decisions by result: renewed, or the reason
+	// there was none (threshold, rate_limited, skipped_path, ...).
+	Renewals map[string]uint64 `json:"renewals"`
+	// StoreCalls and StoreErrors count the calls to the renewal store.
+	StoreCalls  uint64 `json:"store_calls"`
+	StoreErrors uint64 `json:"store_errors"`
+}
+
+// summary answers GET /metrics/summary from the same counters /metrics
+// serves.
+func (m *demoMetrics) summary(c echo.Context) error {
+	families, err := m.own.Gather()
+	if err != nil {
+		return err
+	}
+	out := metricsSummary{Requests: map[string]uint64{}, Renewals: map[string]uint64{}}
+	for _, mf := range families {
+		for _, s := range mf.GetMetric() {
+			label := ""
+			if l := s.GetLabel(); len(l) > 0 {
+				label = l[0].GetValue()
+			}
+			switch mf.GetName() {
+			case "slidingjwt_requests_total":
+				out.Requests[label] = uint64(s.GetCounter().GetValue())
+			case "slidingjwt_renewals_total":
+				out.Renewals[label] = uint64(s.GetCounter().GetValue())
+			case "slidingjwt_store_call_duration_seconds":
+				out.StoreCalls += s.GetHistogram().GetSampleCount()
+			case "slidingjwt_store_call_errors_total":
+				out.StoreErrors += uint64(s.GetCounter().GetValue())
+			}
+		}
+	}
+	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
+	return c.JSON(http.StatusOK, out)
 }

@@ -16,11 +16,13 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/slidingjwt/slidingjwt/config"
@@ -858,4 +860,142 @@ func TestKeyFileAlgorithms(t *testing.T) {
 			t.Errorf("/api/me with the RS256 token: got %d %v, want 200 for alice", status, me)
 		}
 	})
+}
+
+// scrapeText fetches path (no token) and returns the response and its body.
+func scrapeText(t *testing.T, d *demoServer, path string) (*http.Response, string) {
+	t.Helper()
+	res, err := d.client.Get(d.url + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res, string(body)
+}
+
+// sample returns the value of the series in a text exposition, and
+// whether it is there.
+func sample(text, series string) (float64, bool) {
+	for line := range strings.Lines(text) {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), series+" "); ok {
+			v, err := strconv.ParseFloat(rest, 64)
+			return v, err == nil
+		}
+	}
+	return 0, false
+}
+
+// TestMetrics: /metrics serves the slidingjwt counters, fed by the
+// middleware, with the Go and process collectors, and passes promlint;
+// /metrics/summary gives the page the same counters; neither needs a token
+// nor renews one.
+func TestMetrics(t *testing.T) {
+	t.Parallel()
+	env := accountsEnv()
+	d := startDemo(t, env)
+	fresh := login(t, d, "alice", "wonderland")
+	due := agedToken(t, env, "alice", config.RoleUser, 40*time.Hour)
+	requests := []struct {
+		path    string
+		header  http.Header
+		status  int
+		renewed bool
+	}{
+		{"/api/me", bearer(fresh), 200, false},       // verified, threshold
+		{"/api/me", bearer(due), 200, true},          // verified, renewed (one store call)
+		{"/api/me", bearer(due), 200, false},         // cache_hit, rate_limited
+		{"/api/status", bearer(due), 200, false},     // cache_hit, skipped_path
+		{"/api/me", nil, 401, false},                 // missing
+		{"/api/me", bearer("not.a.jwt"), 401, false}, // invalid
+	}
+	for i, r := range requests {
+		status, _, h := d.call(t, http.MethodGet, r.path, nil, r.header)
+		if status != r.status || (h.Get(middleware.HeaderNewToken) != "") != r.renewed {
+			t.Fatalf("request %d (%s): got %d renewed=%v, want %d renewed=%v", i, r.path, status, h.Get(middleware.HeaderNewToken) != "", r.status, r.renewed)
+		}
+	}
+
+	res, text := scrapeText(t, d, "/metrics")
+	if res.StatusCode != http.StatusOK || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/plain") {
+		t.Fatalf("/metrics: got %d %q, want 200 text/plain\n%s", res.StatusCode, res.Header.Get("Content-Type"), text)
+	}
+	for series, want := range map[string]float64{
+		`slidingjwt_requests_total{outcome="verified"}`:                             2,
+		`slidingjwt_requests_total{outcome="cache_hit"}`:                            2,
+		`slidingjwt_requests_total{outcome="missing"}`:                              1,
+		`slidingjwt_requests_total{outcome="invalid"}`:                              1,
+		`slidingjwt_requests_total{outcome="revoked"}`:                              0,
+		`slidingjwt_renewals_total{result="renewed"}`:                               1,
+		`slidingjwt_renewals_total{result="threshold"}`:                             1,
+		`slidingjwt_renewals_total{result="rate_limited"}`:                          1,
+		`slidingjwt_renewals_total{result="skipped_path"}`:                          1,
+		`slidingjwt_renewals_total{result="store_error"}`:                           0,
+		`slidingjwt_verified_cache_lookups_total`:                                   4,
+		`slidingjwt_verified_cache_hits_total`:                                      2,
+		`slidingjwt_store_call_duration_seconds_count{backend="memory",op="allow"}`: 1,
+		`slidingjwt_store_call_errors_total{backend="memory",op="allow"}`:           0,
+	} {
+		if got, ok := sample(text, series); !ok || got != want {
+			t.Errorf("%s: got %v (present %v), want %v", series, got, ok, want)
+		}
+	}
+	for _, name := range []string{"go_goroutines", "process_resident_memory_bytes"} {
+		if !strings.Contains(text, "\n"+name+" ") {
+			t.Errorf("/metrics has no %s", name)
+		}
+	}
+	problems, err := promlint.New(strings.NewReader(text)).Lint()
+	if err != nil {
+		t.Fatalf("promlint: %v", err)
+	}
+	for _, p := range problems {
+		t.Errorf("promlint: %s: %s", p.Metric, p.Text)
+	}
+
+	res, body := scrapeText(t, d, "/metrics/summary")
+	if res.StatusCode != http.StatusOK || res.Header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("/metrics/summary: got %d, Cache-Control %q; want 200 and no-store", res.StatusCode, res.Header.Get("Cache-Control"))
+	}
+	var summary struct {
+		Requests    map[string]float64 `json:"requests"`
+		Renewals    map[string]float64 `json:"renewals"`
+		StoreCalls  float64            `json:"store_calls"`
+		StoreErrors float64            `json:"store_errors"`
+	}
+	if err := json.Unmarshal([]byte(body), &summary); err != nil {
+		t.Fatalf("/metrics/summary: %v\n%s", err, body)
+	}
+	// The summary says what /metrics says, series by series.
+	for label, got := range summary.Requests {
+		if want, _ := sample(text, `slidingjwt_requests_total{outcome="`+label+`"}`); got != want {
+			t.Errorf("summary requests[%s]: got %v, want %v", label, got, want)
+		}
+	}
+	for label, got := range summary.Renewals {
+		if want, _ := sample(text, `slidingjwt_renewals_total{result="`+label+`"}`); got != want {
+			t.Errorf("summary renewals[%s]: got %v, want %v", label, got, want)
+		}
+	}
+	if len(summary.Requests) != 7 || summary.Renewals["renewed"] != 1 || summary.Renewals["rate_limited"] != 1 {
+		t.Errorf("summary: got %d outcomes, renewals %v; want 7 outcomes, one renewal, one rate limit", len(summary.Requests), summary.Renewals)
+	}
+	if summary.StoreCalls != 1 || summary.StoreErrors != 0 {
+		t.Errorf("summary store: got %v calls %v errors, want 1 and 0", summary.StoreCalls, summary.StoreErrors)
+	}
+
+	// Scraping counted nothing: no request of the middleware, no renewal.
+	_, again := scrapeText(t, d, "/metrics")
+	for _, series := range []string{`slidingjwt_requests_total{outcome="missing"}`, `slidingjwt_renewals_total{result="renewed"}`} {
+		before, _ := sample(text, series)
+		if after, _ := sample(again, series); after != before {
+			t.Errorf("%s went from %v to %v over two scrapes and a summary", series, before, after)
+		}
+	}
+	if n := d.traffic.count(func(h hit) bool { return strings.HasPrefix(h.path, "/metrics") && (h.status != 200 || h.renewed) }); n != 0 {
+		t.Errorf("%d /metrics requests failed or renewed\n%s", n, d.traffic.summary())
+	}
 }

@@ -459,6 +459,66 @@ func TestBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("server counters show the renewal", func(t *testing.T) {
+		t.Parallel()
+		s := newScenario(t, browser, shortEnv(nil))
+		d := s.demo
+		s.navigate(d.url + "/?poll=2")
+		s.do(
+			waitState("active"),
+			waitFor(`document.body.dataset.serverReads === "1"`),
+		)
+		text := func(id string) string {
+			return mustEval[string](t, s.page, fmt.Sprintf(`document.getElementById(%q).textContent`, id))
+		}
+		if got := text("srv-renewed"); got != "0" {
+			t.Fatalf("renewals on the panel at load: got %q, want 0", got)
+		}
+		before := decode(t, storedToken(t, s.page))
+
+		// The panel polls with the status poll's interval.
+		s.stepTo(renewalDue(before), 2*time.Second)
+		s.do(waitFor(`Number(document.body.dataset.serverReads) >= 2`))
+		if got := dataset(t, s.page, "serverRenewals"); got != "0" {
+			t.Fatalf("renewals on the panel before any API call: got %q, want 0", got)
+		}
+
+		s.do(
+			chromedp.Click(chromedp.ID("call-me")),
+			waitFor(`document.body.dataset.meCalls === "1"`),
+			waitFor(`document.body.dataset.serverRenewals === "1"`),
+		)
+		if got := text("srv-renewed"); got != "1" {
+			t.Errorf("renewals on the panel after the renewal: got %q, want 1", got)
+		}
+		if got, want := d.traffic.count(func(h hit) bool { return h.renewed }), 1; got != want {
+			t.Errorf("renewals answered by the server: got %d, want %d\n%s", got, want, d.traffic.summary())
+		}
+
+		// Another call with the fresh token renews nothing: the count stays.
+		reads := mustEval[string](t, s.page, `document.body.dataset.serverReads`)
+		s.do(
+			chromedp.Click(chromedp.ID("call-me")),
+			waitFor(`document.body.dataset.meCalls === "2"`),
+			waitFor(fmt.Sprintf(`document.body.dataset.serverReads !== %q && !window.demo.page.serverReading`, reads)),
+		)
+		if got := text("srv-renewed"); got != "1" {
+			t.Errorf("renewals on the panel after a call that renewed nothing: got %q, want 1", got)
+		}
+		// The polls past the threshold were counted as skipped_path.
+		rows := mustEval[map[string]string](t, s.page, `Object.fromEntries([...document.querySelectorAll("#srv-reasons tr")].map(tr => [tr.cells[0].textContent, tr.cells[1].textContent]))`)
+		if rows["skipped_path"] == "" || rows["threshold"] == "" {
+			t.Errorf("reasons on the panel: got %v, want threshold and skipped_path among them", rows)
+		}
+		summaries := get("/metrics/summary")
+		if n := d.traffic.count(summaries); n < 3 {
+			t.Errorf("summary reads: got %d, want at least 3 (load, a poll, the calls)\n%s", n, d.traffic.summary())
+		}
+		if n := d.traffic.count(func(h hit) bool { return summaries(h) && (h.status != http.StatusOK || h.renewed) }); n != 0 {
+			t.Errorf("summary reads that failed or renewed: %d\n%s", n, d.traffic.summary())
+		}
+	})
+
 	t.Run("expired guest token refreshed once and retried", func(t *testing.T) {
 		t.Parallel()
 		s := newScenario(t, browser, shortEnv(nil))

@@ -17,6 +17,13 @@
 // with TOKEN_RENEW_STORE_PATH, redis with TOKEN_RENEW_REDIS_URL), which
 // package store/storeconfig builds.
 //
+// GET /metrics serves the Prometheus metrics (the slidingjwt counters of
+// package metrics/prometheus, fed by the middleware's Observer, plus the Go
+// runtime's and the process's) and GET /metrics/summary a JSON summary of
+// the slidingjwt counters for the page's panel; both are outside the
+// middleware, so they need no token and never renew one. A real service
+// would keep /metrics off its public listener.
+//
 // TOKEN_RENEW_SKIP_PATHS defaults to /api/status here (the page polls it),
 // so polling alone never keeps an idle session alive.
 //

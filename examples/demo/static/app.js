@@ -6,7 +6,12 @@
 // on <body>: data-state is loading, login, active or expired.
 //
 // Query parameters: ?poll=<seconds> sets the poll interval (default 5;
-// 0 turns polling off).
+// 0 turns polling off), of /api/status and of the server counters.
+//
+// The "Server counters" panel reads /metrics/summary (outside the
+// middleware: no token sent, nothing renewed) at load, after each call of
+// /api/me, and every poll interval; data-server-renewals,
+// data-server-rate-limited and data-server-reads on <body> mirror it.
 
 import { createClient, decodeJWT } from "./client.js";
 
@@ -17,6 +22,9 @@ const apiBase = document.querySelector('meta[name="slidingjwt-api-base"]')?.cont
 const pollSeconds = pollInterval(new URLSearchParams(location.search).get("poll"));
 
 const page = {
+  serverReading: false,
+  serverAgain: false,
+  serverReads: 0,
   renewals: 0,
   meCalls: 0,
   pollTimer: null,
@@ -180,6 +188,75 @@ async function poll() {
   }
 }
 
+// readServer refreshes the panel of server counters. While a read is in
+// flight, a call asks for one more read once it is done, so the panel
+// never misses what the call was made for.
+async function readServer() {
+  if (page.serverReading) {
+    page.serverAgain = true;
+    return;
+  }
+  page.serverReading = true;
+  page.serverAgain = false;
+  try {
+    const res = await fetch(`${apiBase}/metrics/summary`, { credentials: "omit", cache: "no-store" });
+    if (!res.ok) throw new Error(`status ${res.status}`);
+    showServer(await res.json());
+    page.serverReads++;
+    body.dataset.serverReads = String(page.serverReads);
+    $("server-updated").textContent = `read at ${clock(Date.now() / 1000)}`;
+  } catch (err) {
+    $("server-updated").textContent = `cannot read the counters: ${err.message}`;
+  } finally {
+    page.serverReading = false;
+  }
+  if (page.serverAgain) readServer();
+}
+
+// The outcomes of a request whose token was accepted; the others are
+// refusals.
+const accepted = new Set(["verified", "cache_hit"]);
+
+function showServer(summary) {
+  const renewals = summary.renewals ?? {};
+  const requests = summary.requests ?? {};
+  const renewed = renewals.renewed ?? 0;
+  const rateLimited = renewals.rate_limited ?? 0;
+  const refusals = Object.entries(requests).filter(([outcome]) => !accepted.has(outcome));
+  $("srv-renewed").textContent = String(renewed);
+  $("srv-rate-limited").textContent = String(rateLimited);
+  $("srv-refused").textContent = String(refusals.reduce((sum, [, n]) => sum + n, 0));
+  fillCounts($("srv-reasons"), Object.entries(renewals).filter(([result]) => result !== "renewed"));
+  fillCounts($("srv-refusals"), refusals);
+  body.dataset.serverRenewals = String(renewed);
+  body.dataset.serverRateLimited = String(rateLimited);
+}
+
+// fillCounts lists the counts above zero, largest first.
+function fillCounts(tbody, entries) {
+  const rows = entries.filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  const trs = rows.map(([name, n]) => {
+    const tr = document.createElement("tr");
+    const label = document.createElement("td");
+    label.className = "mono";
+    label.textContent = name;
+    const count = document.createElement("td");
+    count.className = "num";
+    count.textContent = String(n);
+    tr.append(label, count);
+    return tr;
+  });
+  if (trs.length === 0) {
+    const tr = document.createElement("tr");
+    const td = document.createElement("td");
+    td.className = "muted";
+    td.textContent = "none yet";
+    tr.append(td, document.createElement("td"));
+    trs.push(tr);
+  }
+  tbody.replaceChildren(...trs);
+}
+
 function pollText() {
   return pollSeconds
     ? `Polling /api/status every ${pollSeconds} s (a renewal skip path: polling never extends the session)`
@@ -210,6 +287,7 @@ async function callMe() {
     body.dataset.meCalls = String(page.meCalls);
     button.disabled = false;
   }
+  readServer();
 }
 
 async function signOut() {
@@ -279,6 +357,9 @@ window.addEventListener("storage", (event) => {
 });
 
 $("poll-info").textContent = pollText();
+$("metrics-link").href = `${apiBase}/metrics`;
+readServer();
+if (pollSeconds) setInterval(readServer, pollSeconds * 1000);
 $("api-info").textContent = apiBase ? ` · API at ${apiBase} (cross-origin)` : "";
 setInterval(render, 250);
 start();
