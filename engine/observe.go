@@ -35,6 +35,9 @@ type StoreCall struct {
 	// Backend names the store: its Name() when it has one (see
 	// store.Named), else "unknown".
 	Backend string
+	// Start is when the call began, on the real clock (not Config.Now), so
+	// a tracer can date a span of the call.
+	Start time.Time
 	// Duration is how long the call took.
 	Duration time.Duration
 	// Err is the call's error; a refusal is not an error.
@@ -57,7 +60,8 @@ type Observer interface {
 }
 
 // Observers returns an Observer that tells each of obs in turn; nil
-// entries are skipped.
+// entries are skipped. It returns nil when none is left, and the one
+// observer itself when one is, so a door pays nothing for an empty list.
 func Observers(obs ...Observer) Observer {
 	var list multi
 	for _, o := range obs {
@@ -65,7 +69,28 @@ func Observers(obs ...Observer) Observer {
 			list = append(list, o)
 		}
 	}
+	switch len(list) {
+	case 0:
+		return nil
+	case 1:
+		return list[0]
+	}
 	return list
+}
+
+// Outcomes returns every Outcome the engine reports, in a new slice, so
+// that metrics can create their series before the first request.
+func Outcomes() []Outcome {
+	return []Outcome{OutcomeVerified, OutcomeCacheHit, OutcomeMissing, OutcomeTooLarge,
+		OutcomeInvalid, OutcomeRevoked, OutcomeNotReady}
+}
+
+// Reasons returns every Reason the engine reports, in the order they are
+// checked, in a new slice.
+func Reasons() []Reason {
+	return []Reason{ReasonDisabled, ReasonThreshold, ReasonSkippedPath, ReasonSessionCap,
+		ReasonRevocationsStale, ReasonStatus, ReasonHijacked, ReasonRevoked, ReasonStoreError,
+		ReasonRateLimited, ReasonTooLarge, ReasonRefused, ReasonSignError}
 }
 
 type multi []Observer

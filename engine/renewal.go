@@ -188,7 +188,7 @@ func (p *Pending[C]) Decide(status int, h http.Header) {
 	}
 	ok, err := e.cfg.Store.Allow(r.Context(), key, p.now, e.settings.MinRenewInterval)
 	if e.cfg.Observer != nil {
-		e.cfg.Observer.StoreCall(r, StoreCall{Op: "allow", Backend: e.cfg.StoreName, Duration: time.Since(start), Err: err})
+		e.cfg.Observer.StoreCall(r, StoreCall{Op: "allow", Backend: e.cfg.StoreName, Start: start, Duration: time.Since(start), Err: err})
 	}
 	if err != nil {
 		e.observe(c, v, Event{Reason: ReasonStoreError, Session: key, Err: err})
