@@ -35,7 +35,7 @@ func (e *Engine[C]) Begin(c C, v *token.Verified, now time.Time) *Pending[C] {
 		e.observe(c, v, Event{Reason: ReasonSkippedPath})
 		return nil
 	}
-	if e.cfg.Revocations != nil && e.cfg.Revocations.Stale(now) {
+	if e.cfg.Revocations != nil && e.cfg.Revocations.Stale() {
 		// Revocations made elsewhere meanwhile are unknown here: a
 		// renewal could outlive one.
 		e.observe(c, v, Event{Reason: ReasonRevocationsStale})

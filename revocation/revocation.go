@@ -733,12 +733,13 @@ func (l *List) Staleness(now time.Time) time.Duration {
 	return time.Duration(n - since)
 }
 
-// Stale reports whether the copy is stale at now: the last successful sync
-// is older than Options.StaleAfter. A front door does not renew tokens
-// while its copy is stale: it cannot know of revocations made meanwhile on
-// other instances, and a renewal would outlive them (see Margin).
-func (l *List) Stale(now time.Time) bool {
-	return l.Staleness(now) > l.staleAfter
+// Stale reports whether the copy is stale: the last successful sync is
+// older than Options.StaleAfter, by the List's own clock (Options.Now). A
+// front door does not renew tokens while its copy is stale: it cannot know
+// of revocations made meanwhile on other instances, and a renewal would
+// outlive them (see Margin).
+func (l *List) Stale() bool {
+	return l.Staleness(l.now()) > l.staleAfter
 }
 
 // Margin is how long after a revocation an instance that has not learned

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -18,6 +20,7 @@ import (
 	"github.com/slidingjwt/slidingjwt/config"
 	slidingprom "github.com/slidingjwt/slidingjwt/metrics/prometheus"
 	"github.com/slidingjwt/slidingjwt/middleware"
+	"github.com/slidingjwt/slidingjwt/revocation"
 	"github.com/slidingjwt/slidingjwt/store"
 )
 
@@ -110,29 +113,56 @@ func loadOptions(lookup func(string) (string, bool), logger *slog.Logger) (optio
 }
 
 // newServer wires the demo's routes. now is the clock that tokens are
-// issued, checked and renewed by; nil means time.Now.
-func newServer(o options, st store.Store, logger *slog.Logger, now func() time.Time) (*echo.Echo, error) {
+// issued, checked and renewed by; nil means time.Now. The returned func
+// stops the revocation list; call it before closing st.
+func newServer(o options, st store.Store, logger *slog.Logger, now func() time.Time) (*echo.Echo, func(), error) {
 	if now == nil {
 		now = time.Now
 	}
 	issuer, err := middleware.NewIssuer(o.settings, nil)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	// Sign-out: every store of this module also keeps revocations. The
+	// list loads them before the first request that needs it; until then
+	// those requests get 503.
+	var list *revocation.List
+	var signOut *revocation.SignOut
+	closeList := func() {}
+	if rev, ok := st.(store.Revoker); ok {
+		// The list's own clock is the real one: it judges how fresh its
+		// copy is by the catch-up reads it made. Revocations carry the
+		// demo's clock (SignOut below, and each request's check).
+		list, err = revocation.New(context.Background(), revocation.Options{
+			Backend: rev,
+			OnError: func(err error) { logger.Warn("revocation list", "error", err.Error()) },
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		closeList = func() { _ = list.Close() }
+		if signOut, err = revocation.NewSignOut(list, o.settings, now); err != nil {
+			closeList()
+			return nil, nil, err
+		}
 	}
 	metrics, err := newMetrics(st)
 	if err != nil {
-		return nil, err
+		closeList()
+		return nil, nil, err
 	}
 	protect, err := middleware.Config{
-		Settings:  o.settings,
-		Store:     st,
-		Keys:      issuer.Keys(),
-		Now:       now,
-		OnRenewal: middleware.LogRenewals(logger),
-		Observer:  metrics.observer,
+		Settings:    o.settings,
+		Store:       st,
+		Keys:        issuer.Keys(),
+		Now:         now,
+		OnRenewal:   middleware.LogRenewals(logger),
+		Observer:    metrics.observer,
+		Revocations: list,
 	}.ToMiddleware()
 	if err != nil {
-		return nil, err
+		closeList()
+		return nil, nil, err
 	}
 
 	e := echo.New()
@@ -159,6 +189,18 @@ func newServer(o options, st store.Store, logger *slog.Logger, now func() time.T
 		cl := middleware.ClaimsFrom(c)
 		return c.JSON(http.StatusOK, map[string]any{"status": "ok", "exp": cl.ExpiresAt.Unix()})
 	})
+	if signOut != nil {
+		// POST /api/logout ends the caller's session on every instance;
+		// POST /api/logout-all every session of the caller's subject. A
+		// full list, or a store that is down, is a 503: try again.
+		api.POST("/logout", func(c echo.Context) error {
+			return signedOut(signOut.Session(c.Request().Context(), middleware.ClaimsFrom(c)), c)
+		})
+		api.POST("/logout-all", func(c echo.Context) error {
+			cl := middleware.ClaimsFrom(c)
+			return signedOut(signOut.Subject(c.Request().Context(), cl.Subject, now()), c)
+		})
+	}
 	api.GET("/admin", func(c echo.Context) error {
 		if middleware.ClaimsFrom(c).Role != "admin" {
 			return echo.NewHTTPError(http.StatusForbidden, "admins only")
@@ -166,7 +208,19 @@ func newServer(o options, st store.Store, logger *slog.Logger, now func() time.T
 		return c.JSON(http.StatusOK, map[string]string{"message": "welcome, admin"})
 	})
 	registerPage(e)
-	return e, nil
+	return e, closeList, nil
+}
+
+// signedOut answers a sign-out: 204, or 503 when it could not be recorded.
+func signedOut(err error, c echo.Context) error {
+	if err != nil {
+		msg := "could not sign out, try again"
+		if errors.Is(err, store.ErrRevocationsFull) {
+			msg = "too many sessions signed out at once, try again later"
+		}
+		return echo.NewHTTPError(http.StatusServiceUnavailable, msg).SetInternal(err)
+	}
+	return c.NoContent(http.StatusNoContent)
 }
 
 type demo struct {

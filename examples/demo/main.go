@@ -105,10 +105,11 @@ func serve(ctx context.Context, lookup func(string) (string, bool), logOut io.Wr
 	}
 	defer st.Close()
 
-	e, err := newServer(opts, st, logger, h.now)
+	e, closeServer, err := newServer(opts, st, logger, h.now)
 	if err != nil {
 		return err
 	}
+	defer closeServer() // before st.Close: the revocation list reads the store
 	var api http.Handler = e
 	if h.wrap != nil {
 		api = h.wrap(api)

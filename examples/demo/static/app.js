@@ -293,6 +293,16 @@ async function callMe() {
 async function signOut() {
   const guest = client.isGuest();
   stopPolling();
+  // End the session on the server first, so that a copy of the token (in
+  // another tab, a proxy's log) stops working too; then forget it here.
+  try {
+    const res = await client.fetch("/api/logout", { method: "POST" }, { background: true });
+    if (!res.ok && res.status !== 401) {
+      note(`sign-out on the server failed (${res.status}); the token is forgotten here only`);
+    }
+  } catch (err) {
+    note(`sign-out on the server failed (${err.message}); the token is forgotten here only`);
+  }
   client.clear();
   $("response").textContent = "(signed out)";
   if (guest) {
