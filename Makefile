@@ -137,6 +137,19 @@ fuzz:
 		done; \
 	done
 
+# soak runs the long form of the demo's load-and-fault test (TestLoadAndFault
+# in examples/demo/loadfault_test.go): demo processes on a real Redis with
+# its append-only file and on a bbolt file, with a session per client; Redis
+# restarted every 20 s, an instance killed with SIGKILL every 20 s (the bbolt
+# one every 15 s), for SOAK_DURATION (default 3m), without the race detector;
+# it prints the figures (requests served, renewals, faults survived).
+# `make test` runs the short form (about 20 s).
+SOAK_DURATION ?= 3m
+.PHONY: soak
+soak: deps
+	SLIDINGJWT_SOAK=1 SLIDINGJWT_SOAK_DURATION=$(SOAK_DURATION) SLIDINGJWT_REQUIRE_TOOLS=1 \
+		$(GO) -C examples/demo test -count=1 -timeout 60m -run '^TestLoadAndFault$$' -v .
+
 # demo runs the example app, a module of its own in examples/demo, on ADDR
 # (default localhost:8080) with short lifetimes, so renewal and expiry can
 # be watched within a minute or two.
