@@ -628,6 +628,71 @@ func TestBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("old token replayed after sign-out gets 401", func(t *testing.T) {
+		t.Parallel()
+		s := newScenario(t, browser, shortEnv(accountsEnv()))
+		d := s.demo
+		s.navigate(d.url + "/?poll=0")
+		s.do(
+			waitState("login"),
+			chromedp.SendKeys(chromedp.ID("username"), "alice"),
+			chromedp.SendKeys(chromedp.ID("password"), "wonderland"),
+			chromedp.Click(chromedp.ID("login-submit")),
+			waitState("active"),
+		)
+		old := storedToken(t, s.page)
+		claims := decode(t, old)
+		// Past the threshold, so that a replay that got through would
+		// also be renewed: the replay must get neither.
+		s.advanceTo(renewalDue(claims))
+		s.do(
+			chromedp.Click(chromedp.ID("sign-out")),
+			waitState("login"),
+		)
+		if got := storedToken(t, s.page); got != "" {
+			t.Fatalf("stored token after sign-out: got %q, want none", got)
+		}
+		logout := func(h hit) bool { return h.method == http.MethodPost && h.path == "/api/logout" }
+		if got, want := d.traffic.count(func(h hit) bool { return logout(h) && h.status == http.StatusNoContent }), 1; got != want {
+			t.Fatalf("POST /api/logout answered 204 %d times, want %d\n%s", got, want, d.traffic.summary())
+		}
+
+		// The page replays the token it held, as a copy of it would be
+		// used from another tab or by whoever read it.
+		type answer struct {
+			Status   int    `json:"status"`
+			Auth     string `json:"auth"`
+			NewToken string `json:"newToken"`
+			Message  string `json:"message"`
+		}
+		replay := fmt.Sprintf(`fetch("/api/me", {headers: {Authorization: "Bearer " + %q}}).then(async (r) => ({
+			status: r.status,
+			auth: r.headers.get("WWW-Authenticate") ?? "",
+			newToken: r.headers.get("X-New-Token") ?? "",
+			message: (await r.json()).message ?? "",
+		}))`, old)
+		got := mustEval[answer](t, s.page, replay)
+		if got.Status != http.StatusUnauthorized {
+			t.Fatalf("replayed token after sign-out: got status %d, want 401\n%s", got.Status, d.traffic.summary())
+		}
+		if !strings.Contains(got.Auth, `error="invalid_token"`) {
+			t.Errorf("WWW-Authenticate: got %q, want a Bearer invalid_token challenge", got.Auth)
+		}
+		if !strings.Contains(got.Message, "session has ended") {
+			t.Errorf("message: got %q, want it to say the session has ended", got.Message)
+		}
+		if got.NewToken != "" {
+			t.Errorf("the replay was renewed: X-New-Token %q", got.NewToken)
+		}
+		// The token was still good by its exp: only the sign-out ends it.
+		if !s.clock.Now().Before(claims.expires()) {
+			t.Fatalf("the replay came at %v, at or after the token's exp %v: it would fail anyway", s.since(), claims.expires())
+		}
+		if n := d.traffic.count(func(h hit) bool { return h.renewed }); n != 0 {
+			t.Errorf("%d responses carried a renewed token\n%s", n, d.traffic.summary())
+		}
+	})
+
 	t.Run("cross-origin page reads the renewed token", func(t *testing.T) {
 		t.Parallel()
 		pageSrv := httptest.NewUnstartedServer(nil)
