@@ -43,6 +43,9 @@ type checked struct {
 	id     string
 	alg    string
 	method jwt.SigningMethod
+	// signer signs and verifies: method itself, or for an HMAC key a
+	// keyedHMAC bound to it (hmac.go), which computes the same MACs.
+	signer jwt.SigningMethod
 	sign   any // nil for a verify-only key
 	verify any
 	// head is the base64url header of the tokens the key signs:
@@ -237,7 +240,7 @@ func checkKey(k Key) (*checked, error) {
 	if method == nil || method == jwt.SigningMethodNone {
 		return nil, fmt.Errorf("slidingjwt: key %s: unknown algorithm %q", name, k.Algorithm)
 	}
-	c := &checked{id: k.ID, alg: k.Algorithm, method: method}
+	c := &checked{id: k.ID, alg: k.Algorithm, method: method, signer: method}
 	if k.Material == nil {
 		return nil, fmt.Errorf("slidingjwt: key %s has no material", name)
 	}
@@ -262,6 +265,7 @@ func checkKey(k Key) (*checked, error) {
 		}
 		secret := bytes.Clone(b)
 		c.sign, c.verify = secret, secret
+		c.signer = newKeyedHMAC(m, secret)
 	case *jwt.SigningMethodRSA, *jwt.SigningMethodRSAPSS:
 		var priv *rsa.PrivateKey
 		var pub *rsa.PublicKey

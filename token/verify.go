@@ -324,7 +324,7 @@ func (vf *Verifier) parse(raw string, snap *keySnapshot, now time.Time) (*Verifi
 	signing := raw[:len(head)+1+len(payload)]
 	var key *checked
 	for _, k := range keys {
-		if err = k.method.Verify(signing, sig, k.verify); err == nil {
+		if err = k.signer.Verify(signing, sig, k.verify); err == nil {
 			key = k
 			break
 		}
