@@ -42,7 +42,7 @@ func TestVerifiedAllocations(t *testing.T) {
 				t.Fatal("Claims returned no subject")
 			}
 		}},
-		{"Token", 8, func() {
+		{"Token", 7, func() {
 			if tok, c := v.Token(); tok.Claims == nil || c.Subject != "alice" {
 				t.Fatal("Token returned no claims")
 			}

@@ -2,6 +2,7 @@ package token
 
 import (
 	"bytes"
+	"crypto/sha512"
 	"encoding/base64"
 	stdjson "encoding/json"
 	"errors"
@@ -380,7 +381,12 @@ func (vf *Verifier) parse(raw string, snap *keySnapshot, now time.Time) (*Verifi
 	if err := validator.Validate(jwt.MapClaims(claims)); err != nil {
 		return nil, jwtError("", jwt.ErrTokenInvalidClaims, err)
 	}
-	return vf.extract(raw, key.method, header, claims)
+	v, err := vf.extract(raw, key.method, header, claims)
+	if err != nil {
+		return nil, err
+	}
+	v.sig = sig
+	return v, nil
 }
 
 var (
@@ -464,6 +470,7 @@ type Verified struct {
 	raw      string
 	method   jwt.SigningMethod
 	header   header         // never handed out: Token copies it
+	sig      []byte         // the decoded signature; never handed out: Token copies it
 	claims   map[string]any // never handed out: Token and Claims copy it
 	typed    Claims         // values only: Claims copies it
 	lifetime time.Duration  // exp - iat, or the role's configured lifetime
@@ -539,12 +546,13 @@ func (v *Verified) Token() (*jwt.Token, *Claims) {
 	both := new(struct {
 		tok jwt.Token
 		c   Claims
+		sig [sha512.Size]byte // the Signature's copy, when it fits (HMAC, ES256, ES384, EdDSA)
 	})
 	c := &both.c
 	*c = v.typed
 	c.v = v
 	c.m = v.claimsCopy()
-	v.fillToken(&both.tok, c.m)
+	v.fillToken(&both.tok, c.m, both.sig[:0])
 	return &both.tok, c
 }
 
@@ -565,14 +573,14 @@ func (v *Verified) TokenWith(claims jwt.Claims) (*jwt.Token, *Claims, error) {
 
 func (v *Verified) token(claims jwt.Claims) *jwt.Token {
 	t := new(jwt.Token)
-	v.fillToken(t, claims)
+	v.fillToken(t, claims, nil)
 	return t
 }
 
-// fillToken sets t to a copy of the token whose Claims are claims.
-func (v *Verified) fillToken(t *jwt.Token, claims jwt.Claims) {
-	end := strings.LastIndexByte(v.raw, '.')
-	sig, _ := strictBase64.DecodeString(v.raw[end+1:]) // decoded once already
+// fillToken sets t to a copy of the token whose Claims are claims, its
+// Signature a copy in buf when it fits.
+func (v *Verified) fillToken(t *jwt.Token, claims jwt.Claims, buf []byte) {
+	sig := append(buf[:0:cap(buf)], v.sig...)
 	*t = jwt.Token{
 		Raw:       v.raw,
 		Method:    v.method,
