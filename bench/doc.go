@@ -6,9 +6,9 @@
 //	go test -run '^$' -bench . -benchmem -count 6 ./bench | tee bench.out
 //	benchstat bench.out
 //
-// (make bench does both, then runs the bare, context-set, echojwt and check
-// rows again with BENCH_HEAP_MB=64, below; BENCHTIME=300ms keeps it to a
-// few minutes.) Only ratios between rows of one run carry over from one
+// (make bench does both, then runs the request rows again with
+// BENCH_HEAP_MB=64, below, all but renew/lru, renew/bolt and renew/redis;
+// BENCHTIME=300ms keeps it to a few minutes.) Only ratios between rows of one run carry over from one
 // machine to another.
 //
 // # Request rows
