@@ -287,6 +287,26 @@ func newScenario(t *testing.T, browser context.Context, env map[string]string) *
 	return &scenario{t: t, clock: clock, demo: d, page: tab(t, browser)}
 }
 
+// newLoginScenario is a scenario on a demo with password accounts, its
+// page showing the login form.
+func newLoginScenario(t *testing.T, browser context.Context) *scenario {
+	t.Helper()
+	s := newScenario(t, browser, shortEnv(accountsEnv()))
+	s.navigate(s.demo.url + "/?poll=0")
+	s.do(waitState("login"))
+	return s
+}
+
+// login submits the login form with user and password.
+func (s *scenario) login(user, password string) {
+	s.t.Helper()
+	s.do(
+		chromedp.SendKeys(chromedp.ID("username"), user),
+		chromedp.SendKeys(chromedp.ID("password"), password),
+		chromedp.Click(chromedp.ID("login-submit")),
+	)
+}
+
 // navigate opens url in the tab, its clock (testdata/clock.js) starting
 // at the scenario's time.
 func (s *scenario) navigate(url string) {
@@ -574,14 +594,10 @@ func TestBrowser(t *testing.T) {
 
 	t.Run("expired password session goes to the login form", func(t *testing.T) {
 		t.Parallel()
-		s := newScenario(t, browser, shortEnv(accountsEnv()))
+		s := newLoginScenario(t, browser)
 		d := s.demo
-		s.navigate(d.url + "/?poll=0")
+		s.login("alice", "wrong")
 		s.do(
-			waitState("login"),
-			chromedp.SendKeys(chromedp.ID("username"), "alice"),
-			chromedp.SendKeys(chromedp.ID("password"), "wrong"),
-			chromedp.Click(chromedp.ID("login-submit")),
 			chromedp.WaitVisible(chromedp.ID("login-error")),
 			// the page empties the password field after a failed login
 			chromedp.SendKeys(chromedp.ID("password"), "wonderland"),
@@ -630,16 +646,10 @@ func TestBrowser(t *testing.T) {
 
 	t.Run("old token replayed after sign-out gets 401", func(t *testing.T) {
 		t.Parallel()
-		s := newScenario(t, browser, shortEnv(accountsEnv()))
+		s := newLoginScenario(t, browser)
 		d := s.demo
-		s.navigate(d.url + "/?poll=0")
-		s.do(
-			waitState("login"),
-			chromedp.SendKeys(chromedp.ID("username"), "alice"),
-			chromedp.SendKeys(chromedp.ID("password"), "wonderland"),
-			chromedp.Click(chromedp.ID("login-submit")),
-			waitState("active"),
-		)
+		s.login("alice", "wonderland")
+		s.do(waitState("active"))
 		old := storedToken(t, s.page)
 		claims := decode(t, old)
 		// Past the threshold, so that a replay that got through would
