@@ -376,6 +376,9 @@ func verifySeeds(tb testing.TB, f *verifyFixture) []string {
 		signParts(tb, `{"alg":"HS256","kid":"a"}`, `{"iss":"`+verifyIssuer+`","exp":`+itoa(exp)+`.5}`, a, hs), // fractional exp
 		signParts(tb, `{"alg":"HS256","kid":"a"}`, `null`, a, hs),
 		signParts(tb, `{"alg":"HS256","kid":"a"}`, `[]`, a, hs),
+		signParts(tb, `{"alg":"HS256","kid":"a"}`, `"claims"`, a, hs),
+		signParts(tb, `{"alg":"HS256","kid":"a"}`, `12`, a, hs),
+		signParts(tb, `{"alg":"HS256","kid":"a"}`, `true`, a, hs),
 		signParts(tb, `{"alg":"HS256","kid":"a"}`, `{"exp":`, a, hs),
 		signParts(tb, `{"alg":"HS256","kid":"a"}`, verifyClaims("")+` `, a, hs),
 		signParts(tb, `{"alg":"HS256","kid":"a"}`, verifyClaims("")+`{}`, a, hs),
@@ -553,6 +556,29 @@ func TestVerifyErrorText(t *testing.T) {
 			err.Error() != ErrTokenInvalid.Error()+": "+tt.want {
 			t.Errorf("%.40q: Verify error %v, want the reason %q", tt.raw, err, tt.want)
 		}
+	}
+}
+
+// TestVerifyClaimsNotAnObject: claims that are valid JSON but not an
+// object are a malformed token, for Verify as for golang-jwt, and a
+// "null" payload has no exp.
+func TestVerifyClaimsNotAnObject(t *testing.T) {
+	t.Parallel()
+	f := newVerifyFixture(t, -1)
+	a, hs := cacheSecret("a"), jwt.SigningMethodHS256
+	for _, payload := range []string{`[]`, `[{"exp":1}]`, `"claims"`, `12`, `true`} {
+		raw := signParts(t, `{"alg":"HS256","kid":"a"}`, payload, a, hs)
+		_, err := f.vf.Verify(raw, f.clock.Now())
+		if !errors.Is(err, jwt.ErrTokenMalformed) || !errors.Is(err, errClaimsNotObject) {
+			t.Errorf("claims %s: error %v, want jwt.ErrTokenMalformed for claims that are not an object", payload, err)
+		}
+		if _, ref := f.parseRef(raw); !errors.Is(ref, jwt.ErrTokenMalformed) {
+			t.Errorf("claims %s: golang-jwt says %v, want malformed", payload, ref)
+		}
+	}
+	raw := signParts(t, `{"alg":"HS256","kid":"a"}`, `null`, a, hs)
+	if _, err := f.vf.Verify(raw, f.clock.Now()); !errors.Is(err, jwt.ErrTokenRequiredClaimMissing) {
+		t.Errorf("claims null: error %v, want the missing exp", err)
 	}
 }
 
