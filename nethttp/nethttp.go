@@ -10,6 +10,7 @@ package nethttp
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -175,16 +176,34 @@ type door struct {
 // ctxKey is the context key of the request's claims.
 type ctxKey struct{}
 
-// values is what the middleware puts in a request's context.
-type values struct {
+// claimsContext is the request's context with the request's claims: one
+// allocation where context.WithValue and a struct for its value would be
+// two. Everything but the claims' key goes to the parent, cancellation
+// included.
+type claimsContext struct {
+	context.Context
 	claims *token.Claims
 	token  *jwt.Token
+}
+
+// Value returns the claimsContext itself for ctxKey, else the parent's
+// value for key.
+func (c *claimsContext) Value(key any) any {
+	if _, ok := key.(ctxKey); ok {
+		return c
+	}
+	return c.Context.Value(key)
+}
+
+// String names the context, as context.WithValue's does.
+func (c *claimsContext) String() string {
+	return fmt.Sprint(c.Context) + ".WithValue(nethttp claims)"
 }
 
 // ClaimsFrom returns the request's own claims of the token the middleware
 // verified, or nil when it verified none.
 func ClaimsFrom(ctx context.Context) *token.Claims {
-	v, _ := ctx.Value(ctxKey{}).(*values)
+	v, _ := ctx.Value(ctxKey{}).(*claimsContext)
 	if v == nil {
 		return nil
 	}
@@ -194,7 +213,7 @@ func ClaimsFrom(ctx context.Context) *token.Claims {
 // TokenFrom returns the request's own *jwt.Token (with jwt.MapClaims), or
 // nil when the middleware verified none or runs with TypedClaimsOnly.
 func TokenFrom(ctx context.Context) *jwt.Token {
-	v, _ := ctx.Value(ctxKey{}).(*values)
+	v, _ := ctx.Value(ctxKey{}).(*claimsContext)
 	if v == nil {
 		return nil
 	}
@@ -229,13 +248,13 @@ func (d *door) wrap(next http.Handler) http.Handler {
 			d.fail(w, r, err)
 			return
 		}
-		vals := &values{}
+		ctx := &claimsContext{Context: r.Context()}
 		if d.cfg.TypedClaimsOnly {
-			vals.claims = v.Claims()
+			ctx.claims = v.Claims()
 		} else {
-			vals.token, vals.claims = v.Token()
+			ctx.token, ctx.claims = v.Token()
 		}
-		r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, vals))
+		r = r.WithContext(ctx)
 		p := d.eng.Begin(r, v, now)
 		if p == nil {
 			next.ServeHTTP(w, r)
