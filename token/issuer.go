@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	stdjson "encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -195,6 +196,8 @@ type coder struct {
 	in      bytes.Reader
 	out     bytes.Buffer
 	scratch []byte
+	payload []byte // the verified token's claims, decoded
+	token   []byte // the renewed token, while it is built
 }
 
 var coders = sync.Pool{New: func() any { return new(coder) }}
@@ -210,7 +213,7 @@ func (i *Issuer) SignRenewal(v *Verified, now, exp time.Time) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("slidingjwt: renewal: %w", err)
 	}
-	return i.sign(body)
+	return i.signInto(&c.token, body)
 }
 
 // renewedPayload returns the JSON claims of v's renewal with own claims,
@@ -218,7 +221,8 @@ func (i *Issuer) SignRenewal(v *Verified, now, exp time.Time) (string, error) {
 // pool).
 func (i *Issuer) renewedPayload(v *Verified, own renewedClaims) ([]byte, *coder, error) {
 	c := coders.Get().(*coder)
-	payload, err := v.payload()
+	payload, err := v.appendPayload(c.payload[:0])
+	c.payload = payload
 	if err != nil {
 		return nil, c, err
 	}
@@ -355,12 +359,19 @@ func encodeClaims(claims map[string]any) ([]byte, error) {
 }
 
 // sign returns the compact JWS of the JSON claims body, signed with the
-// current key by golang-jwt's SigningMethod.Sign.
+// current key by its SigningMethod.
 func (i *Issuer) sign(body []byte) (string, error) {
+	var scratch []byte
+	return i.signInto(&scratch, body)
+}
+
+// signInto is sign, building the token in *scratch (grown as needed, and
+// left for the caller to reuse) before it is copied into the string.
+func (i *Issuer) signInto(scratch *[]byte, body []byte) (string, error) {
 	cur := i.keys.snap.Load().current
 	enc := base64.RawURLEncoding
 	n := len(cur.head) + 1 + enc.EncodedLen(len(body))
-	buf := make([]byte, 0, n+1+cur.sigLen)
+	buf := slices.Grow((*scratch)[:0], n+1+cur.sigLen)
 	buf = append(buf, cur.head...)
 	buf = append(buf, '.')
 	buf = enc.AppendEncode(buf, body)
@@ -377,6 +388,9 @@ func (i *Issuer) sign(body []byte) (string, error) {
 	}
 	buf = append(buf, '.')
 	buf = enc.AppendEncode(buf, sig)
+	if cap(buf) <= 64<<10 { // a huge token does not keep its buffer
+		*scratch = buf
+	}
 	return string(buf), nil
 }
 

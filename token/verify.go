@@ -654,9 +654,14 @@ func (v *Verified) claimsCopy() jwt.MapClaims {
 
 // payload returns the token's claims segment, decoded: the signed JSON.
 func (v *Verified) payload() ([]byte, error) {
+	return v.appendPayload(nil)
+}
+
+// appendPayload appends the decoded claims segment to dst.
+func (v *Verified) appendPayload(dst []byte) ([]byte, error) {
 	_, rest, _ := strings.Cut(v.raw, ".")
 	seg, _, _ := strings.Cut(rest, ".")
-	return strictBase64.DecodeString(seg)
+	return strictBase64.AppendDecode(dst, []byte(seg))
 }
 
 // strictBase64 decodes the segments: unpadded base64url whose unused
