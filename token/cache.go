@@ -237,9 +237,10 @@ func (c *verifiedCache) put(g *cacheGen, v *Verified, now time.Time) {
 
 // bounds sets v's validity window from its exp, nbf and iat as golang-jwt's
 // validator reads them (truncated to jwt.TimePrecision), and reports false
-// if it cannot.
+// if it cannot. It reads the claims the verification decoded: v must not
+// be shared yet.
 func (c *verifiedCache) bounds(v *Verified) bool {
-	mc := v.claims
+	mc := v.claims.Load().m
 	exp, hasExp, ok := numericDate(mc, "exp")
 	if !hasExp || !ok {
 		return false

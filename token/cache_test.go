@@ -312,7 +312,8 @@ func TestVerifiedCacheCollision(t *testing.T) {
 	// Forge a collision: store a's verification in b's slot under b's hash.
 	g := f.vf.cache.generation()
 	hb := f.vf.cache.hash(b)
-	forged := &Verified{raw: va.raw, claims: va.claims, typed: va.typed}
+	forged := &Verified{raw: va.raw, typed: va.typed}
+	forged.claims.Store(&claimSet{m: va.cachedClaims()})
 	forged.hash = hb
 	forged.validUntil = va.validUntil
 	f.vf.cache.set(g, hb)[0].v.Store(forged)

@@ -236,3 +236,80 @@ func TestTokenPrivateConcurrent(t *testing.T) {
 		t.Errorf("Claims().Map() after the concurrent writers: %s, want %s", got, wantJSON)
 	}
 }
+
+// TestSeenOnceTokenKeepsNoClaimsCopy: the first caller that wants the
+// claims of a verification gets the map the verification decoded, not a
+// copy, and the cache then holds no claims map for the token; the next
+// caller gets a map decoded again for the cache and copied, which the
+// first caller's writes never reached.
+func TestSeenOnceTokenKeepsNoClaimsCopy(t *testing.T) {
+	t.Parallel()
+	f := newVerifyFixture(t, 0)
+	raw, want := privateToken(t, f)
+	v, err := f.vf.Verify(raw, f.clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	decoded := reflect.ValueOf(v.claims.Load().m).UnsafePointer()
+	tok1, _ := v.Token()
+	if got := reflect.ValueOf(tok1.Claims).UnsafePointer(); got != decoded {
+		t.Errorf("first Token: claims map %p, want the decoded map %p (no copy)", got, decoded)
+	}
+	if v.claims.Load() != nil {
+		t.Errorf("after the first Token the verification still holds a claims map")
+	}
+	scribble(tok1)
+	again, err := f.vf.Verify(raw, f.clock.Now())
+	if err != nil || again != v {
+		t.Fatalf("second Verify = %p, %v; want the cached %p", again, err, v)
+	}
+	tok2, _ := again.Token()
+	sameAs(t, "Token of a hit after writes to the first", tok2, want)
+	if reflect.ValueOf(tok2.Claims).UnsafePointer() == reflect.ValueOf(v.cachedClaims()).UnsafePointer() {
+		t.Errorf("Token of a hit handed out the cache's own map")
+	}
+}
+
+// TestFreshClaimsTakenOnce: concurrent first callers of one verification
+// each get claims of their own: one the decoded map, the others copies of
+// the cache's map. Run with -race.
+func TestFreshClaimsTakenOnce(t *testing.T) {
+	t.Parallel()
+	f := newVerifyFixture(t, 0)
+	raw, want := privateToken(t, f)
+	v, err := f.vf.Verify(raw, f.clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	decoded := reflect.ValueOf(v.claims.Load().m).UnsafePointer()
+	const callers = 8
+	var (
+		wg    sync.WaitGroup
+		start = make(chan struct{})
+		toks  [callers]*jwt.Token
+	)
+	for i := range callers {
+		wg.Go(func() {
+			<-start
+			tok, _ := v.Token()
+			toks[i] = tok
+			if !reflect.DeepEqual(tok.Claims, want.Claims) {
+				t.Errorf("caller %d read %v, want %v", i, tok.Claims, want.Claims)
+			}
+			scribble(tok)
+		})
+	}
+	close(start)
+	wg.Wait()
+	var got int
+	for _, tok := range toks {
+		if reflect.ValueOf(tok.Claims).UnsafePointer() == decoded {
+			got++
+		}
+	}
+	if got != 1 {
+		t.Errorf("%d callers got the decoded map, want exactly 1", got)
+	}
+	last, _ := v.Token()
+	sameAs(t, "Token after the concurrent callers", last, want)
+}

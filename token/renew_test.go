@@ -112,7 +112,7 @@ func checkRenewal(t *testing.T, f *verifyFixture, v *Verified, now, exp time.Tim
 	if !reflect.DeepEqual(kept, wantKept) {
 		t.Errorf("renewal changed the claims it keeps:\n got %q\nwant %q", kept, wantKept)
 	}
-	oldJTI, _ := v.claims["jti"].(string)
+	oldJTI := v.typed.ID
 	wantAuth := v.AuthTime().Unix()
 	for name, want := range map[string]string{
 		"iat":       `"iat":` + itoa(now.Unix()),

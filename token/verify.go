@@ -429,17 +429,16 @@ func (vf *Verifier) extract(raw string, method jwt.SigningMethod, header header,
 			return nil, errBadClaim
 		}
 	}
-	freeze(mc) // nested objects take a fraction of the memory
 	v := &Verified{
 		raw:      raw,
 		method:   method,
 		header:   header,
-		claims:   mc,
 		lifetime: lifetime,
 		typed: Claims{
 			Subject: sub, Role: role, SessionID: sid, ID: jti, ExpiresAt: exp,
 		},
 	}
+	v.claims.Store(&claimSet{m: mc, fresh: true})
 	if hasIAT {
 		v.typed.IssuedAt = iat
 	}
@@ -476,10 +475,17 @@ func (vf *Verifier) extract(raw string, method jwt.SigningMethod, header header,
 type Verified struct {
 	raw      string
 	method   jwt.SigningMethod
-	header   header         // never handed out: Token copies it
-	sig      []byte         // the decoded signature; never handed out: Token copies it
-	claims   map[string]any // never handed out: Token and Claims copy it
-	typed    Claims         // values only: Claims copies it
+	header   header // never handed out: Token copies it
+	sig      []byte // the decoded signature; never handed out: Token copies it
+	// claims holds first the map the verification decoded (fresh), until
+	// the first caller that wants claims takes it, without a copy (a
+	// compare-and-swap to nil: one caller only): most tokens are seen once
+	// (a renewal replaces them), and their request then pays no copy.
+	// After that it holds the cache's own map, decoded again from the
+	// payload on the next demand (see cachedClaims), compacted by freeze,
+	// and only ever copied.
+	claims atomic.Pointer[claimSet]
+	typed  Claims // values only: Claims copies it
 	lifetime time.Duration  // exp - iat, or the role's configured lifetime
 	authTime time.Time      // auth_time, else iat, else exp - lifetime(role)
 	// session and subject are the digests of typed.Session and of sub
@@ -647,9 +653,70 @@ func (h *header) copy() map[string]any {
 	return m
 }
 
-// claimsCopy returns a deep copy of the decoded claims.
+// claimSet is the claims map of a Verified. fresh says whether m is the
+// map the verification decoded, for the caller that takes it; otherwise m
+// is the cache's map, never handed out.
+type claimSet struct {
+	m     map[string]any
+	fresh bool
+}
+
+// claimsCopy returns claims of the caller's own: the map the verification
+// decoded, when no caller has taken it yet, else a deep copy of the cache's
+// map.
 func (v *Verified) claimsCopy() jwt.MapClaims {
-	return jwt.MapClaims(copyObject(v.claims))
+	for {
+		p := v.claims.Load()
+		switch {
+		case p == nil:
+			v.cachedClaims()
+		case !p.fresh:
+			return jwt.MapClaims(copyObject(p.m))
+		case v.claims.CompareAndSwap(p, nil):
+			// The only caller that reaches p: nobody else reads it now.
+			return jwt.MapClaims(p.m)
+		}
+	}
+}
+
+// cachedClaims returns the claims as the cache keeps them, decoding them
+// from the payload when it holds none: when the decoded map was taken, or
+// is still there to be taken. Concurrent first calls may each decode; one
+// result is kept. The map is never handed out.
+func (v *Verified) cachedClaims() map[string]any {
+	p := v.claims.Load()
+	if p != nil && !p.fresh {
+		return p.m
+	}
+	bp := scratch.Get().(*[]byte)
+	payload, err := v.appendPayload((*bp)[:0])
+	var decoded any
+	if err == nil {
+		err = json.Unmarshal(payload, &decoded)
+	}
+	*bp = payload
+	if cap(payload) <= 16<<10 {
+		scratch.Put(bp)
+	}
+	m, ok := decoded.(map[string]any)
+	if err != nil || !ok {
+		// Not reached: these very bytes decoded to an object when the
+		// token verified. An empty map hands out no claim of another
+		// token.
+		m = map[string]any{}
+	}
+	freeze(m) // nested objects take a fraction of the memory
+	if p == nil {
+		// Only when the decoded map was taken: one still there stays for
+		// the caller that takes it.
+		if v.claims.CompareAndSwap(nil, &claimSet{m: m}) {
+			return m
+		}
+		if p = v.claims.Load(); p != nil && !p.fresh {
+			return p.m
+		}
+	}
+	return m
 }
 
 // payload returns the token's claims segment, decoded: the signed JSON.
