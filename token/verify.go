@@ -473,10 +473,10 @@ func (vf *Verifier) extract(raw string, method jwt.SigningMethod, header header,
 // by concurrent requests through the verifier's cache: nothing it returns
 // shares mutable state with it or with another caller.
 type Verified struct {
-	raw      string
-	method   jwt.SigningMethod
-	header   header // never handed out: Token copies it
-	sig      []byte // the decoded signature; never handed out: Token copies it
+	raw    string
+	method jwt.SigningMethod
+	header header // never handed out: Token copies it
+	sig    []byte // the decoded signature; never handed out: Token copies it
 	// claims holds first the map the verification decoded (fresh), until
 	// the first caller that wants claims takes it, without a copy (a
 	// compare-and-swap to nil: one caller only): most tokens are seen once
@@ -484,10 +484,10 @@ type Verified struct {
 	// After that it holds the cache's own map, decoded again from the
 	// payload on the next demand (see cachedClaims), compacted by freeze,
 	// and only ever copied.
-	claims atomic.Pointer[claimSet]
-	typed  Claims // values only: Claims copies it
-	lifetime time.Duration  // exp - iat, or the role's configured lifetime
-	authTime time.Time      // auth_time, else iat, else exp - lifetime(role)
+	claims   atomic.Pointer[claimSet]
+	typed    Claims        // values only: Claims copies it
+	lifetime time.Duration // exp - iat, or the role's configured lifetime
+	authTime time.Time     // auth_time, else iat, else exp - lifetime(role)
 	// session and subject are the digests of typed.Session and of sub
 	// (zero without one), by which stores and revocations know them.
 	session, subject store.RevocationKey
