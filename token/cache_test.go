@@ -313,7 +313,7 @@ func TestVerifiedCacheCollision(t *testing.T) {
 	g := f.vf.cache.generation()
 	hb := f.vf.cache.hash(b)
 	forged := &Verified{raw: va.raw, typed: va.typed}
-	forged.claims.Store(&claimSet{m: va.cachedClaims()})
+	forged.claims.Store(&claimSet{m: va.frozenClaims()})
 	forged.hash = hb
 	forged.validUntil = va.validUntil
 	f.vf.cache.set(g, hb)[0].v.Store(forged)

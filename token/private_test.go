@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"sync"
 	"testing"
+	"unsafe"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -237,6 +238,20 @@ func TestTokenPrivateConcurrent(t *testing.T) {
 	}
 }
 
+// freshVerification verifies the privacy tests' token for the first time
+// and returns the verification, golang-jwt's reading of the token, and the
+// claims map the verification decoded (as a pointer, for identity).
+func freshVerification(t *testing.T) (*verifyFixture, *Verified, *jwt.Token, unsafe.Pointer) {
+	t.Helper()
+	f := newVerifyFixture(t, 0)
+	raw, want := privateToken(t, f)
+	v, err := f.vf.Verify(raw, f.clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f, v, want, reflect.ValueOf(v.claims.Load().m).UnsafePointer()
+}
+
 // TestSeenOnceTokenKeepsNoClaimsCopy: the first caller that wants the
 // claims of a verification gets the map the verification decoded, not a
 // copy, and the cache then holds no claims map for the token; the next
@@ -244,13 +259,7 @@ func TestTokenPrivateConcurrent(t *testing.T) {
 // first caller's writes never reached.
 func TestSeenOnceTokenKeepsNoClaimsCopy(t *testing.T) {
 	t.Parallel()
-	f := newVerifyFixture(t, 0)
-	raw, want := privateToken(t, f)
-	v, err := f.vf.Verify(raw, f.clock.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	decoded := reflect.ValueOf(v.claims.Load().m).UnsafePointer()
+	f, v, want, decoded := freshVerification(t)
 	tok1, _ := v.Token()
 	if got := reflect.ValueOf(tok1.Claims).UnsafePointer(); got != decoded {
 		t.Errorf("first Token: claims map %p, want the decoded map %p (no copy)", got, decoded)
@@ -259,13 +268,17 @@ func TestSeenOnceTokenKeepsNoClaimsCopy(t *testing.T) {
 		t.Errorf("after the first Token the verification still holds a claims map")
 	}
 	scribble(tok1)
-	again, err := f.vf.Verify(raw, f.clock.Now())
+	again, err := f.vf.Verify(v.Raw(), f.clock.Now())
 	if err != nil || again != v {
 		t.Fatalf("second Verify = %p, %v; want the cached %p", again, err, v)
 	}
 	tok2, _ := again.Token()
 	sameAs(t, "Token of a hit after writes to the first", tok2, want)
-	if reflect.ValueOf(tok2.Claims).UnsafePointer() == reflect.ValueOf(v.cachedClaims()).UnsafePointer() {
+	p := v.claims.Load()
+	if p == nil || p.fresh {
+		t.Fatalf("after a hit the cache holds no map of its own")
+	}
+	if reflect.ValueOf(tok2.Claims).UnsafePointer() == reflect.ValueOf(p.m).UnsafePointer() {
 		t.Errorf("Token of a hit handed out the cache's own map")
 	}
 }
@@ -275,13 +288,7 @@ func TestSeenOnceTokenKeepsNoClaimsCopy(t *testing.T) {
 // the cache's map. Run with -race.
 func TestFreshClaimsTakenOnce(t *testing.T) {
 	t.Parallel()
-	f := newVerifyFixture(t, 0)
-	raw, want := privateToken(t, f)
-	v, err := f.vf.Verify(raw, f.clock.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	decoded := reflect.ValueOf(v.claims.Load().m).UnsafePointer()
+	_, v, want, decoded := freshVerification(t)
 	const callers = 8
 	var (
 		wg    sync.WaitGroup

@@ -482,7 +482,7 @@ type Verified struct {
 	// compare-and-swap to nil: one caller only): most tokens are seen once
 	// (a renewal replaces them), and their request then pays no copy.
 	// After that it holds the cache's own map, decoded again from the
-	// payload on the next demand (see cachedClaims), compacted by freeze,
+	// payload on the next demand (see claimsCopy), compacted by freeze,
 	// and only ever copied.
 	claims   atomic.Pointer[claimSet]
 	typed    Claims        // values only: Claims copies it
@@ -663,13 +663,14 @@ type claimSet struct {
 
 // claimsCopy returns claims of the caller's own: the map the verification
 // decoded, when no caller has taken it yet, else a deep copy of the cache's
-// map.
+// map, which the first such call decodes (concurrent first calls may each
+// decode; one result is kept).
 func (v *Verified) claimsCopy() jwt.MapClaims {
 	for {
 		p := v.claims.Load()
 		switch {
 		case p == nil:
-			v.cachedClaims()
+			v.claims.CompareAndSwap(nil, &claimSet{m: v.frozenClaims()})
 		case !p.fresh:
 			return jwt.MapClaims(copyObject(p.m))
 		case v.claims.CompareAndSwap(p, nil):
@@ -679,15 +680,9 @@ func (v *Verified) claimsCopy() jwt.MapClaims {
 	}
 }
 
-// cachedClaims returns the claims as the cache keeps them, decoding them
-// from the payload when it holds none: when the decoded map was taken, or
-// is still there to be taken. Concurrent first calls may each decode; one
-// result is kept. The map is never handed out.
-func (v *Verified) cachedClaims() map[string]any {
-	p := v.claims.Load()
-	if p != nil && !p.fresh {
-		return p.m
-	}
+// frozenClaims decodes the claims from the payload again, in the compact
+// form the cache keeps (see freeze).
+func (v *Verified) frozenClaims() map[string]any {
 	bp := scratch.Get().(*[]byte)
 	payload, err := v.appendPayload((*bp)[:0])
 	var decoded any
@@ -706,16 +701,6 @@ func (v *Verified) cachedClaims() map[string]any {
 		m = map[string]any{}
 	}
 	freeze(m) // nested objects take a fraction of the memory
-	if p == nil {
-		// Only when the decoded map was taken: one still there stays for
-		// the caller that takes it.
-		if v.claims.CompareAndSwap(nil, &claimSet{m: m}) {
-			return m
-		}
-		if p = v.claims.Load(); p != nil && !p.fresh {
-			return p.m
-		}
-	}
 	return m
 }
 
