@@ -15,6 +15,14 @@
 // TOKEN_RENEW_THRESHOLD), so a LightRAG deployment's environment file carries
 // over; unlike LightRAG, a value that does not parse or is out of range is an
 // error, never a silent default.
+//
+// The lifetimes, the session cap, the minimum renewal interval and the leeway
+// (TOKEN_EXPIRE_HOURS, GUEST_TOKEN_EXPIRE_HOURS, TOKEN_MAX_SESSION_HOURS,
+// TOKEN_RENEW_MIN_INTERVAL_SECONDS, TOKEN_LEEWAY_SECONDS) take either a plain
+// number in the unit their name gives, as LightRAG reads them (hours for
+// *_HOURS, a float such as 0.5; seconds for *_SECONDS), or a Go duration as
+// time.ParseDuration reads it ("30m", "72h", "1h30m", "90s"). Both forms obey
+// the same ranges.
 package config
 
 import (
@@ -103,12 +111,13 @@ type Settings struct {
 	// "HS256". "none" is always rejected.
 	Algorithm string
 	// UserLifetime is the lifetime of a token whose role is not "guest"
-	// (TOKEN_EXPIRE_HOURS, a float). Default 48h; from MinLifetime (2s) to
+	// (TOKEN_EXPIRE_HOURS: hours as a number such as 48 or 0.5, or a Go
+	// duration such as 30m or 72h). Default 48h; from MinLifetime (2s) to
 	// MaxLifetime (ten years).
 	UserLifetime time.Duration
 	// GuestLifetime is the lifetime of a token with role "guest"
-	// (GUEST_TOKEN_EXPIRE_HOURS, a float). Default 24h; from MinLifetime
-	// (2s) to MaxLifetime (ten years).
+	// (GUEST_TOKEN_EXPIRE_HOURS: hours as a number, or a Go duration).
+	// Default 24h; from MinLifetime (2s) to MaxLifetime (ten years).
 	GuestLifetime time.Duration
 	// AutoRenew turns renewal on (TOKEN_AUTO_RENEW). Default true. When
 	// false, tokens are still validated but never renewed.
@@ -118,7 +127,8 @@ type Settings struct {
 	// (0, 1]. Default 0.5: renew once less than half the lifetime is left.
 	RenewThreshold float64
 	// MinRenewInterval is the least time between two renewals of one session
-	// (TOKEN_RENEW_MIN_INTERVAL_SECONDS, a float). Default 60s; greater
+	// (TOKEN_RENEW_MIN_INTERVAL_SECONDS: seconds as a number such as 60 or
+	// 2.5, or a Go duration such as 90s or 2m). Default 60s; greater
 	// than 0 and at most MaxLifetime (ten years). It must also be shorter
 	// than RenewThreshold times the shorter lifetime, or an active session
 	// could expire between two renewals.
@@ -131,13 +141,14 @@ type Settings struct {
 	// Default none.
 	RenewSkipPaths []string
 	// MaxSessionAge caps a session's total life, counted from its auth_time
-	// (TOKEN_MAX_SESSION_HOURS, a float). Renewal never extends a token past
-	// auth_time + MaxSessionAge. Default 0: no cap. Otherwise from
-	// MinSessionAge (1s) to MaxLifetime (ten years).
+	// (TOKEN_MAX_SESSION_HOURS: hours as a number, or a Go duration).
+	// Renewal never extends a token past auth_time + MaxSessionAge. Default
+	// 0: no cap. Otherwise from MinSessionAge (1s) to MaxLifetime (ten
+	// years).
 	MaxSessionAge time.Duration
 	// Leeway tolerates clock skew when checking exp, nbf and iat
-	// (TOKEN_LEEWAY_SECONDS, a float). Default 0; from 0 to MaxLeeway
-	// (300s).
+	// (TOKEN_LEEWAY_SECONDS: seconds as a number, or a Go duration). Default
+	// 0; from 0 to MaxLeeway (300s).
 	Leeway time.Duration
 	// Issuer, when set, is written to iss and required of every token
 	// (TOKEN_ISSUER). Default empty: not checked.
@@ -313,29 +324,26 @@ func (src *source) keyFile(k KeyFile) string {
 }
 
 // Allowed texts shared by FromLookup, for a value that does not parse, and
-// Validate, for one out of range.
+// Validate, for one out of range. A duration variable's text names both
+// forms it accepts, then its range, with the bounds written as Go durations.
 var (
-	allowedLifetime = fmt.Sprintf("a number of hours of at least %s and at most %g (ten years), e.g. 48 or 0.5",
-		hourFraction(MinLifetime), MaxLifetime.Hours())
-	allowedSessionAge = fmt.Sprintf("0 (no cap) or a number of hours of at least %s and at most %g (ten years)",
-		hourFraction(MinSessionAge), MaxLifetime.Hours())
-	allowedInterval = fmt.Sprintf("a number of seconds greater than 0 and at most %d (ten years), e.g. 60 or 2.5",
-		MaxLifetime/time.Second)
-	allowedLeeway    = fmt.Sprintf("a number of seconds from 0 to %d", MaxLeeway/time.Second)
+	allowedLifetime = allowedDuration("hours", "48, 0.5", "30m, 72h",
+		fmt.Sprintf("from %gs to %gh (ten years)", MinLifetime.Seconds(), MaxLifetime.Hours()))
+	allowedSessionAge = "0 (no cap), or " + allowedDuration("hours", "720, 0.5", "90m, 720h",
+		fmt.Sprintf("from %gs to %gh (ten years)", MinSessionAge.Seconds(), MaxLifetime.Hours()))
+	allowedInterval = allowedDuration("seconds", "60, 2.5", "90s, 2m",
+		fmt.Sprintf("greater than 0 and at most %gh (ten years)", MaxLifetime.Hours()))
+	allowedLeeway = allowedDuration("seconds", "5, 0.5", "500ms, 1m",
+		fmt.Sprintf("from 0 to %gs", MaxLeeway.Seconds()))
 	allowedThreshold = "a number greater than 0 and at most 1, e.g. 0.5 (the default: renew in the second half of the lifetime)"
 	allowedStoreSize = "0 (the lru default size) or a positive whole number of entries"
 	allowedStore     = "one of memory, lru, bolt, redis"
 )
 
-// hourFraction writes d, a whole number of seconds, as a fraction of an
-// hour: "2/3600 (2 seconds)".
-func hourFraction(d time.Duration) string {
-	n := int64(d / time.Second)
-	unit := "seconds"
-	if n == 1 {
-		unit = "second"
-	}
-	return fmt.Sprintf("%d/3600 (%d %s)", n, n, unit)
+// allowedDuration says what a duration variable accepts: a number of unit,
+// as in numbers, or a Go duration, as in durations, within bounds.
+func allowedDuration(unit, numbers, durations, bounds string) string {
+	return fmt.Sprintf("%s as a number (%s) or a Go duration (%s), %s", unit, numbers, durations, bounds)
 }
 
 // validate is Validate, with the values of the errors shown as src has
@@ -643,15 +651,17 @@ func ParseBool(v string) (bool, error) {
 	return false, fmt.Errorf("config: %q is not a boolean", v)
 }
 
-// parseDuration reads a finite decimal number of units, rounded to the
-// nanosecond; Validate checks the range. A number other than zero never
-// reads as zero: one that rounds to 0 reads as one nanosecond of its sign,
-// so that Validate judges it, rather than taking it for 0, which means "no
-// cap" in TOKEN_MAX_SESSION_HOURS.
+// parseDuration reads a duration variable: a finite number of units (the
+// LightRAG form, "48" or "0.5" hours), rounded to the nanosecond, or else a
+// Go duration as time.ParseDuration reads it ("30m", "1h30m", "-1h").
+// Validate checks the range. A value other than zero never reads as zero:
+// one that rounds to 0 reads as one nanosecond of its sign, so that Validate
+// judges it, rather than taking it for 0, which means "no cap" in
+// TOKEN_MAX_SESSION_HOURS.
 func parseDuration(v string, unit time.Duration) (time.Duration, error) {
 	f, err := strconv.ParseFloat(v, 64)
 	if err != nil {
-		return 0, err
+		return parseGoDuration(v)
 	}
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return 0, fmt.Errorf("config: %q is not a finite number", v)
@@ -665,4 +675,21 @@ func parseDuration(v string, unit time.Duration) (time.Duration, error) {
 		r = math.Copysign(1, f)
 	}
 	return time.Duration(r), nil
+}
+
+// parseGoDuration is time.ParseDuration, except that a duration other than
+// zero that it truncates to 0 ("0.1ns") reads as one nanosecond of its sign.
+// A Go duration has no exponent, so any digit other than 0 makes it nonzero.
+func parseGoDuration(v string) (time.Duration, error) {
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, err
+	}
+	if d == 0 && strings.ContainsAny(v, "123456789") {
+		d = 1
+		if strings.HasPrefix(v, "-") {
+			d = -1
+		}
+	}
+	return d, nil
 }

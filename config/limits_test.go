@@ -131,10 +131,10 @@ func TestEnvErrorShowsValueAsWritten(t *testing.T) {
 func TestAllowedMatchesCode(t *testing.T) {
 	t.Parallel()
 	const (
-		lifetime   = "a number of hours of at least 2/3600 (2 seconds) and at most 87600 (ten years), e.g. 48 or 0.5"
-		sessionCap = "0 (no cap) or a number of hours of at least 1/3600 (1 second) and at most 87600 (ten years)"
-		interval   = "a number of seconds greater than 0 and at most 315360000 (ten years), e.g. 60 or 2.5"
-		leeway     = "a number of seconds from 0 to 300"
+		lifetime   = "hours as a number (48, 0.5) or a Go duration (30m, 72h), from 2s to 87600h (ten years)"
+		sessionCap = "0 (no cap), or hours as a number (720, 0.5) or a Go duration (90m, 720h), from 1s to 87600h (ten years)"
+		interval   = "seconds as a number (60, 2.5) or a Go duration (90s, 2m), greater than 0 and at most 87600h (ten years)"
+		leeway     = "seconds as a number (5, 0.5) or a Go duration (500ms, 1m), from 0 to 300s"
 		size       = "0 (the lru default size) or a positive whole number of entries"
 	)
 	tests := []struct {
@@ -146,12 +146,16 @@ func TestAllowedMatchesCode(t *testing.T) {
 		{"lifetime too short", map[string]string{config.EnvUserLifetime: "0.0005"}, config.EnvUserLifetime, lifetime},
 		{"lifetime not a number", map[string]string{config.EnvGuestLifetime: "1d"}, config.EnvGuestLifetime, lifetime},
 		{"cap too short", map[string]string{config.EnvMaxSessionAge: "0.0001"}, config.EnvMaxSessionAge, sessionCap},
+		{"cap too short as a duration", map[string]string{config.EnvMaxSessionAge: "500ms"}, config.EnvMaxSessionAge, sessionCap},
+		{"lifetime over ten years as a duration", map[string]string{config.EnvUserLifetime: "87601h"}, config.EnvUserLifetime, lifetime},
+		{"interval negative as a duration", map[string]string{config.EnvMinRenewInterval: "-1s"}, config.EnvMinRenewInterval, interval},
+		{"leeway over 5m as a duration", map[string]string{config.EnvLeeway: "5m1s"}, config.EnvLeeway, leeway},
 		{"cap not a number", map[string]string{config.EnvMaxSessionAge: "never"}, config.EnvMaxSessionAge, sessionCap},
 		{"interval over ten years", map[string]string{config.EnvMinRenewInterval: "315360001"}, config.EnvMinRenewInterval, interval},
-		{"interval not a number", map[string]string{config.EnvMinRenewInterval: "1m"}, config.EnvMinRenewInterval, interval},
+		{"interval not a number", map[string]string{config.EnvMinRenewInterval: "1 m"}, config.EnvMinRenewInterval, interval},
 		{"interval negative", map[string]string{config.EnvMinRenewInterval: "-5"}, config.EnvMinRenewInterval, interval},
 		{"leeway negative", map[string]string{config.EnvLeeway: "-1"}, config.EnvLeeway, leeway},
-		{"leeway not a number", map[string]string{config.EnvLeeway: "5s"}, config.EnvLeeway, leeway},
+		{"leeway not a number", map[string]string{config.EnvLeeway: "5sec"}, config.EnvLeeway, leeway},
 		{"store size negative", map[string]string{config.EnvStoreSize: "-1"}, config.EnvStoreSize, size},
 		{"store size not a number", map[string]string{config.EnvStoreSize: "1e3"}, config.EnvStoreSize, size},
 		{"store size 0 is the default", map[string]string{config.EnvStore: "lru", config.EnvStoreSize: "0"}, "", ""},
@@ -193,11 +197,11 @@ func TestValidateAllowedMatchesCode(t *testing.T) {
 		want    string
 	}{
 		{"interval over ten years", func(s *config.Settings) { s.MinRenewInterval = config.MaxLifetime + time.Second },
-			config.EnvMinRenewInterval, "a number of seconds greater than 0 and at most 315360000 (ten years), e.g. 60 or 2.5"},
+			config.EnvMinRenewInterval, "seconds as a number (60, 2.5) or a Go duration (90s, 2m), greater than 0 and at most 87600h (ten years)"},
 		{"store size negative", func(s *config.Settings) { s.StoreSize = -1 },
 			config.EnvStoreSize, "0 (the lru default size) or a positive whole number of entries"},
 		{"user lifetime of 1 s", func(s *config.Settings) { s.UserLifetime = time.Second },
-			config.EnvUserLifetime, "a number of hours of at least 2/3600 (2 seconds) and at most 87600 (ten years), e.g. 48 or 0.5"},
+			config.EnvUserLifetime, "hours as a number (48, 0.5) or a Go duration (30m, 72h), from 2s to 87600h (ten years)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
