@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/golang-jwt/jwt/v5"
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/slidingjwt/slidingjwt/config"
@@ -126,6 +127,8 @@ type soConfig struct {
 	noWatch        bool          // hide the backend's pub/sub watch
 	maxRevocations int           // Options.MaxRevocations; 0 is the default
 	loadTimeout    time.Duration // bounds the first load; 0 means 10s
+	// beforeRenew is the middleware's BeforeRenew hook; nil for none.
+	beforeRenew func(echo.Context, jwt.MapClaims) error
 }
 
 // soInstance is one running instance of the application.
@@ -145,7 +148,8 @@ type soInstance struct {
 //	POST /api/logout      revokes the caller's session: 204, or 503 when
 //	                      the revocations are full, as the demo answers
 //	POST /api/logout-all  revokes every session of the caller's subject
-//	                      begun before now: 204 (503 when full)
+//	                      begun before now: 204 (503 when full; 403 for a
+//	                      shared subject, such as a guest's)
 //
 // Everything is closed when the test ends; backend too.
 func (f *soFleet) start(t *testing.T, name string, backend soBackend, cfg soConfig) *soInstance {
@@ -181,7 +185,7 @@ func (f *soFleet) start(t *testing.T, name string, backend soBackend, cfg soConf
 	}
 	t.Cleanup(func() { _ = list.Close() })
 	in.list = list
-	signOut, err := revocation.NewSignOut(list, f.settings, f.clock.Now)
+	signOut, err := revocation.NewSignOut(list, f.settings, &revocation.SignOutOptions{Now: f.clock.Now})
 	if err != nil {
 		t.Fatalf("%s: NewSignOut: %v", name, err)
 	}
@@ -190,6 +194,7 @@ func (f *soFleet) start(t *testing.T, name string, backend soBackend, cfg soConf
 		Store:       in.allows,
 		Revocations: list,
 		Now:         f.clock.Now,
+		BeforeRenew: cfg.beforeRenew,
 	}.ToMiddleware()
 	if err != nil {
 		t.Fatalf("%s: ToMiddleware: %v", name, err)
@@ -212,7 +217,11 @@ func (f *soFleet) start(t *testing.T, name string, backend soBackend, cfg soConf
 		return answer(c, signOut.Session(c.Request().Context(), middleware.ClaimsFrom(c)))
 	})
 	api.POST("/logout-all", func(c echo.Context) error {
-		return answer(c, signOut.Subject(c.Request().Context(), middleware.ClaimsFrom(c).Subject, f.clock.Now()))
+		err := signOut.Everywhere(c.Request().Context(), middleware.ClaimsFrom(c))
+		if errors.Is(err, revocation.ErrSharedSubject) {
+			return c.JSON(http.StatusForbidden, map[string]string{"message": "this session's user is shared: sign out this session instead"})
+		}
+		return answer(c, err)
 	})
 	hs := httptest.NewServer(e)
 	t.Cleanup(hs.Close)
@@ -734,7 +743,7 @@ func TestRevocationsCap(t *testing.T) {
 // of the same instance would have.
 func mustSignOut(t *testing.T, f *soFleet, in *soInstance) *revocation.SignOut {
 	t.Helper()
-	so, err := revocation.NewSignOut(in.list, f.settings, f.clock.Now)
+	so, err := revocation.NewSignOut(in.list, f.settings, &revocation.SignOutOptions{Now: f.clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -829,7 +829,7 @@ func signOut(t *testing.T, door Door) {
 	t.Cleanup(func() { _ = list.Close() })
 	a := newApp(t, door, func(s *Setup) { s.Revocations = list })
 	clock.Store(a.clock)
-	so, err := revocation.NewSignOut(list, settings(), a.clock.Now)
+	so, err := revocation.NewSignOut(list, settings(), &revocation.SignOutOptions{Now: a.clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

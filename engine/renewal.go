@@ -180,6 +180,11 @@ func (p *Pending[C]) Decide(status int, h http.Header) {
 			e.observe(c, v, Event{Reason: ReasonRevocationsStale})
 			return
 		}
+		if e.cfg.Revocations.Stale() {
+			// It went stale while the handler ran: as in Begin.
+			e.observe(c, v, Event{Reason: ReasonRevocationsStale})
+			return
+		}
 	}
 	key := e.sessionKey(c, v)
 	var start time.Time

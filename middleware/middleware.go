@@ -207,7 +207,11 @@ type Config struct {
 	// an error to refuse the renewal (reported as ReasonRefused). The map
 	// is the renewal's own, decoded afresh from the signed payload, with
 	// numbers as json.Number (exact), and iat, exp, jti, auth_time and sid
-	// already set for the new token. Optional.
+	// already set for the new token. The claims that make the session are
+	// not the hook's: whatever it does to sub, sid, auth_time, iat, exp or
+	// jti, the renewal sets them again after it (sub back to the old
+	// token's; exp for the role the claims then name), so a hook cannot
+	// split the session from its sign-outs, rate limit and cap. Optional.
 	BeforeRenew func(c echo.Context, claims jwt.MapClaims) error
 }
 

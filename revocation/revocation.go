@@ -342,12 +342,19 @@ func (l *List) RevokeSession(ctx context.Context, key store.RevocationKey, until
 
 // RevokeSubject revokes every session of a subject that began before before
 // ("log out everywhere", a password change): tokens of the subject whose
-// auth_time (else iat) is before before, until until. Tokens issued at or
-// after before stay valid, so the user can sign in again; JWT times are
-// whole seconds, so a caller that wants the tokens issued earlier in the
-// current second revoked too passes the next whole second (a sign-in within
-// that second then needs a retry). until must cover the longest lifetime a
-// token issued before before could still have, plus the leeway. Errors are
+// auth_time (else iat) is before before, and tokens with neither, whose
+// start is unknown, until until. Tokens whose session began at or after
+// before stay valid, so the user can sign in again at once: the Issuer
+// writes auth_time with microsecond precision, so a sign-in right after
+// the cut-off, in the same second, begins after it.
+//
+// until must outlast every token the revocation matches that could still
+// be accepted. A session begun before before may have been renewed up to
+// the moment this List learned the revocation (when RevokeSubject
+// returns), and on other instances until they learn it (Margin later): its
+// newest token can live until the later of before and that moment, plus
+// the longest lifetime, plus the leeway, plus Margin. SignOut.Subject
+// computes exactly that; a caller of RevokeSubject must too. Errors are
 // those of RevokeSession.
 func (l *List) RevokeSubject(ctx context.Context, key store.RevocationKey, before, until time.Time) error {
 	return l.revoke(ctx, store.Revocation{Kind: store.RevokeSubject, Key: key, Before: before, Until: until}, l.now())

@@ -11,6 +11,32 @@ import (
 	"github.com/slidingjwt/slidingjwt/token"
 )
 
+// ErrSharedSubject is the error of a sign-out everywhere of a subject that
+// several users share: a guest's (LightRAG gives every guest the subject
+// "guest"), a token without sub, or a subject listed in
+// SignOutOptions.SharedSubjects. Ending every session of such a subject
+// would end other users' sessions, so SignOut refuses it; a handler
+// answers 403 and can still end the caller's own session with
+// SignOut.Session. An operator who means it calls SignOut.SharedSubject.
+var ErrSharedSubject = errors.New("revocation: the subject is shared by several users; signing it out everywhere would end their sessions too")
+
+// DefaultSharedSubjects is the default of SignOutOptions.SharedSubjects:
+// the subject LightRAG, and this module's demo, give every guest.
+var DefaultSharedSubjects = []string{"guest"}
+
+// SignOutOptions configures a SignOut. The zero value (or nil) gives the
+// defaults.
+type SignOutOptions struct {
+	// SharedSubjects are subjects several users share, such as the one
+	// every guest gets: Subject and Everywhere refuse them with
+	// ErrSharedSubject. Optional. Default DefaultSharedSubjects (nil gives
+	// it; an empty, non-nil slice lists none).
+	SharedSubjects []string
+	// Now is the clock the revocations are computed with: the middleware's
+	// (Config.Now). Optional. Default time.Now.
+	Now func() time.Time
+}
+
 // SignOut ends sessions: the calls a /logout handler makes. It computes
 // how long each revocation must last from the settings the middleware
 // verifies tokens with, and records it in a List, which every front door
@@ -19,26 +45,41 @@ type SignOut struct {
 	list *List
 	// longest is the longest lifetime a token can have; slack is the
 	// leeway plus the List's Margin. No token a revocation matches can be
-	// accepted later than its cut-off plus longest plus slack, nor after
+	// accepted later than longest plus slack after the revocation reached
+	// the List (or after its cut-off, when that is later), nor later than
 	// its own exp plus slack.
 	longest, slack time.Duration
+	shared         map[string]bool
 	now            func() time.Time
 }
 
 // NewSignOut returns a SignOut recording in list for tokens verified with
-// settings s (the middleware's Settings). now is the clock; nil means
-// time.Now.
-func NewSignOut(list *List, s config.Settings, now func() time.Time) (*SignOut, error) {
+// settings s (the middleware's Settings). opts may be nil.
+func NewSignOut(list *List, s config.Settings, opts *SignOutOptions) (*SignOut, error) {
 	if list == nil {
 		return nil, errors.New("revocation: NewSignOut: the List is nil")
 	}
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
-	if now == nil {
-		now = time.Now
+	var o SignOutOptions
+	if opts != nil {
+		o = *opts
 	}
-	return &SignOut{list: list, longest: LongestLifetime(s), slack: s.Leeway + list.Margin(), now: now}, nil
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.SharedSubjects == nil {
+		o.SharedSubjects = DefaultSharedSubjects
+	}
+	shared := make(map[string]bool, len(o.SharedSubjects))
+	for _, sub := range o.SharedSubjects {
+		if sub == "" {
+			return nil, errors.New(`revocation: SignOutOptions.SharedSubjects lists "": a token without sub is always shared`)
+		}
+		shared[sub] = true
+	}
+	return &SignOut{list: list, longest: LongestLifetime(s), slack: s.Leeway + list.Margin(), shared: shared, now: o.Now}, nil
 }
 
 // LongestLifetime is the longest lifetime a token accepted with settings s
@@ -60,31 +101,94 @@ func (so *SignOut) Session(ctx context.Context, claims *token.Claims) error {
 	if claims == nil || claims.Session == "" {
 		return errors.New("revocation: SignOut.Session: no session to revoke (nil claims)")
 	}
-	// The token's own exp, and any renewal: one made now, or by an
-	// instance that has not heard of this revocation yet (within slack).
-	until := so.now().Add(so.longest)
-	if claims.ExpiresAt.After(until) {
-		until = claims.ExpiresAt
+	key := store.SessionRevocationKey(claims.Session)
+	// The token's own exp, and any renewal: one made until the List
+	// learned the revocation, or by an instance that has not heard of it
+	// yet (within slack).
+	return so.record(func(now time.Time) time.Time {
+		return later(now.Add(so.longest), claims.ExpiresAt).Add(so.slack)
+	}, func(until time.Time) error {
+		return so.list.RevokeSession(ctx, key, until)
+	})
+}
+
+// Everywhere signs out every session of the caller's subject ("log out
+// everywhere"): Subject with the cut-off now. It refuses, with
+// ErrSharedSubject and changing nothing, a token that has no sub, a guest's
+// (role "guest") and one whose subject is listed as shared.
+func (so *SignOut) Everywhere(ctx context.Context, claims *token.Claims) error {
+	if claims == nil {
+		return errors.New("revocation: SignOut.Everywhere: nil claims")
 	}
-	return so.list.RevokeSession(ctx, store.SessionRevocationKey(claims.Session), until.Add(so.slack))
+	switch {
+	case claims.Subject == "":
+		return fmt.Errorf("%w: the token has no sub", ErrSharedSubject)
+	case claims.Role == config.RoleGuest:
+		return fmt.Errorf("%w: a guest's token (role %q)", ErrSharedSubject, config.RoleGuest)
+	}
+	return so.Subject(ctx, claims.Subject, so.now())
 }
 
 // Subject revokes every session of sub that began before before ("log out
-// everywhere", a password change): tokens whose auth_time (else iat) is
-// before it. JWT times are whole seconds, so before is rounded up to the
-// next whole second: tokens issued earlier in that second are revoked too,
-// and a sign-in within it needs a retry. Guests share one subject: revoke
-// their sessions one by one instead. Errors are those of Session.
+// everywhere", a password change), on every instance: the tokens whose
+// auth_time (else iat) is before it, for as long as any of them could
+// still be accepted, renewed or not, also when before lies in the past.
+//
+// The cut-off has microsecond precision, as the auth_time the Issuer
+// writes: a session begun at or after before, such as a sign-in in the
+// same handler just after the sign-out, stays valid, while one begun
+// earlier, in the same second too, is revoked. A token without auth_time
+// and iat has no known start and is revoked whatever the cut-off.
+//
+// It refuses a subject listed as shared with ErrSharedSubject (see
+// SharedSubject). Other errors are those of Session.
 func (so *SignOut) Subject(ctx context.Context, sub string, before time.Time) error {
+	if so.shared[sub] {
+		return fmt.Errorf("%w: %q is listed in SignOutOptions.SharedSubjects", ErrSharedSubject, token.SanitizeSubject(sub))
+	}
+	return so.SharedSubject(ctx, sub, before)
+}
+
+// SharedSubject is Subject without the check for a shared subject: it
+// ends every session of sub, every guest's for the guest subject. It is
+// meant for an operator who means it, not for a handler a user can reach.
+func (so *SignOut) SharedSubject(ctx context.Context, sub string, before time.Time) error {
 	if sub == "" {
 		return errors.New("revocation: SignOut.Subject: empty subject")
 	}
-	if t := before.Truncate(time.Second); !t.Equal(before) {
-		before = t.Add(time.Second)
+	before = before.Truncate(time.Microsecond)
+	key := store.SubjectRevocationKey(sub)
+	// A session begun before the cut-off may have been renewed until the
+	// List learned the revocation, or on another instance until it heard
+	// of it (within slack): its newest token lives one lifetime from then.
+	return so.record(func(now time.Time) time.Time {
+		return later(before, now).Add(so.longest + so.slack)
+	}, func(until time.Time) error {
+		return so.list.RevokeSubject(ctx, key, before, until)
+	})
+}
+
+// record writes a revocation whose end, computed by until from a reading
+// of the clock, must be no earlier than until(the moment the write
+// returned): a write that took so long that the end falls short is
+// written again with the later end, which merges into the first.
+func (so *SignOut) record(until func(now time.Time) time.Time, write func(until time.Time) error) error {
+	u := until(so.now())
+	if err := write(u); err != nil {
+		return err
 	}
-	until := before.Add(so.longest + so.slack)
-	if !until.After(so.now()) {
-		return fmt.Errorf("revocation: SignOut.Subject: a cut-off of %s revokes nothing that can still be accepted", before.Format(time.RFC3339))
+	if v := until(so.now()); v.After(u) {
+		if err := write(v); err != nil {
+			return fmt.Errorf("revocation: the sign-out is recorded, but extending it for the time its write took failed (sign out again): %w", err)
+		}
 	}
-	return so.list.RevokeSubject(ctx, store.SubjectRevocationKey(sub), before, until)
+	return nil
+}
+
+// later returns the later of a and b.
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }

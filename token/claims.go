@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"maps"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -68,6 +69,39 @@ func numericDate(m map[string]any, name string) (t time.Time, present, ok bool) 
 	}
 	sec, frac := math.Modf(f)
 	return time.Unix(int64(sec), int64(frac*1e9)), true, true
+}
+
+// toMicroseconds rounds t to the nearest microsecond. auth_time is written
+// to the microsecond (see formatMicros); decoded as a float64, whose step
+// near today's dates is about a quarter of a microsecond, it comes back as
+// a nearby value, which the rounding turns into exactly the one written
+// (until the 22nd century, when the step outgrows half a microsecond).
+func toMicroseconds(t time.Time) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	return t.Round(time.Microsecond)
+}
+
+// appendMicros appends the JSON number of t in seconds, to the
+// microsecond: whole seconds without a fraction ("1772355600"), else with
+// up to six decimals and no trailing zeros ("1772355600.4").
+func appendMicros(dst []byte, t time.Time) []byte {
+	us := t.Round(time.Microsecond).UnixMicro()
+	sec, frac := us/1e6, us%1e6
+	if frac < 0 {
+		sec, frac = sec-1, frac+1e6
+	}
+	dst = strconv.AppendInt(dst, sec, 10)
+	if frac == 0 {
+		return dst
+	}
+	dst = append(dst, '.')
+	for div := int64(1e5); frac > 0; div /= 10 {
+		dst = append(dst, byte('0'+frac/div))
+		frac %= div
+	}
+	return dst
 }
 
 // optionalString reads a claim that must be a string when present.

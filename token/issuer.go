@@ -90,7 +90,7 @@ func (i *Issuer) IssueAt(now time.Time, sub, role string, extra map[string]any) 
 	if i.settings.MaxSessionAge > 0 {
 		exp = earliest(exp, now.Add(i.settings.MaxSessionAge))
 	}
-	own := renewedClaims{iat: now.Unix(), exp: exp.Unix(), jti: newID(), authTime: now.Unix(), sid: newID()}
+	own := renewedClaims{iat: now.Unix(), exp: exp.Unix(), jti: newID(), authTime: now, sid: newID()}
 	own.set(claims, false)
 	if i.settings.Issuer != "" {
 		claims["iss"] = i.settings.Issuer
@@ -115,7 +115,7 @@ func (i *Issuer) RenewalExpiry(v *Verified, now time.Time) (exp time.Time, exten
 func (i *Issuer) renewalExpiry(v *Verified, role string, now time.Time) (exp time.Time, extends bool) {
 	exp = now.Add(i.settings.Lifetime(role))
 	if i.settings.MaxSessionAge > 0 {
-		exp = earliest(exp, v.authTime.Add(i.settings.MaxSessionAge))
+		exp = earliest(exp, v.sessionStart(now).Add(i.settings.MaxSessionAge))
 	}
 	// Tokens carry whole seconds: compare what would be written. A token
 	// accepted within the leeway after its exp must not be renewed into
@@ -126,18 +126,20 @@ func (i *Issuer) renewalExpiry(v *Verified, role string, now time.Time) (exp tim
 // renewedClaims are the claims a renewal sets; every other claim of the
 // old token is kept as it was signed. This is the one definition of the
 // renewed claim set: iat is now, exp the new expiry, jti new, auth_time
-// kept (or derived), and sid is the session identity, so that a token
-// without sid and its renewal share one session.
+// kept (or derived: see Verified.sessionStart), written to the
+// microsecond, and sid is the session identity, so that a token without
+// sid and its renewal share one session.
 type renewedClaims struct {
-	iat, exp, authTime int64
-	jti, sid           string
+	iat, exp int64
+	authTime time.Time
+	jti, sid string
 }
 
 // renewedNames are the names renewedClaims sets, in the order written.
 var renewedNames = [...]string{"iat", "exp", "jti", "auth_time", "sid"}
 
 func renewalOf(v *Verified, now, exp time.Time) renewedClaims {
-	return renewedClaims{iat: now.Unix(), exp: exp.Unix(), jti: newID(), authTime: v.authTime.Unix(), sid: v.typed.Session}
+	return renewedClaims{iat: now.Unix(), exp: exp.Unix(), jti: newID(), authTime: v.sessionStart(now), sid: v.typed.Session}
 }
 
 // set writes the claims into m; exact writes the numbers as json.Number,
@@ -152,7 +154,7 @@ func (r renewedClaims) set(m map[string]any, exact bool) {
 	m["iat"] = num(r.iat)
 	m["exp"] = num(r.exp)
 	m["jti"] = r.jti
-	m["auth_time"] = num(r.authTime)
+	m["auth_time"] = stdjson.Number(appendMicros(nil, r.authTime)) // exact either way
 	m["sid"] = r.sid
 }
 
@@ -162,14 +164,20 @@ func (r renewedClaims) write(enc *jsontext.Encoder) error {
 		jsontext.String("iat"), jsontext.Int(r.iat),
 		jsontext.String("exp"), jsontext.Int(r.exp),
 		jsontext.String("jti"), jsontext.String(r.jti),
-		jsontext.String("auth_time"), jsontext.Int(r.authTime),
-		jsontext.String("sid"), jsontext.String(r.sid),
+		jsontext.String("auth_time"),
 	} {
 		if err := enc.WriteToken(t); err != nil {
 			return err
 		}
 	}
-	return nil
+	var num [32]byte
+	if err := enc.WriteValue(jsontext.Value(appendMicros(num[:0], r.authTime))); err != nil {
+		return err
+	}
+	if err := enc.WriteToken(jsontext.String("sid")); err != nil {
+		return err
+	}
+	return enc.WriteToken(jsontext.String(r.sid))
 }
 
 // renewedName reports whether the JSON string name (raw, quoted) decodes to
@@ -313,14 +321,20 @@ func (i *Issuer) RenewalClaims(v *Verified, now, exp time.Time) (jwt.MapClaims, 
 }
 
 // SignRenewalClaims signs claims (from RenewalClaims, maybe changed) as the
-// renewal of v at now. When the claims name another role than v, the expiry
-// is computed again for that role's lifetime. It returns the token and its
-// expiry.
+// renewal of v at now, and returns the token and its expiry. The claims
+// that make the session are not the hook's to change: sub is set back to
+// v's (removed when v has none), and iat, exp, jti, auth_time and sid are
+// set again as RenewalClaims set them, whatever the hook did to them; exp
+// is computed for the role the claims name, so a role change gets that
+// role's lifetime.
 func (i *Issuer) SignRenewalClaims(v *Verified, claims jwt.MapClaims, now time.Time) (string, time.Time, error) {
 	role, _ := claims["role"].(string)
-	if role != v.typed.Role {
-		exp, _ := i.renewalExpiry(v, role, now)
-		claims["exp"] = stdjson.Number(strconv.FormatInt(exp.Unix(), 10))
+	exp, _ := i.renewalExpiry(v, role, now)
+	renewalOf(v, now, exp).set(claims, true)
+	if v.typed.Subject != "" {
+		claims["sub"] = v.typed.Subject
+	} else {
+		delete(claims, "sub")
 	}
 	body, err := encodeClaims(claims)
 	if err != nil {

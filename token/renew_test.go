@@ -113,11 +113,10 @@ func checkRenewal(t *testing.T, f *verifyFixture, v *Verified, now, exp time.Tim
 		t.Errorf("renewal changed the claims it keeps:\n got %q\nwant %q", kept, wantKept)
 	}
 	oldJTI := v.typed.ID
-	wantAuth := v.AuthTime().Unix()
 	for name, want := range map[string]string{
 		"iat":       `"iat":` + itoa(now.Unix()),
 		"exp":       `"exp":` + itoa(exp.Unix()),
-		"auth_time": `"auth_time":` + itoa(wantAuth),
+		"auth_time": `"auth_time":` + string(appendMicros(nil, v.sessionStart(now))),
 		"sid":       `"sid":` + string(mustQuote(t, v.Session())),
 	} {
 		if got := seen[name]; len(got) != 1 || got[0] != want {
@@ -134,8 +133,11 @@ func checkRenewal(t *testing.T, f *verifyFixture, v *Verified, now, exp time.Tim
 	if nv.Session() != v.Session() || nv.SessionKey() != v.SessionKey() {
 		t.Errorf("renewed session %q key %s, want the old token's %q key %s", nv.Session(), nv.SessionKey(), v.Session(), v.SessionKey())
 	}
-	if !nv.AuthTime().Equal(time.Unix(wantAuth, 0)) {
-		t.Errorf("renewed AuthTime %v, want %v", nv.AuthTime(), time.Unix(wantAuth, 0))
+	if want := v.sessionStart(now); !nv.AuthTime().Equal(want) {
+		t.Errorf("renewed AuthTime %v, want the session's start %v", nv.AuthTime(), want)
+	}
+	if nv.AuthTime().After(now) {
+		t.Errorf("renewed AuthTime %v is after the renewal's iat %v", nv.AuthTime(), now)
 	}
 }
 
@@ -473,7 +475,8 @@ func TestRenewalClaimsExact(t *testing.T) {
 }
 
 // TestSignRenewalClaimsHook: a hook that changes the role gets the new
-// role's lifetime; one that sets exp gets that exp.
+// role's lifetime; one that sets exp, whatever the type, does not change
+// the expiry, which the renewal sets.
 func TestSignRenewalClaimsHook(t *testing.T) {
 	t.Parallel()
 	const user, guest = 10 * time.Hour, 2 * time.Hour
@@ -493,10 +496,10 @@ func TestSignRenewalClaimsHook(t *testing.T) {
 		{"user to guest", "user", func(m jwt.MapClaims) { m["role"] = "guest" }, now.Add(guest)},
 		{"guest to user", "guest", func(m jwt.MapClaims) { m["role"] = "user" }, now.Add(user)},
 		{"guest to no role", "guest", func(m jwt.MapClaims) { delete(m, "role") }, now.Add(user)},
-		{"exp as json.Number", "user", func(m jwt.MapClaims) { m["exp"] = json.Number(itoa(hookExp)) }, time.Unix(hookExp, 0)},
-		{"exp as int64", "user", func(m jwt.MapClaims) { m["exp"] = hookExp }, time.Unix(hookExp, 0)},
-		{"exp as float64", "user", func(m jwt.MapClaims) { m["exp"] = float64(hookExp) }, time.Unix(hookExp, 0)},
-		{"exp as *jwt.NumericDate", "user", func(m jwt.MapClaims) { m["exp"] = jwt.NewNumericDate(time.Unix(hookExp, 0)) }, time.Unix(hookExp, 0)},
+		{"exp as json.Number", "user", func(m jwt.MapClaims) { m["exp"] = json.Number(itoa(hookExp)) }, now.Add(user)},
+		{"exp as int64", "user", func(m jwt.MapClaims) { m["exp"] = hookExp }, now.Add(user)},
+		{"exp as float64", "user", func(m jwt.MapClaims) { m["exp"] = float64(hookExp) }, now.Add(user)},
+		{"exp as *jwt.NumericDate", "user", func(m jwt.MapClaims) { m["exp"] = jwt.NewNumericDate(time.Unix(hookExp, 0)) }, now.Add(user)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -543,8 +546,9 @@ func TestSignRenewalClaimsHook(t *testing.T) {
 				t.Fatal(err)
 			}
 			m["exp"] = bad
-			if tok, _, err := f.issuer.SignRenewalClaims(v, m, now); err == nil {
-				t.Errorf("exp %#v: signed %d bytes, want an error", bad, len(tok))
+			_, got, err := f.issuer.SignRenewalClaims(v, m, now)
+			if err != nil || !got.Equal(now.Add(user)) {
+				t.Errorf("exp %#v: expiry %v, %v; want the renewal's own %v", bad, got, err, now.Add(user))
 			}
 		}
 	})

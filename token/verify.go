@@ -387,7 +387,7 @@ func (vf *Verifier) parse(raw string, snap *keySnapshot, now time.Time) (*Verifi
 	if err := validator.Validate(jwt.MapClaims(claims)); err != nil {
 		return nil, jwtError("", jwt.ErrTokenInvalidClaims, err)
 	}
-	v, err := vf.extract(raw, key.method, header, claims)
+	v, err := vf.extract(raw, key.method, header, claims, now)
 	if err != nil {
 		return nil, err
 	}
@@ -399,6 +399,7 @@ var (
 	errClaimsNotObject = errors.New("the claims are not a JSON object")
 	errBadSubject      = jwtError("", jwt.ErrTokenInvalidClaims, errors.New("sub must be a non-empty string of at most 1024 bytes"))
 	errBadClaim        = jwtError("", jwt.ErrTokenInvalidClaims, errors.New("a registered claim has the wrong type or range"))
+	errAuthTime        = jwtError("", jwt.ErrTokenInvalidClaims, errors.New("auth_time is after iat, or in the future, by more than the leeway"))
 	// errCritical: the header has a "crit" member. It lists extensions the
 	// reader must understand (RFC 7515, 4.1.11); this one understands none.
 	errCritical = jwtError("", jwt.ErrTokenUnverifiable, errors.New(`the header lists "crit" extensions, none of which is supported`))
@@ -407,7 +408,7 @@ var (
 // extract builds the typed claims and checks what golang-jwt does not:
 // string-typed sub, sid and jti when present, sane dates and a positive
 // lifetime. A role that is not a string means no role.
-func (vf *Verifier) extract(raw string, method jwt.SigningMethod, header header, mc map[string]any) (*Verified, error) {
+func (vf *Verifier) extract(raw string, method jwt.SigningMethod, header header, mc map[string]any, now time.Time) (*Verified, error) {
 	sub, ok0 := optionalString(mc, "sub")
 	if !ok0 || (sub == "" && mc["sub"] != nil) || len(sub) > maxSubjectBytes {
 		return nil, errBadSubject
@@ -418,6 +419,7 @@ func (vf *Verifier) extract(raw string, method jwt.SigningMethod, header header,
 	exp, _, ok4 := numericDate(mc, "exp")
 	iat, hasIAT, ok5 := numericDate(mc, "iat")
 	authTime, hasAuth, ok6 := numericDate(mc, "auth_time")
+	authTime = toMicroseconds(authTime)
 	_, _, ok7 := numericDate(mc, "nbf") // golang-jwt converts huge dates with overflow
 	if !(ok2 && ok3 && ok4 && ok5 && ok6 && ok7) {
 		return nil, errBadClaim
@@ -427,6 +429,16 @@ func (vf *Verifier) extract(raw string, method jwt.SigningMethod, header header,
 		lifetime = exp.Sub(iat)
 		if lifetime <= 0 {
 			return nil, errBadClaim
+		}
+	}
+	if hasAuth {
+		// A session cannot begin after its token was issued, nor in the
+		// future: a later start would escape every "log out everywhere"
+		// whose cut-off precedes it. auth_time may carry a fraction of a
+		// second that iat, in whole seconds, lacks.
+		authSec := authTime.Truncate(time.Second)
+		if hasIAT && authSec.Sub(iat) > vf.settings.Leeway || authSec.Sub(now) > vf.settings.Leeway {
+			return nil, errAuthTime
 		}
 	}
 	v := &Verified{
@@ -448,9 +460,10 @@ func (vf *Verifier) extract(raw string, method jwt.SigningMethod, header header,
 		v.authTime = authTime
 	case hasIAT:
 		v.authTime = iat
-	default:
-		v.authTime = exp.Add(-vf.settings.Lifetime(role))
 	}
+	// Neither: the start is unknown, and stays the zero time (see
+	// AuthTime); exp - lifetime would put it in the future for a token
+	// with more time left than its role's lifetime.
 	switch {
 	case sid != "":
 		v.typed.Session = sid
@@ -487,7 +500,7 @@ type Verified struct {
 	claims   atomic.Pointer[claimSet]
 	typed    Claims        // values only: Claims copies it
 	lifetime time.Duration // exp - iat, or the role's configured lifetime
-	authTime time.Time     // auth_time, else iat, else exp - lifetime(role)
+	authTime time.Time     // auth_time (to the microsecond), else iat, else zero: unknown
 	// session and subject are the digests of typed.Session and of sub
 	// (zero without one), by which stores and revocations know them.
 	session, subject store.RevocationKey
@@ -529,9 +542,20 @@ func (v *Verified) SubjectRevocationKey() store.RevocationKey { return v.subject
 // lifetime of its role when it has no iat.
 func (v *Verified) Lifetime() time.Duration { return v.lifetime }
 
-// AuthTime returns when the session began: auth_time, else iat, else
-// exp minus the configured lifetime of its role.
+// AuthTime returns when the session began, as a subject revocation's
+// cut-off is compared with it: auth_time (to the microsecond), else iat;
+// the zero time, before every cut-off, when the token has neither.
 func (v *Verified) AuthTime() time.Time { return v.authTime }
+
+// sessionStart returns the start a renewal at now writes into auth_time
+// and caps the session from: AuthTime, or for a token without auth_time
+// and iat, exp minus its role's lifetime, but no later than now.
+func (v *Verified) sessionStart(now time.Time) time.Time {
+	if !v.authTime.IsZero() {
+		return v.authTime
+	}
+	return earliest(v.typed.ExpiresAt.Add(-v.lifetime), now)
+}
 
 // RenewedAt returns when (Unix nanoseconds) a renewal asked with this very
 // token was last granted, as recorded with MarkRenewed, or 0.

@@ -475,6 +475,8 @@ func TestVerifyRefusesBeyondGolangJWT(t *testing.T) {
 		{"exp after year 9999", signParts(t, `{"alg":"HS256","kid":"a"}`, `{"sub":"x",`+iss+`,"exp":253402300800}`, a, hs), errBadClaim},
 		{"nbf before 1970", signParts(t, `{"alg":"HS256","kid":"a"}`, verifyClaims(`,"nbf":-1`), a, hs), errBadClaim},
 		{"auth_time after year 9999", signParts(t, `{"alg":"HS256","kid":"a"}`, verifyClaims(`,"auth_time":1e300`), a, hs), errBadClaim},
+		{"auth_time after iat", signParts(t, `{"alg":"HS256","kid":"a"}`, `{"sub":"x",`+iss+`,"iat":`+itoa(cacheStart.Unix()-60)+`,"auth_time":`+itoa(cacheStart.Unix()-50)+`,"exp":`+exp+`}`, a, hs), errAuthTime},
+		{"auth_time in the future", signParts(t, `{"alg":"HS256","kid":"a"}`, `{"sub":"x",`+iss+`,"auth_time":`+itoa(cacheStart.Unix()+6)+`,"exp":`+exp+`}`, a, hs), errAuthTime},
 		{"auth_time a string", signParts(t, `{"alg":"HS256","kid":"a"}`, verifyClaims(`,"auth_time":"1777636800"`), a, hs), errBadClaim},
 		{"iat equal to exp", signParts(t, `{"alg":"HS256","kid":"a"}`, `{"sub":"x",`+iss+`,"iat":`+now+`,"exp":`+now+`}`, a, hs), errBadClaim},
 		{"iat after exp", signParts(t, `{"alg":"HS256","kid":"a"}`, `{"sub":"x",`+iss+`,"iat":`+now+`,"exp":`+itoa(cacheStart.Unix()-3)+`}`, a, hs), errBadClaim},
@@ -501,7 +503,10 @@ func TestVerifyRefusesBeyondGolangJWT(t *testing.T) {
 	// The boundaries: what is just inside is accepted.
 	for _, raw := range []string{
 		signParts(t, paddedHeader(734), verifyClaims(""), a, hs), // 1 KiB
-		signParts(t, `{"alg":"HS256","kid":"a"}`, `{"sub":"x",`+iss+`,"exp":`+exp+`,"nbf":0,"auth_time":253402300799}`, a, hs),
+		signParts(t, `{"alg":"HS256","kid":"a"}`, `{"sub":"x",`+iss+`,"exp":`+exp+`,"nbf":0,"auth_time":0}`, a, hs),
+		// auth_time within the second of iat, and exactly now.
+		signParts(t, `{"alg":"HS256","kid":"a"}`, `{"sub":"x",`+iss+`,"iat":`+itoa(cacheStart.Unix()-60)+`,"auth_time":`+itoa(cacheStart.Unix()-60)+`.999999,"exp":`+exp+`}`, a, hs),
+		signParts(t, `{"alg":"HS256","kid":"a"}`, `{"sub":"x",`+iss+`,"auth_time":`+now+`,"exp":`+exp+`}`, a, hs),
 		signParts(t, `{"alg":"HS256","kid":"a"}`, `{"sub":"`+strings.Repeat("s", 1024)+`",`+iss+`,"exp":`+exp+`}`, a, hs),
 		signParts(t, `{"alg":"HS256","kid":"a"}`, `{`+iss+`,"iat":`+itoa(cacheStart.Unix())+`,"exp":`+itoa(cacheStart.Unix()+1)+`}`, a, hs),
 	} {

@@ -141,7 +141,7 @@ func newServer(o options, st store.Store, logger *slog.Logger, now func() time.T
 			return nil, nil, err
 		}
 		closeList = func() { _ = list.Close() }
-		if signOut, err = revocation.NewSignOut(list, o.settings, now); err != nil {
+		if signOut, err = revocation.NewSignOut(list, o.settings, &revocation.SignOutOptions{Now: now}); err != nil {
 			closeList()
 			return nil, nil, err
 		}
@@ -191,14 +191,14 @@ func newServer(o options, st store.Store, logger *slog.Logger, now func() time.T
 	})
 	if signOut != nil {
 		// POST /api/logout ends the caller's session on every instance;
-		// POST /api/logout-all every session of the caller's subject. A
+		// POST /api/logout-all every session of the caller's subject,
+		// except for a guest, whose subject every guest shares (403). A
 		// full list, or a store that is down, is a 503: try again.
 		api.POST("/logout", func(c echo.Context) error {
 			return signedOut(signOut.Session(c.Request().Context(), middleware.ClaimsFrom(c)), c)
 		})
 		api.POST("/logout-all", func(c echo.Context) error {
-			cl := middleware.ClaimsFrom(c)
-			return signedOut(signOut.Subject(c.Request().Context(), cl.Subject, now()), c)
+			return signedOut(signOut.Everywhere(c.Request().Context(), middleware.ClaimsFrom(c)), c)
 		})
 	}
 	api.GET("/admin", func(c echo.Context) error {
@@ -213,6 +213,9 @@ func newServer(o options, st store.Store, logger *slog.Logger, now func() time.T
 
 // signedOut answers a sign-out: 204, or 503 when it could not be recorded.
 func signedOut(err error, c echo.Context) error {
+	if errors.Is(err, revocation.ErrSharedSubject) {
+		return echo.NewHTTPError(http.StatusForbidden, "guests share one account: sign out this session instead").SetInternal(err)
+	}
 	if err != nil {
 		msg := "could not sign out, try again"
 		if errors.Is(err, store.ErrRevocationsFull) {

@@ -1032,10 +1032,49 @@ func TestSignOut(t *testing.T) {
 	if status, _, _ := d.call(t, http.MethodPost, "/api/logout-all", nil, bearer(second)); status != http.StatusNoContent {
 		t.Fatalf("POST /api/logout-all: status %d, want 204", status)
 	}
+	// A sign-in right after, within the same second: accepted at once.
+	again := login(t, d, "alice", "wonderland")
+	if status, _, _ := d.call(t, http.MethodGet, "/api/me", nil, bearer(again)); status != http.StatusOK {
+		t.Errorf("alice's sign-in right after /logout-all: status %d, want 200", status)
+	}
 	if status, _, _ := d.call(t, http.MethodGet, "/api/me", nil, bearer(second)); status != http.StatusUnauthorized {
 		t.Errorf("alice's other session after /logout-all: status %d, want 401", status)
 	}
 	if status, _, _ := d.call(t, http.MethodGet, "/api/me", nil, bearer(other)); status != http.StatusOK {
 		t.Errorf("root after alice signed out everywhere: status %d, want 200", status)
+	}
+}
+
+// TestGuestSignOut: every guest shares the subject "guest", so a guest's
+// POST /api/logout-all is refused with 403 and ends nobody's session,
+// while POST /api/logout ends the caller's own session only.
+func TestGuestSignOut(t *testing.T) {
+	t.Parallel()
+	d := startDemo(t, map[string]string{"TOKEN_SECRET": testSecret})
+	guest := func() string {
+		status, got, _ := d.call(t, http.MethodGet, "/auth-status", nil, nil)
+		tok, _ := got["access_token"].(string)
+		if status != http.StatusOK || tok == "" {
+			t.Fatalf("/auth-status: got %d %v, want 200 with a guest token", status, got)
+		}
+		return tok
+	}
+	one, other := guest(), guest()
+	if status, body, _ := d.call(t, http.MethodPost, "/api/logout-all", nil, bearer(one)); status != http.StatusForbidden {
+		t.Errorf("a guest's POST /api/logout-all: %d %v, want 403", status, body)
+	}
+	for name, tok := range map[string]string{"the guest": one, "another guest": other} {
+		if status, _, _ := d.call(t, http.MethodGet, "/api/me", nil, bearer(tok)); status != http.StatusOK {
+			t.Errorf("%s after the refused /logout-all: status %d, want 200", name, status)
+		}
+	}
+	if status, _, _ := d.call(t, http.MethodPost, "/api/logout", nil, bearer(one)); status != http.StatusNoContent {
+		t.Fatalf("a guest's POST /api/logout: status %d, want 204", status)
+	}
+	if status, _, _ := d.call(t, http.MethodGet, "/api/me", nil, bearer(one)); status != http.StatusUnauthorized {
+		t.Errorf("the guest after its /logout: status %d, want 401", status)
+	}
+	if status, _, _ := d.call(t, http.MethodGet, "/api/me", nil, bearer(other)); status != http.StatusOK {
+		t.Errorf("another guest after one guest's /logout: status %d, want 200", status)
 	}
 }
