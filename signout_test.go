@@ -17,8 +17,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/labstack/echo/v4"
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/labstack/echo/v4"
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/slidingjwt/slidingjwt/config"
