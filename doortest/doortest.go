@@ -10,6 +10,7 @@
 package doortest
 
 import (
+	"context"
 	"net/http"
 	"testing"
 	"time"
@@ -39,6 +40,10 @@ type Setup struct {
 	Observer engine.Observer
 	// Revocations is the door's Config.Revocations.
 	Revocations *revocation.List
+	// SignOut, when set, is what POST /api/logout calls with the request's
+	// typed claims (see Door); nil in every scenario but the one that signs
+	// out while the request is in flight.
+	SignOut func(ctx context.Context, claims *token.Claims) error
 }
 
 // Door builds the application under test: the door's middleware, built from
@@ -53,6 +58,9 @@ type Setup struct {
 //	GET /api/boom          500
 //	GET /api/silent        the handler writes nothing (net/http then sends 200)
 //	GET /api/stream        200, written, then three chunks each flushed
+//	POST /api/logout       calls Setup.SignOut with the request's claims
+//	                       (the door's typed claims accessor), then 204;
+//	                       500 when it fails (registered when SignOut is set)
 //
 // and GET /health, 200 "ok", without the middleware (Run requests it only
 // when MountPrefix is empty). Any other path answers 404, whether or not

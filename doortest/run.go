@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
@@ -52,6 +53,7 @@ var scenarios = []scenario{
 	{"EventSubjectSanitised", eventSubjectSanitised},
 	{"Observer", observer},
 	{"SignOut", signOut},
+	{"SignOutInFlight", signOutInFlight},
 }
 
 // Run runs every scenario against door, each as a parallel subtest of t
@@ -808,27 +810,7 @@ func observer(t *testing.T, door Door) {
 // login works; a token with a longer lifetime than the settings allow is
 // refused.
 func signOut(t *testing.T, door Door) {
-	backend := memory.New(nil)
-	t.Cleanup(func() { _ = backend.Close() })
-	// The list reads the app's clock, which exists only once the app does.
-	var clock atomic.Pointer[testkit.Clock]
-	now := func() time.Time {
-		if c := clock.Load(); c != nil {
-			return c.Now()
-		}
-		return start
-	}
-	// A catch-up period no test waits for: the list syncs when the test
-	// says (Sync), so whether it is stale depends on the clock alone.
-	list, err := revocation.New(context.Background(), revocation.Options{
-		Backend: backend, Now: now, CatchUp: 30 * time.Minute, StaleAfter: 30 * time.Minute,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = list.Close() })
-	a := newApp(t, door, func(s *Setup) { s.Revocations = list })
-	clock.Store(a.clock)
+	a, list := signOutApp(t, door, nil)
 	so, err := revocation.NewSignOut(list, settings(), &revocation.SignOutOptions{Now: a.clock.Now})
 	if err != nil {
 		t.Fatal(err)
@@ -894,6 +876,77 @@ func signOut(t *testing.T, door Door) {
 	}
 	if got := a.lastEvent().Reason; got != engine.ReasonRevocationsStale {
 		t.Errorf("reason %q, want %q", got, engine.ReasonRevocationsStale)
+	}
+}
+
+// signOutApp builds door's application with a revocation list on a
+// memory backend, both closed when t ends; the list reads the app's
+// clock. change, when set, adjusts the Setup further.
+func signOutApp(t *testing.T, door Door, change func(*Setup)) (*app, *revocation.List) {
+	t.Helper()
+	backend := memory.New(nil)
+	t.Cleanup(func() { _ = backend.Close() })
+	// The list reads the app's clock, which exists only once the app does.
+	var clock atomic.Pointer[testkit.Clock]
+	now := func() time.Time {
+		if c := clock.Load(); c != nil {
+			return c.Now()
+		}
+		return start
+	}
+	// A catch-up period no test waits for: the list syncs when the test
+	// says (Sync), so whether it is stale depends on the clock alone.
+	list, err := revocation.New(context.Background(), revocation.Options{
+		Backend: backend, Now: now, CatchUp: 30 * time.Minute, StaleAfter: 30 * time.Minute,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = list.Close() })
+	a := newApp(t, door, func(s *Setup) {
+		s.Revocations = list
+		if change != nil {
+			change(s)
+		}
+	})
+	clock.Store(a.clock)
+	return a, list
+}
+
+// signOutInFlight: a due request whose handler ends its own session (a
+// /logout) is answered 204 with no new token, and the store is not asked:
+// the revocation check runs again where the renewal would be committed.
+// The token is then refused. Another session's due token still renews.
+func signOutInFlight(t *testing.T, door Door) {
+	var so *revocation.SignOut
+	a, list := signOutApp(t, door, func(s *Setup) {
+		s.SignOut = func(ctx context.Context, claims *token.Claims) error { return so.Session(ctx, claims) }
+	})
+	so, err := revocation.NewSignOut(list, settings(), &revocation.SignOutOptions{Now: a.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaving, staying := a.mint("alice", "user", 0), a.mint("bob", "user", 0)
+	a.at(20 * time.Hour) // both due
+	if err := list.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	req := a.request("http://example.test", "/api/logout", leaving)
+	req.Method = http.MethodPost
+	req.RequestURI = req.URL.RequestURI()
+	rec := httptest.NewRecorder()
+	a.handler.ServeHTTP(rec, req)
+	wantStatus(t, rec, http.StatusNoContent)
+	if newToken(rec.Header()) != "" {
+		t.Error("the request that signed its session out got a new token")
+	}
+	a.wantAllows(0)
+	a.wantReasons(string(engine.ReasonRevoked))
+	wantStatus(t, a.get("/api/me", leaving), http.StatusUnauthorized)
+	rec = a.get("/api/me", staying)
+	wantStatus(t, rec, http.StatusOK)
+	if newToken(rec.Header()) == "" {
+		t.Error("another session's due token was not renewed")
 	}
 }
 

@@ -45,6 +45,14 @@ func echoDoor(t testing.TB, s doortest.Setup) http.Handler {
 	})
 	api.GET("/boom", func(c echo.Context) error { return errors.New("database down") })
 	api.GET("/silent", func(c echo.Context) error { return nil })
+	if s.SignOut != nil {
+		api.POST("/logout", func(c echo.Context) error {
+			if err := s.SignOut(c.Request().Context(), middleware.ClaimsFrom(c)); err != nil {
+				return err
+			}
+			return c.NoContent(http.StatusNoContent)
+		})
+	}
 	api.GET("/stream", func(c echo.Context) error {
 		res := c.Response()
 		res.WriteHeader(http.StatusOK)

@@ -44,6 +44,15 @@ func muxDoor(t testing.TB, s doortest.Setup) http.Handler {
 		http.Error(w, "database down", http.StatusInternalServerError)
 	})
 	api("/silent", func(http.ResponseWriter, *http.Request) {})
+	if s.SignOut != nil {
+		mux.Handle("POST "+s.MountPrefix+"/api/logout", mw(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if err := s.SignOut(r.Context(), nethttp.ClaimsFrom(r.Context())); err != nil {
+				http.Error(w, err.Error(), http.StatusInternalServerError)
+				return
+			}
+			w.WriteHeader(http.StatusNoContent)
+		})))
+	}
 	api("/stream", func(w http.ResponseWriter, _ *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		rc := http.NewResponseController(w)

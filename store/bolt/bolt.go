@@ -142,6 +142,11 @@ type Store struct {
 	rev       *revtab.Table
 	revBucket []byte
 
+	// syncDB is db.Sync, which a commit on a database opened with NoSync
+	// calls before it is acknowledged (see syncIfNoSync); a test may wrap
+	// it to observe the call.
+	syncDB func() error
+
 	closed  atomic.Bool
 	closeMu sync.RWMutex // held for reading while the DB is in use outside the writer
 	stop    chan struct{}
@@ -293,6 +298,7 @@ func New(db *bbolt.DB, opts *Options) (*Store, error) {
 func newStore(db *bbolt.DB, path string, o Options, owned bool) (*Store, error) {
 	s := &Store{
 		db:           db,
+		syncDB:       db.Sync,
 		path:         path,
 		bucket:       []byte(o.Bucket),
 		owned:        owned,

@@ -141,10 +141,8 @@ func (s *Store) persistRevocation(put *revtab.Record, drop []revtab.Field) (err 
 	if err != nil {
 		return fmt.Errorf("bolt: revoke: write %s: %w", s.path, err)
 	}
-	if s.db.NoSync {
-		if err := s.db.Sync(); err != nil {
-			return fmt.Errorf("bolt: revoke: sync %s: %w", s.path, err)
-		}
+	if err := s.syncIfNoSync(); err != nil {
+		return fmt.Errorf("bolt: revoke: sync %s: %w", s.path, err)
 	}
 	return nil
 }
