@@ -174,6 +174,9 @@ func New[C any](cfg Config[C]) (*Engine[C], error) {
 			cfg.StoreName = n.Name()
 		}
 	}
+	if cfg.Revocations != nil {
+		cfg.Revocations.Enforce()
+	}
 	return &Engine[C]{
 		cfg:       cfg,
 		settings:  cfg.Settings,

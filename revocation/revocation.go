@@ -159,6 +159,7 @@ type List struct {
 	loaded     chan struct{} // closed when first loaded
 	loadOnce   sync.Once
 	closed     atomic.Bool
+	enforced   atomic.Bool // a middleware checks requests against the List (Enforce)
 	overflow   atomic.Bool  // a revocation was dropped at hardLimit: answer NotReady
 	drops      atomic.Int64 // revocations dropped at hardLimit
 	synced     atomic.Bool  // lastSync is set
@@ -695,6 +696,18 @@ func (l *List) writeBack(ctx context.Context, now time.Time, want func(field, en
 	}
 	return flush()
 }
+
+// Enforce records that a middleware of this process checks requests
+// against the List: engine.New calls it for its Config.Revocations, so
+// every door built with the List does. A SignOut refuses to record in a
+// List that nothing enforces (ErrNotEnforced), so that a /logout cannot
+// answer "signed out" while the check is off; see
+// SignOutOptions.ForOtherProcesses for a program that signs out on behalf
+// of others. Safe for concurrent use.
+func (l *List) Enforce() { l.enforced.Store(true) }
+
+// Enforced reports whether Enforce was called.
+func (l *List) Enforced() bool { return l.enforced.Load() }
 
 // Ready reports whether the List has loaded the revocations and is not
 // closed: until then Check answers NotReady.

@@ -20,6 +20,14 @@ import (
 // SignOut.Session. An operator who means it calls SignOut.SharedSubject.
 var ErrSharedSubject = errors.New("revocation: the subject is shared by several users; signing it out everywhere would end their sessions too")
 
+// ErrNotEnforced is the error of a sign-out recorded in a List that no
+// middleware of this process checks (see List.Enforce): the middleware was
+// built without Config.Revocations, or with another List, and the
+// signed-out token would go on working here. Build the middleware and the
+// SignOut from the same value (slidingjwt.Open), or set the middleware's
+// Config.Revocations to this List.
+var ErrNotEnforced = errors.New("revocation: no middleware of this process checks this revocation list, so a sign-out would not end the session here: build the middleware with the same List (Config.Revocations) or from the same slidingjwt.Auth")
+
 // DefaultSharedSubjects is the default of SignOutOptions.SharedSubjects:
 // the subject LightRAG, and this module's demo, give every guest.
 var DefaultSharedSubjects = []string{"guest"}
@@ -35,6 +43,12 @@ type SignOutOptions struct {
 	// Now is the clock the revocations are computed with: the middleware's
 	// (Config.Now). Optional. Default time.Now.
 	Now func() time.Time
+	// ForOtherProcesses lets the SignOut record in a List that no
+	// middleware of this process enforces: for a program that signs users
+	// out on behalf of the instances that serve them (an admin tool on the
+	// same backend). Optional. Default false: such a sign-out fails with
+	// ErrNotEnforced.
+	ForOtherProcesses bool
 }
 
 // SignOut ends sessions: the calls a /logout handler makes. It computes
@@ -51,6 +65,7 @@ type SignOut struct {
 	longest, slack time.Duration
 	shared         map[string]bool
 	now            func() time.Time
+	remote         bool // SignOutOptions.ForOtherProcesses
 }
 
 // NewSignOut returns a SignOut recording in list for tokens verified with
@@ -79,7 +94,7 @@ func NewSignOut(list *List, s config.Settings, opts *SignOutOptions) (*SignOut, 
 		}
 		shared[sub] = true
 	}
-	return &SignOut{list: list, longest: LongestLifetime(s), slack: s.Leeway + list.Margin(), shared: shared, now: o.Now}, nil
+	return &SignOut{list: list, longest: LongestLifetime(s), slack: s.Leeway + list.Margin(), shared: shared, now: o.Now, remote: o.ForOtherProcesses}, nil
 }
 
 // LongestLifetime is the longest lifetime a token accepted with settings s
@@ -173,6 +188,9 @@ func (so *SignOut) SharedSubject(ctx context.Context, sub string, before time.Ti
 // returned): a write that took so long that the end falls short is
 // written again with the later end, which merges into the first.
 func (so *SignOut) record(until func(now time.Time) time.Time, write func(until time.Time) error) error {
+	if !so.remote && !so.list.Enforced() {
+		return ErrNotEnforced
+	}
 	u := until(so.now())
 	if err := write(u); err != nil {
 		return err

@@ -83,6 +83,7 @@ func TestSignOutLastsFromTheWrite(t *testing.T) {
 			mem := newMemory(t, 0)
 			backend := &slowWrite{Revoker: mem, clock: clock, took: took}
 			l := newList(t, backend, clock, revocation.Options{})
+			l.Enforce()
 			so, err := revocation.NewSignOut(l, s, &revocation.SignOutOptions{Now: clock.Now})
 			if err != nil {
 				t.Fatal(err)
@@ -109,6 +110,7 @@ func TestSignOutLastsFromTheWrite(t *testing.T) {
 		mem := newMemory(t, 0)
 		backend := &slowWrite{Revoker: mem, clock: clock, took: took}
 		l := newList(t, backend, clock, revocation.Options{})
+		l.Enforce()
 		so, err := revocation.NewSignOut(l, s, &revocation.SignOutOptions{Now: clock.Now})
 		if err != nil {
 			t.Fatal(err)
@@ -143,6 +145,7 @@ func TestSignOutSharedSubjects(t *testing.T) {
 	clock := testkit.NewClock(base)
 	mem := newMemory(t, 0)
 	l := newList(t, mem, clock, revocation.Options{})
+	l.Enforce()
 	so, err := revocation.NewSignOut(l, s, &revocation.SignOutOptions{Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
@@ -193,5 +196,45 @@ func TestSignOutSharedSubjects(t *testing.T) {
 	}
 	if _, err := revocation.NewSignOut(l, s, &revocation.SignOutOptions{SharedSubjects: []string{""}}); err == nil {
 		t.Error(`SharedSubjects [""]: no error`)
+	}
+}
+
+// TestSignOutNeedsEnforcedList: a sign-out into a List that no middleware
+// of the process checks fails with ErrNotEnforced and records nothing, so
+// a /logout cannot answer "signed out" while the signed-out token goes on
+// working; a program signing out for other processes says so.
+func TestSignOutNeedsEnforcedList(t *testing.T) {
+	t.Parallel()
+	s := signOutSettings()
+	clock := testkit.NewClock(base)
+	l := newList(t, newMemory(t, 0), clock, revocation.Options{})
+	so, err := revocation.NewSignOut(l, s, &revocation.SignOutOptions{Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	claims := &token.Claims{Subject: "alice", Role: "user", Session: "a1", ExpiresAt: base.Add(time.Hour)}
+	ctx := context.Background()
+	for name, call := range map[string]func() error{
+		"Session":    func() error { return so.Session(ctx, claims) },
+		"Everywhere": func() error { return so.Everywhere(ctx, claims) },
+		"Subject":    func() error { return so.Subject(ctx, "alice", base) },
+	} {
+		if err := call(); !errors.Is(err, revocation.ErrNotEnforced) {
+			t.Errorf("%s: %v; want ErrNotEnforced", name, err)
+		}
+	}
+	if n := l.Len(); n != 0 {
+		t.Fatalf("%d revocations recorded, want none", n)
+	}
+	remote, err := revocation.NewSignOut(l, s, &revocation.SignOutOptions{Now: clock.Now, ForOtherProcesses: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Session(ctx, claims); err != nil {
+		t.Errorf("ForOtherProcesses: %v", err)
+	}
+	l.Enforce()
+	if err := so.Subject(ctx, "alice", base); err != nil {
+		t.Errorf("once enforced: %v", err)
 	}
 }
