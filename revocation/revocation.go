@@ -159,7 +159,7 @@ type List struct {
 	loaded     chan struct{} // closed when first loaded
 	loadOnce   sync.Once
 	closed     atomic.Bool
-	enforced   atomic.Bool // a middleware checks requests against the List (Enforce)
+	enforced   atomic.Bool  // a middleware checks requests against the List (Enforce)
 	overflow   atomic.Bool  // a revocation was dropped at hardLimit: answer NotReady
 	drops      atomic.Int64 // revocations dropped at hardLimit
 	synced     atomic.Bool  // lastSync is set
