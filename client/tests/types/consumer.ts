@@ -1,0 +1,74 @@
+// A consumer of the package, type-checked against its declarations by
+// `tsc -p tests/types` (the package imports itself by name).
+
+import axios from "axios";
+import {
+  BACKGROUND_HEADER,
+  createClient,
+  decodeJWT,
+  ForeignOriginError,
+  LoginError,
+  memoryStorage,
+  type SessionEndEvent,
+  type SlidingClient,
+  type TokenStorage,
+} from "@slidingjwt/client";
+import { attach } from "@slidingjwt/client/axios";
+
+const storage: TokenStorage = memoryStorage();
+const api: SlidingClient = createClient({
+  baseURL: "https://api.example.com",
+  storage,
+  guestPath: "/auth-status",
+  signOutPath: "/api/logout",
+  sync: false,
+  locks: null,
+  onSessionEnd(e: SessionEndEvent) {
+    const why: "expired" | "rejected" | "login-required" | "refresh-failed" | "signed-out" = e.reason;
+    void why;
+  },
+});
+
+async function main(): Promise<void> {
+  const res: Response = await api("/api/me");
+  const poll = await api("/api/status", { background: true, headers: { Accept: "application/json" } });
+  void poll;
+  const me: unknown = await res.json();
+  void me;
+  const token: string | null = api.token;
+  const expires: Date | null = api.session?.expiresAt ?? null;
+  void token;
+  void expires;
+  const off = api.on("token", (e) => {
+    const reason: "login" | "guest" | "renewed" | "set" = e.reason;
+    void reason;
+  });
+  off();
+  api.on("ignored", (e) => void e.reason.toUpperCase());
+  const out = await api.signOut({ all: true });
+  const ok: boolean = out.ok;
+  void ok;
+  try {
+    await api("https://elsewhere.example.com/");
+  } catch (err) {
+    if (err instanceof ForeignOriginError) void err.origin.length;
+    if (err instanceof LoginError) void err.status.toFixed();
+  }
+  const claims = decodeJWT(api.token);
+  void claims?.sub;
+  void BACKGROUND_HEADER.length;
+
+  const http = axios.create({ baseURL: "https://api.example.com" });
+  const detach: () => void = attach(http, api);
+  await http.get("/api/status", { background: true });
+  detach();
+
+  // @ts-expect-error cookie mode is not in this version
+  createClient({ baseURL: "https://api.example.com", delivery: "cookie" });
+  // @ts-expect-error a storage needs removeItem
+  createClient({ storage: { getItem: () => null, setItem: () => {} } });
+  // @ts-expect-error no such event
+  api.on("renewal", () => {});
+}
+
+void main;
