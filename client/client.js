@@ -199,7 +199,7 @@ export function createClient(options = {}) {
   if (options === null || typeof options !== "object") throw new TypeError("createClient takes an options object");
   const delivery = options.delivery ?? "header";
   if (!DELIVERIES.includes(delivery)) {
-    throw new TypeError(`options.delivery must be "header" (the default) or "cookie"; got ${JSON.stringify(delivery)}`);
+    throw new TypeError(`options.delivery must be "header" (the only mode of this version; "cookie" comes later); got ${JSON.stringify(delivery)}`);
   }
   if (delivery === "cookie") {
     throw new TypeError('options.delivery "cookie" is not supported yet: this version keeps the token itself and sends it in the Authorization header ("header")');
@@ -279,11 +279,13 @@ export function createClient(options = {}) {
   // endSession forgets token when it is still the stored one, and reports
   // the end of the session, to the other tabs too. A null token (a request
   // sent without one) is only reported.
-  function endSession(token, reason, { background = false, fromOtherTab = false, status } = {}) {
-    if (token !== null && readToken() !== token) return;
-    if (token !== null) storage.removeItem(storageKey);
-    if (!fromOtherTab && token !== null) tabs.post({ kind: "end", token, reason });
-    emit("sessionend", { reason, background, fromOtherTab, token, claims: decodeJWT(token), status });
+  function endSession(token, reason, { background = false, status } = {}) {
+    if (token !== null) {
+      if (readToken() !== token) return;
+      storage.removeItem(storageKey);
+      tabs.post({ kind: "end", token, reason });
+    }
+    emit("sessionend", { reason, background, fromOtherTab: false, token, claims: decodeJWT(token), status });
   }
 
   // whyRefused says why the server refused token: it was past its expiry
@@ -300,9 +302,10 @@ export function createClient(options = {}) {
    * resolve returns the absolute URL of input on the API, or throws
    * ForeignOriginError. A path is appended to baseURL (its path prefix
    * kept); an absolute URL, a URL object or a Request is taken as it is.
-   * The verdict is on the URL as the platform parses it, so text such as
-   * "//host/x" or "/\\host" that a browser reads as another host never
-   * gets through.
+   * The verdict is on the URL as the platform parses it: with baseURL ""
+   * in a page, text such as "//host/x" or "/\\host", which a browser reads
+   * as another host, is refused; appended to an absolute baseURL it stays
+   * a path on the API.
    */
   function resolve(input) {
     let text;

@@ -229,6 +229,22 @@ describe("against the demo in login mode", { skip }, () => {
     }
   });
 
+  it("a 401 without a token asks the guest route once; a server with logins means login-required", async () => {
+    const proxy = await startProxy(demo.url);
+    try {
+      const api = createClient({ baseURL: proxy.url });
+      const ev = record(api);
+      assert.equal((await api("/api/me")).status, 401);
+      assert.equal(proxy.count("/auth-status"), 1);
+      assert.equal((await api("/api/me")).status, 401);
+      assert.equal(proxy.count("/auth-status"), 1, "learnt: no guest sessions here");
+      assert.equal(proxy.count("/api/me"), 2, "no retry");
+      assert.deepEqual(ev.sessionend.map((e) => [e.reason, e.token]), [["login-required", null], ["login-required", null]]);
+    } finally {
+      await proxy.stop();
+    }
+  });
+
   it("signOut posts the sign-out route with the token and forgets the session", async () => {
     const proxy = await startProxy(demo.url);
     try {
