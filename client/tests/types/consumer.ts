@@ -63,6 +63,10 @@ async function main(): Promise<void> {
   await http.get("/api/status", { background: true });
   detach();
 
+  // The browser's own lock manager and storages fit the options.
+  createClient({ baseURL: "", locks: navigator.locks, storage: sessionStorage });
+  createClient({ storage: localStorage, fetch: globalThis.fetch });
+
   // @ts-expect-error cookie mode is not in this version
   createClient({ baseURL: "https://api.example.com", delivery: "cookie" });
   // @ts-expect-error a storage needs removeItem
