@@ -15,6 +15,23 @@
 //
 // Every backend runs the conformance suite in store/storetest.
 //
+// # Opening a backend by name
+//
+// Each backend registers itself under its name when its package is
+// imported (Register, in the package's init), as database/sql drivers do,
+// so Open can build the backend that a setting such as TOKEN_RENEW_STORE
+// names, and a program links a backend's dependencies (bbolt, go-redis)
+// only when it imports that backend:
+//
+//	import _ "github.com/slidingjwt/slidingjwt/store/redis"
+//
+//	st, err := store.Open("redis", store.Params{URL: url})
+//
+// The root package slidingjwt imports memory and lru, so those two are
+// always registered in a program that uses it; bolt and redis are
+// registered only where a program imports them (or store/storeconfig,
+// which imports all four).
+//
 // # Keys
 //
 // Keys are opaque strings chosen by the caller. The middleware passes a fixed
