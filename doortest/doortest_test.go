@@ -52,6 +52,11 @@ var mistakes = []mistake{
 		caughtBy: []string{"Unauthorized", "SkipPaths", "SessionCap"},
 	},
 	{
+		name:     "revocations not passed to the middleware",
+		config:   func(c *nethttp.Config) { c.Revocations = nil },
+		caughtBy: []string{"SignOut", "SignOutInFlight"},
+	},
+	{
 		name: "X-New-Token exposed to every origin",
 		handler: func(next http.Handler) http.Handler {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -119,6 +124,15 @@ func door(m *mistake) doortest.Door {
 		api("/forbidden", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusForbidden) })
 		api("/boom", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusInternalServerError) })
 		api("/silent", func(http.ResponseWriter, *http.Request) {})
+		if s.SignOut != nil {
+			mux.Handle("POST "+s.MountPrefix+"/api/logout", mw(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if err := s.SignOut(r.Context(), nethttp.ClaimsFrom(r.Context())); err != nil {
+					http.Error(w, err.Error(), http.StatusInternalServerError)
+					return
+				}
+				w.WriteHeader(http.StatusNoContent)
+			})))
+		}
 		api("/stream", func(w http.ResponseWriter, _ *http.Request) {
 			w.WriteHeader(http.StatusOK)
 			for i := range 3 {

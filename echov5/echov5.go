@@ -1,9 +1,8 @@
 package echov5
 
 import (
-	"errors"
+	"fmt"
 	"net/http"
-	"net/textproto"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -254,33 +253,28 @@ func (cfg Config) ToMiddleware() (echo.MiddlewareFunc, error) {
 	return m.wrap, nil
 }
 
-// mw is a built middleware: the validated configuration, the engine and
-// the compiled lookup.
+// mw is a built middleware: the validated configuration, the engine, and
+// Echo's extractors for the sources read the Echo way (by source index).
 type mw struct {
-	cfg    Config
-	eng    *engine.Engine[*echo.Context]
-	lookup tokenLookup
+	cfg        Config
+	eng        *engine.Engine[*echo.Context]
+	extractors []echomw.ValuesExtractor
 }
 
 func newMiddleware(cfg Config) (*mw, error) {
 	if cfg.Skipper == nil {
 		cfg.Skipper = DefaultConfig.Skipper
 	}
-	if cfg.TokenLookup == "" && len(cfg.TokenLookupFuncs) == 0 {
-		cfg.TokenLookup = DefaultConfig.TokenLookup
-	}
 	if cfg.ContextKey == "" {
 		cfg.ContextKey = DefaultConfig.ContextKey
-	}
-	if cfg.MaxTokenSize == 0 {
-		cfg.MaxTokenSize = DefaultConfig.MaxTokenSize
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	lookup, err := newLookup(cfg.TokenLookup, cfg.TokenLookupFuncs)
-	if err != nil {
-		return nil, err
+	for i, f := range cfg.TokenLookupFuncs {
+		if f == nil {
+			return nil, fmt.Errorf("slidingjwt: Config.TokenLookupFuncs[%d] is nil", i)
+		}
 	}
 	eng, err := engine.New(engine.Config[*echo.Context]{
 		Settings:          cfg.Settings,
@@ -288,7 +282,9 @@ func newMiddleware(cfg Config) (*mw, error) {
 		Keys:              cfg.Keys,
 		MaxTokenSize:      cfg.MaxTokenSize,
 		VerifiedCacheSize: cfg.VerifiedCacheSize,
-		TokensAreWhole:    lookup.singleHeader(),
+		TokenLookup:       cfg.TokenLookup,
+		LookupFuncs:       len(cfg.TokenLookupFuncs),
+		AllowParam:        true,
 		MountPrefix:       cfg.MountPrefix,
 		Now:               cfg.Now,
 		Request:           (*echo.Context).Request,
@@ -301,12 +297,14 @@ func newMiddleware(cfg Config) (*mw, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &mw{cfg: cfg, eng: eng, lookup: lookup}, nil
+	m := &mw{cfg: cfg, eng: eng}
+	if m.extractors, err = echoExtractors(eng.Lookup(), cfg.TokenLookupFuncs); err != nil {
+		return nil, err
+	}
+	return m, nil
 }
 
-// wrap is the request path: look the token up, verify it, put the
-// request's own claims in the context, ask the engine whether it is due
-// for renewal, and run the handler, with the renewal pending when it is.
+// wrap is the middleware: the Skipper and BeforeFunc, then the engine.
 func (m *mw) wrap(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c *echo.Context) error {
 		if m.cfg.Skipper(c) {
@@ -315,103 +313,34 @@ func (m *mw) wrap(next echo.HandlerFunc) echo.HandlerFunc {
 		if m.cfg.BeforeFunc != nil {
 			m.cfg.BeforeFunc(c)
 		}
-		// Each value found is tried until one verifies, source by source;
-		// err is then the last value's error. buf holds the values of one
-		// header source without an allocation.
-		now := m.cfg.Now()
-		var (
-			buf [2]string
-			v   *token.Verified
-			hit bool
-			err error = ErrTokenMissing
-		)
-		for i := range m.lookup {
-			values := m.lookup[i].values(c, buf[:0])
-			if len(values) == 0 {
-				continue
-			}
-			if v, hit, err = m.eng.VerifyAny(values, now); err == nil {
-				break
-			}
-		}
-		if err := m.eng.Admit(c, v, hit, err, now); err != nil {
-			return m.fail(c, next, err)
-		}
-		if err := m.setClaims(c, v); err != nil {
-			return m.fail(c, next, err)
-		}
-		if m.cfg.SuccessHandler != nil {
-			m.cfg.SuccessHandler(c)
-		}
-		p := m.eng.Begin(c, v, now)
-		if p == nil {
-			return next(c)
-		}
-		return serve(c, next, p)
+		return m.eng.Serve(c, m, next)
 	}
 }
 
-// serve runs next with the renewal p pending, wrapped around both ends of
-// the response (see the package documentation): the context's writer, and
-// the writer inside Echo's Response when there is one below it. The first
-// final status either sees decides; a handler that returns nil having
-// written nothing gets net/http's 200, decided here.
-//
-// The context keeps the wrapped writer when next returns, so that Echo's
-// error handler writes through it too; Echo puts its own back for the next
-// request.
-func serve(c *echo.Context, next echo.HandlerFunc, p *engine.Pending[*echo.Context]) error {
-	w := c.Response()
-	if res, err := echo.UnwrapResponse(w); err == nil {
-		res.ResponseWriter = p.Writer(res.ResponseWriter, engine.WriterHooks{
-			// A flush that reaches the Response's writer before anything
-			// was written sends the headers through the Response, so that
-			// it knows they left (and with what status).
-			BeforeFlush: func() {
-				if !res.Committed {
-					res.WriteHeader(suggested(res.Status))
-				}
-			},
-			// A status written below the Response, not through it, left
-			// all the same: the Response must not write another, and
-			// Echo's error handler and logger must see this one.
-			OnStatus: func(status int) {
-				res.Status = status
-				res.Committed = true
-			},
-		})
+// Values reads the sources Echo reads its own way (see echoExtractors);
+// headers are the engine's.
+func (m *mw) Values(c *echo.Context, s *engine.Source, dst []string) ([]string, bool) {
+	ex := m.extractors[s.Index]
+	if ex == nil {
+		return dst, false
 	}
-	// Above the context's writer no hook is needed: whatever is written to
-	// it (a flush before a write included) passes on to the writers below
-	// in order, Echo's Response among them.
-	c.SetResponse(p.Writer(w, engine.WriterHooks{}))
-	err := next(c)
-	if err == nil && !p.Done() {
-		// Nothing final was written, through either writer: net/http will
-		// send 200 with the headers as they are now.
-		p.Decide(http.StatusOK, w.Header())
+	values, _, err := ex(c)
+	if err != nil {
+		return dst, true
 	}
-	return err
+	return append(dst, values[:min(len(values), maxSourceValues)]...), true
 }
 
-// suggested is the status Echo's Response would send for a write before
-// any WriteHeader: the one set on it, else 200.
-func suggested(status int) int {
-	if status == 0 {
-		return http.StatusOK
-	}
-	return status
-}
-
-// setClaims puts the request's own token and claims in the context.
-func (m *mw) setClaims(c *echo.Context, v *token.Verified) error {
+// SetClaims puts the request's own token and claims in the context, then
+// runs Config.SuccessHandler.
+func (m *mw) SetClaims(c *echo.Context, v *token.Verified) (*echo.Context, error) {
 	switch {
 	case m.cfg.TypedClaimsOnly:
 		c.Set(ClaimsContextKey, v.Claims())
 	case m.cfg.NewClaimsFunc != nil:
 		t, cl, err := v.TokenWith(m.cfg.NewClaimsFunc(c))
 		if err != nil {
-			return &invalidToken{reason: err}
+			return c, &invalidToken{reason: err}
 		}
 		c.Set(m.cfg.ContextKey, t)
 		c.Set(ClaimsContextKey, cl)
@@ -420,52 +349,62 @@ func (m *mw) setClaims(c *echo.Context, v *token.Verified) error {
 		c.Set(m.cfg.ContextKey, t)
 		c.Set(ClaimsContextKey, cl)
 	}
-	return nil
+	if m.cfg.SuccessHandler != nil {
+		m.cfg.SuccessHandler(c)
+	}
+	return c, nil
 }
 
-// The default answers to a request without a valid token: echo-jwt's
-// statuses and messages, each wrapping the request's error.
-var (
-	errMissing = echo.HTTPError{Code: http.StatusUnauthorized, Message: "missing or malformed jwt"}
-	errInvalid = echo.HTTPError{Code: http.StatusUnauthorized, Message: "invalid or expired jwt"}
-	errEnded   = echo.HTTPError{Code: http.StatusUnauthorized, Message: engine.MessageSessionEnded}
-	errUnready = echo.HTTPError{Code: http.StatusServiceUnavailable, Message: engine.MessageNotReady}
-)
-
-// fail answers a request whose token is missing or invalid: through
-// Config.ErrorHandler when set, else with echo-jwt's status and messages
-// (missing: 401 "missing or malformed jwt"; too large or invalid: 401
-// "invalid or expired jwt"), err wrapped in the HTTPError, and a
+// Fail answers through Config.ErrorHandler when set (going on to the
+// handler when it returns nil and ContinueOnIgnoredError is set), else
+// with the default answer as an *echo.HTTPError wrapping err, and the
 // WWW-Authenticate header.
-func (m *mw) fail(c *echo.Context, next echo.HandlerFunc, err error) error {
+func (m *mw) Fail(c *echo.Context, err error, def engine.Answer, next func(*echo.Context) error) error {
 	if m.cfg.ErrorHandler != nil {
 		if herr := m.cfg.ErrorHandler(c, err); herr != nil || !m.cfg.ContinueOnIgnoredError {
 			return herr
 		}
 		return next(c)
 	}
-	// The header is set by its canonical name, which h.Set would compute,
-	// with an allocation, on every rejected request.
-	h := c.Response().Header()
-	if errors.Is(err, ErrTokenMissing) {
-		h[headerWWWAuthenticate] = []string{"Bearer"}
-		return errMissing.Wrap(err)
-	}
-	if errors.Is(err, ErrSessionRevoked) {
-		h[headerWWWAuthenticate] = []string{`Bearer error="invalid_token", error_description="the session has ended"`}
-		return errEnded.Wrap(err)
-	}
-	if errors.Is(err, ErrRevocationsNotReady) {
-		return errUnready.Wrap(err)
-	}
-	h[headerWWWAuthenticate] = []string{`Bearer error="invalid_token"`}
-	return errInvalid.Wrap(err)
+	def.SetChallenge(c.Response().Header())
+	return (&echo.HTTPError{Code: def.Status, Message: def.Message}).Wrap(err)
 }
 
-// headerWWWAuthenticate is echo.HeaderWWWAuthenticate in canonical form.
-var headerWWWAuthenticate = textproto.CanonicalMIMEHeaderKey(echo.HeaderWWWAuthenticate)
+// Watch routes the response through the renewal's writer. Echo v5 hands
+// handlers the context's writer, which is usually an *echo.Response whose
+// own writer is the connection's: both are wrapped, with one Pending, so
+// that whichever a handler or a later middleware writes to decides.
+func (m *mw) Watch(c *echo.Context, p *engine.Pending[*echo.Context]) *echo.Context {
+	w := c.Response()
+	if res, err := echo.UnwrapResponse(w); err == nil {
+		res.ResponseWriter = p.Writer(res.ResponseWriter, engine.WriterHooks{
+			BeforeFlush: func() {
+				if !res.Committed {
+					res.WriteHeader(suggested(res.Status))
+				}
+			},
+			OnStatus: func(status int) {
+				res.Status = status
+				res.Committed = true
+			},
+		})
+	}
+	c.SetResponse(p.Writer(w, engine.WriterHooks{}))
+	return c
+}
 
-// invalidToken is the error of a token whose claims could not be decoded
+// Status is 200: what Echo sends for a handler that wrote nothing.
+func (m *mw) Status(*echo.Context) int { return http.StatusOK }
+
+// suggested is the status a flush before any write sends: the one set, or
+// 200.
+func suggested(status int) int {
+	if status == 0 {
+		return http.StatusOK
+	}
+	return status
+}
+
 // into the NewClaimsFunc value: ErrTokenInvalid, wrapping the reason.
 type invalidToken struct{ reason error }
 

@@ -30,6 +30,9 @@ import (
 // raw JWT, without a "Bearer " prefix.
 const HeaderNewToken = "X-New-Token"
 
+// DefaultTokenLookup reads "Authorization: Bearer <token>".
+const DefaultTokenLookup = "header:Authorization:Bearer "
+
 // Errors a door passes to its error handling. Test them with errors.Is; an
 // invalid token's error also wraps golang-jwt's reason (e.g.
 // jwt.ErrTokenExpired).
@@ -70,8 +73,16 @@ type Config[C any] struct {
 	MaxTokenSize int
 	// VerifiedCacheSize: see token.VerifierOptions.CacheSize. Optional.
 	VerifiedCacheSize int
-	// TokensAreWhole: see token.VerifierOptions.TokensAreWhole.
-	TokensAreWhole bool
+	// TokenLookup says where tokens are found, in echo-jwt's grammar (see
+	// ParseLookup). Optional. Default "header:Authorization:Bearer ",
+	// unless LookupFuncs is set.
+	TokenLookup string
+	// LookupFuncs is how many lookup functions the door has: they are
+	// tried first, through Door.Values (Source.Kind "func").
+	LookupFuncs int
+	// AllowParam lets TokenLookup name "param" sources, which the door
+	// reads (a router's path parameters).
+	AllowParam bool
 	// MountPrefix is the path prefix the protected routes are served under
 	// (e.g. "/rag"): renewal skip paths also match with it removed.
 	// Optional.
@@ -122,6 +133,7 @@ type Engine[C any] struct {
 	maxSize   int
 	skipPaths []string
 	mount     string
+	lookup    *Lookup
 }
 
 // New validates cfg and returns its Engine. Every problem is returned,
@@ -154,6 +166,13 @@ func New[C any](cfg Config[C]) (*Engine[C], error) {
 	if cfg.MountPrefix != "" && (!strings.HasPrefix(cfg.MountPrefix, "/") || strings.HasSuffix(cfg.MountPrefix, "/")) {
 		return nil, fmt.Errorf("slidingjwt: Config.MountPrefix %q must start with / and not end with one", cfg.MountPrefix)
 	}
+	if cfg.TokenLookup == "" && cfg.LookupFuncs == 0 {
+		cfg.TokenLookup = DefaultTokenLookup
+	}
+	lookup, err := ParseLookup(cfg.TokenLookup, cfg.LookupFuncs, cfg.AllowParam)
+	if err != nil {
+		return nil, err
+	}
 	issuer, err := token.NewIssuer(cfg.Settings, cfg.Keys)
 	if err != nil {
 		return nil, err
@@ -163,7 +182,7 @@ func New[C any](cfg Config[C]) (*Engine[C], error) {
 		Now:            cfg.Now,
 		MaxTokenSize:   cfg.MaxTokenSize,
 		CacheSize:      cfg.VerifiedCacheSize,
-		TokensAreWhole: cfg.TokensAreWhole,
+		TokensAreWhole: lookup.singleHeader(),
 	})
 	if err != nil {
 		return nil, err
@@ -185,9 +204,14 @@ func New[C any](cfg Config[C]) (*Engine[C], error) {
 		maxSize:   cfg.MaxTokenSize,
 		longest:   revocation.LongestLifetime(cfg.Settings) + cfg.Settings.Leeway,
 		skipPaths: cfg.Settings.RenewSkipPaths,
+		lookup:    lookup,
 		mount:     cfg.MountPrefix,
 	}, nil
 }
+
+// Lookup returns the compiled Config.TokenLookup, for a door that reads
+// some of its sources itself (see Door.Values).
+func (e *Engine[C]) Lookup() *Lookup { return e.lookup }
 
 // Now reads the engine's clock.
 func (e *Engine[C]) Now() time.Time { return e.cfg.Now() }

@@ -7,115 +7,141 @@ import (
 	"strings"
 )
 
-// maxLookupValues is how many values a source yields at most, as echo-jwt
-// (Echo's extractors) tries at most 20.
-const maxLookupValues = 20
+// maxSourceValues is how many values one source yields at most, as
+// echo-jwt and Echo's extractors try at most twenty: a request with fifty
+// Authorization headers costs at most twenty verifications.
+const maxSourceValues = 20
 
-// Lookup finds the values of a request that may be its token, from
-// sources in echo-jwt's TokenLookup grammar that need nothing but the
-// *http.Request: header, query, cookie and form (a router's path
-// parameters, "param", are a front door's business). Build it with
-// ParseLookup. A Lookup is immutable and safe for concurrent use.
+// Source is one place of a request where a token may be found: one
+// source of a TokenLookup, or one of a door's lookup functions.
+type Source struct {
+	// Kind is header, query, cookie, form or param, or func for a door's
+	// lookup function.
+	Kind string
+	// Name is the header (canonical), query, cookie, form or path
+	// parameter name; "" for a function.
+	Name string
+	// Prefix is cut from a header's values, matched in any case.
+	Prefix string
+	// Func is the index of the door's lookup function (Kind func).
+	Func int
+	// Spec is the source as written in TokenLookup ("query:token").
+	Spec string
+	// Index is the source's position in Lookup.Sources.
+	Index int
+}
+
+// Lookup finds the values of a request that may be its token: a door's
+// lookup functions first, then the sources of a TokenLookup in echo-jwt's
+// grammar, from left to right. Build it with ParseLookup. A Lookup is
+// immutable and safe for concurrent use.
 type Lookup struct {
-	sources []source
-	spec    string
+	sources []Source
 }
 
-type source struct {
-	kind   string // header, query, cookie, form
-	name   string // canonical for headers
-	prefix string // headers only, matched in any case
-}
-
-// ParseLookup compiles spec: comma-separated "<source>:<name>[:<prefix>]"
-// with source header, query, cookie or form. allowParam lets "param"
-// sources through (they yield nothing here: the front door reads them).
-func ParseLookup(spec string, allowParam bool) (*Lookup, error) {
-	l := &Lookup{spec: spec}
+// ParseLookup compiles spec, comma-separated "<source>:<name>[:<prefix>]"
+// with source header, query, cookie or form (and param when allowParam is
+// set: a router's path parameters, which the door reads), after funcs
+// lookup functions of the door. spec may be empty only when funcs is not.
+// Unlike echo-jwt, which ignores a source it does not know, an unknown
+// source, a source without a name and a header prefix holding ':' (which
+// echo-jwt would cut short) are errors that name the source.
+func ParseLookup(spec string, funcs int, allowParam bool) (*Lookup, error) {
+	l := &Lookup{}
+	for i := range funcs {
+		l.sources = append(l.sources, Source{Kind: "func", Func: i, Index: i})
+	}
+	if spec == "" {
+		if funcs == 0 {
+			return nil, fmt.Errorf("slidingjwt: Config.TokenLookup is empty and there are no lookup functions: nowhere to find a token")
+		}
+		return l, nil
+	}
+	allowed := "header, query, cookie, form"
+	if allowParam {
+		allowed = "header, query, param, cookie, form"
+	}
 	for _, src := range strings.Split(spec, ",") {
-		parts := strings.SplitN(src, ":", 3)
+		parts := strings.Split(src, ":")
 		if len(parts) < 2 || parts[1] == "" {
-			return nil, fmt.Errorf("slidingjwt: TokenLookup source %q: want <source>:<name>[:<prefix>]", src)
+			return nil, fmt.Errorf("slidingjwt: Config.TokenLookup source %q: want <source>:<name>[:<prefix>]", src)
 		}
-		switch parts[0] {
-		case "header", "query", "cookie", "form":
-		case "param":
-			if allowParam {
-				break
+		s := Source{Kind: parts[0], Name: parts[1], Spec: src, Index: len(l.sources)}
+		switch {
+		case s.Kind == "header":
+			if len(parts) > 3 {
+				return nil, fmt.Errorf("slidingjwt: Config.TokenLookup source %q: a prefix cannot hold ':'", src)
 			}
-			fallthrough
-		default:
-			allowed := "header, query, cookie, form"
-			if allowParam {
-				allowed = "header, query, param, cookie, form"
-			}
-			return nil, fmt.Errorf("slidingjwt: TokenLookup source %q: %q is not one of %s", src, parts[0], allowed)
-		}
-		s := source{kind: parts[0], name: parts[1]}
-		if s.kind == "header" {
-			s.name = textproto.CanonicalMIMEHeaderKey(s.name)
+			s.Name = textproto.CanonicalMIMEHeaderKey(s.Name)
 			if len(parts) == 3 {
-				s.prefix = parts[2]
+				s.Prefix = parts[2]
 			}
+		case s.Kind == "query" || s.Kind == "cookie" || s.Kind == "form" || s.Kind == "param" && allowParam:
+			if len(parts) > 2 {
+				return nil, fmt.Errorf("slidingjwt: Config.TokenLookup source %q: only a header has a prefix", src)
+			}
+		default:
+			return nil, fmt.Errorf("slidingjwt: Config.TokenLookup source %q: %q is not one of %s", src, s.Kind, allowed)
 		}
 		l.sources = append(l.sources, s)
 	}
 	return l, nil
 }
 
-// SingleHeader reports whether the lookup reads one header only, whose
+// Sources returns the lookup's sources in the order they are tried.
+func (l *Lookup) Sources() []Source { return l.sources }
+
+// singleHeader reports whether the lookup reads one header only, whose
 // values past the prefix are whole strings of their own (see
 // token.VerifierOptions.TokensAreWhole).
-func (l *Lookup) SingleHeader() bool {
-	return len(l.sources) == 1 && l.sources[0].kind == "header"
+func (l *Lookup) singleHeader() bool {
+	return len(l.sources) == 1 && l.sources[0].Kind == "header"
 }
 
-// Sources returns how many sources the lookup has.
-func (l *Lookup) Sources() int { return len(l.sources) }
-
-// Values appends to buf the values source i of r yields, in the request's
-// order, at most 20, and returns buf. A header's values are those that
-// start with the prefix (in any case), with it cut off; empty values are
-// skipped.
-func (l *Lookup) Values(r *http.Request, i int, buf []string) []string {
-	s := &l.sources[i]
-	n := 0
-	add := func(v string) bool {
-		if v != "" {
-			buf = append(buf, v)
-			n++
-		}
-		return n < maxLookupValues
-	}
-	switch s.kind {
+// RequestValues appends to dst the values source s of r yields, for the
+// sources that need nothing but the request (header, query, cookie, form;
+// nothing for param and func), in the request's order, and returns dst. A
+// header's values are those that start with the prefix (in any case) with
+// something after it, the prefix cut off; it stops, as echo-jwt does,
+// after the value at position 20. The other sources yield at most 20
+// values. For a header, it allocates nothing when dst has room.
+func RequestValues(r *http.Request, s *Source, dst []string) []string {
+	switch s.Kind {
 	case "header":
-		for _, v := range r.Header[s.name] {
-			p := len(s.prefix)
-			if len(v) > p && strings.EqualFold(v[:p], s.prefix) && !add(v[p:]) {
+		for i, v := range r.Header[s.Name] {
+			switch {
+			case s.Prefix == "":
+				dst = append(dst, v)
+			case len(v) > len(s.Prefix) && strings.EqualFold(v[:len(s.Prefix)], s.Prefix):
+				dst = append(dst, v[len(s.Prefix):])
+			default:
+				continue
+			}
+			if i >= maxSourceValues-1 {
 				break
 			}
 		}
 	case "query":
-		for _, v := range r.URL.Query()[s.name] {
-			if !add(v) {
-				break
-			}
-		}
+		dst = appendCapped(dst, r.URL.Query()[s.Name])
 	case "cookie":
-		for _, c := range r.CookiesNamed(s.name) {
-			if !add(c.Value) {
+		for i, c := range r.CookiesNamed(s.Name) {
+			if i == maxSourceValues {
 				break
 			}
+			dst = append(dst, c.Value)
 		}
 	case "form":
 		if r.Form == nil {
 			_ = r.ParseMultipartForm(32 << 20)
 		}
-		for _, v := range r.Form[s.name] {
-			if !add(v) {
-				break
-			}
-		}
+		dst = appendCapped(dst, r.Form[s.Name])
 	}
-	return buf
+	return dst
+}
+
+func appendCapped(dst, values []string) []string {
+	if len(values) > maxSourceValues {
+		values = values[:maxSourceValues]
+	}
+	return append(dst, values...)
 }

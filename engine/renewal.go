@@ -102,12 +102,13 @@ func (e *Engine[C]) sessionKey(c C, v *token.Verified) string {
 // not, when the response status is known. It belongs to one request and
 // is not safe for concurrent use.
 type Pending[C any] struct {
-	e    *Engine[C]
-	c    C
-	v    *token.Verified
-	now  time.Time
-	exp  time.Time
-	done bool
+	header http.Header // of the first writer Writer wrapped
+	e      *Engine[C]
+	c      C
+	v      *token.Verified
+	now    time.Time
+	exp    time.Time
+	done   bool
 }
 
 // WriterHooks let a front door keep its own response type in step with
@@ -138,6 +139,9 @@ type WriterHooks struct {
 // echo.Response): the first final status, write, flush or hijack any of
 // them sees decides; the others then pass everything through.
 func (p *Pending[C]) Writer(w http.ResponseWriter, hooks WriterHooks) http.ResponseWriter {
+	if p.header == nil {
+		p.header = w.Header()
+	}
 	return wrapWriter(&renewalWriter[C]{ResponseWriter: w, p: p, hooks: hooks})
 }
 

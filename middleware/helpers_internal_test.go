@@ -11,12 +11,36 @@ import (
 
 	"github.com/labstack/echo/v4"
 	echomw "github.com/labstack/echo/v4/middleware"
+
+	"github.com/slidingjwt/slidingjwt/engine"
 )
 
-func lookupValues(l tokenLookup, c echo.Context) []string {
+// compileLookup compiles spec and funcs as the middleware does.
+func compileLookup(spec string, funcs []echomw.ValuesExtractor) (*mw, *engine.Lookup, error) {
+	if err := checkFuncs(funcs); err != nil {
+		return nil, nil, err
+	}
+	l, err := engine.ParseLookup(spec, len(funcs), true)
+	if err != nil {
+		return nil, nil, err
+	}
+	ex, err := echoExtractors(l, funcs)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &mw{extractors: ex}, l, nil
+}
+
+// lookupValues returns every value the lookup yields for c, source by
+// source, as Serve tries them.
+func lookupValues(m *mw, l *engine.Lookup, c echo.Context) []string {
 	var all []string
-	for i := range l {
-		all = l[i].values(c, all)
+	for _, s := range l.Sources() {
+		vals, ok := m.Values(c, &s, nil)
+		if !ok {
+			vals = engine.RequestValues(c.Request(), &s, nil)
+		}
+		all = append(all, vals...)
 	}
 	return all
 }
@@ -76,9 +100,9 @@ func TestLookup(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			l, err := newLookup(tt.spec, tt.funcs)
+			m, l, err := compileLookup(tt.spec, tt.funcs)
 			if err != nil {
-				t.Fatalf("newLookup(%q): %v", tt.spec, err)
+				t.Fatalf("compileLookup(%q): %v", tt.spec, err)
 			}
 			req := httptest.NewRequest(http.MethodGet, "/?"+tt.query, nil)
 			for k, vs := range tt.header {
@@ -87,7 +111,7 @@ func TestLookup(t *testing.T) {
 				}
 			}
 			c := echo.New().NewContext(req, httptest.NewRecorder())
-			if got := lookupValues(l, c); !slices.Equal(got, tt.want) {
+			if got := lookupValues(m, l, c); !slices.Equal(got, tt.want) {
 				t.Errorf("values = %q, want %q", got, tt.want)
 			}
 		})
@@ -112,9 +136,9 @@ func TestLookupSpecErrors(t *testing.T) {
 		{DefaultTokenLookup, []echomw.ValuesExtractor{nil}, "TokenLookupFuncs[0] is nil"},
 	}
 	for _, tt := range tests {
-		_, err := newLookup(tt.spec, tt.funcs)
+		_, _, err := compileLookup(tt.spec, tt.funcs)
 		if err == nil || !strings.Contains(err.Error(), "Config.TokenLookup") || !strings.Contains(err.Error(), tt.want) {
-			t.Errorf("newLookup(%q) error = %v; want one naming Config.TokenLookup and %s", tt.spec, err, tt.want)
+			t.Errorf("compileLookup(%q) error = %v; want one naming Config.TokenLookup and %s", tt.spec, err, tt.want)
 		}
 	}
 }
@@ -123,17 +147,17 @@ func TestLookupSpecErrors(t *testing.T) {
 // caller's buffer, so the default lookup allocates nothing. Not parallel:
 // AllocsPerRun reads process-wide counters.
 func TestHeaderLookupAllocations(t *testing.T) {
-	l, err := newLookup(DefaultTokenLookup, nil)
+	_, l, err := compileLookup(DefaultTokenLookup, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	req := httptest.NewRequest(http.MethodGet, "/", nil)
 	req.Header.Set("Authorization", "Bearer abc")
-	c := echo.New().NewContext(req, httptest.NewRecorder())
+	src := &l.Sources()[0]
 	var found int
 	allocs := testing.AllocsPerRun(100, func() {
 		var buf [2]string
-		found = len(l[0].values(c, buf[:0]))
+		found = len(engine.RequestValues(req, src, buf[:0]))
 	})
 	if found != 1 || allocs != 0 {
 		t.Errorf("header lookup: %d values, %v allocations; want 1 value, 0 allocations", found, allocs)

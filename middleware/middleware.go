@@ -1,10 +1,7 @@
 package middleware
 
 import (
-	"errors"
 	"net/http"
-	"net/textproto"
-	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -251,28 +248,26 @@ func (cfg Config) ToMiddleware() (echo.MiddlewareFunc, error) {
 	return m.wrap, nil
 }
 
-// mw is a built middleware: the validated configuration and the engine.
+// mw is a built middleware: the validated configuration, the engine, and
+// Echo's extractors for the sources read the Echo way (by source index).
 type mw struct {
-	cfg    Config
-	eng    *engine.Engine[echo.Context]
-	lookup tokenLookup
+	cfg        Config
+	eng        *engine.Engine[echo.Context]
+	extractors []echomw.ValuesExtractor
 }
 
 func newMiddleware(cfg Config) (*mw, error) {
 	if cfg.Skipper == nil {
 		cfg.Skipper = DefaultConfig.Skipper
 	}
-	if cfg.TokenLookup == "" && len(cfg.TokenLookupFuncs) == 0 {
-		cfg.TokenLookup = DefaultConfig.TokenLookup
-	}
 	if cfg.ContextKey == "" {
 		cfg.ContextKey = DefaultConfig.ContextKey
 	}
-	if cfg.MaxTokenSize == 0 {
-		cfg.MaxTokenSize = DefaultConfig.MaxTokenSize
-	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if err := checkFuncs(cfg.TokenLookupFuncs); err != nil {
+		return nil, err
 	}
 	eng, err := engine.New(engine.Config[echo.Context]{
 		Settings:          cfg.Settings,
@@ -280,7 +275,9 @@ func newMiddleware(cfg Config) (*mw, error) {
 		Keys:              cfg.Keys,
 		MaxTokenSize:      cfg.MaxTokenSize,
 		VerifiedCacheSize: cfg.VerifiedCacheSize,
-		TokensAreWhole:    singleHeader(cacheLookup(cfg)),
+		TokenLookup:       cfg.TokenLookup,
+		LookupFuncs:       len(cfg.TokenLookupFuncs),
+		AllowParam:        true,
 		MountPrefix:       cfg.MountPrefix,
 		Now:               cfg.Now,
 		Request:           echo.Context.Request,
@@ -293,17 +290,14 @@ func newMiddleware(cfg Config) (*mw, error) {
 	if err != nil {
 		return nil, err
 	}
-	lookup, err := newLookup(cfg.TokenLookup, cfg.TokenLookupFuncs)
-	if err != nil {
+	m := &mw{cfg: cfg, eng: eng}
+	if m.extractors, err = echoExtractors(eng.Lookup(), cfg.TokenLookupFuncs); err != nil {
 		return nil, err
 	}
-	return &mw{cfg: cfg, eng: eng, lookup: lookup}, nil
+	return m, nil
 }
 
-// wrap is the request path: look the token up, verify it, put the
-// request's own claims in the context, ask the engine whether it is due
-// for renewal, run the handler, and let the engine decide the renewal where
-// the headers leave.
+// wrap is the middleware: the Skipper and BeforeFunc, then the engine.
 func (m *mw) wrap(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if m.cfg.Skipper(c) {
@@ -312,68 +306,34 @@ func (m *mw) wrap(next echo.HandlerFunc) echo.HandlerFunc {
 		if m.cfg.BeforeFunc != nil {
 			m.cfg.BeforeFunc(c)
 		}
-		// Each value found is tried until one verifies, as with echo-jwt;
-		// err is then the last value's error. buf holds the values of one
-		// header source without an allocation.
-		now := m.cfg.Now()
-		var (
-			buf [2]string
-			v   *token.Verified
-			hit bool
-			err error = ErrTokenMissing
-		)
-	lookup:
-		for i := range m.lookup {
-			for _, raw := range m.lookup[i].values(c, buf[:0]) {
-				if v, hit, err = m.eng.Verify(raw, now); err == nil {
-					break lookup
-				}
-			}
-		}
-		if err := m.eng.Admit(c, v, hit, err, now); err != nil {
-			return m.fail(c, next, err)
-		}
-		if err := m.setClaims(c, v); err != nil {
-			return m.fail(c, next, err)
-		}
-		if m.cfg.SuccessHandler != nil {
-			m.cfg.SuccessHandler(c)
-		}
-		p := m.eng.Begin(c, v, now)
-		if p == nil {
-			return next(c)
-		}
-		res := c.Response()
-		res.Writer = p.Writer(res.Writer, engine.WriterHooks{
-			// A flush before any write goes through Echo, so that Echo
-			// knows the headers left.
-			BeforeFlush: func() {
-				if !res.Committed {
-					res.WriteHeader(res.Status)
-				}
-			},
-			// A status written to the writer directly is Echo's too.
-			OnStatus: func(status int) { res.Status = status },
-		})
-		err = next(c)
-		if err == nil && !res.Committed && !p.Done() {
-			// The handler wrote nothing; net/http will send 200 with the
-			// headers as they are now, so decide here.
-			p.Decide(http.StatusOK, res.Header())
-		}
-		return err
+		return m.eng.Serve(c, m, next)
 	}
 }
 
-// setClaims puts the request's own token and claims in the context.
-func (m *mw) setClaims(c echo.Context, v *token.Verified) error {
+// Values reads the sources Echo reads its own way (see echoExtractors);
+// headers are the engine's.
+func (m *mw) Values(c echo.Context, s *engine.Source, dst []string) ([]string, bool) {
+	ex := m.extractors[s.Index]
+	if ex == nil {
+		return dst, false
+	}
+	values, err := ex(c)
+	if err != nil {
+		return dst, true
+	}
+	return append(dst, values...), true
+}
+
+// SetClaims puts the request's own token and claims in the context, then
+// runs Config.SuccessHandler.
+func (m *mw) SetClaims(c echo.Context, v *token.Verified) (echo.Context, error) {
 	switch {
 	case m.cfg.TypedClaimsOnly:
 		c.Set(ClaimsContextKey, v.Claims())
 	case m.cfg.NewClaimsFunc != nil:
 		t, cl, err := v.TokenWith(m.cfg.NewClaimsFunc(c))
 		if err != nil {
-			return &invalidToken{reason: err}
+			return c, &invalidToken{reason: err}
 		}
 		c.Set(m.cfg.ContextKey, t)
 		c.Set(ClaimsContextKey, cl)
@@ -382,40 +342,47 @@ func (m *mw) setClaims(c echo.Context, v *token.Verified) error {
 		c.Set(m.cfg.ContextKey, t)
 		c.Set(ClaimsContextKey, cl)
 	}
-	return nil
+	if m.cfg.SuccessHandler != nil {
+		m.cfg.SuccessHandler(c)
+	}
+	return c, nil
 }
 
-// fail answers a request whose token is missing or invalid: through
-// Config.ErrorHandler when set, else with echo-jwt's status and messages
-// (missing: 401 "missing or malformed jwt"; too large or invalid: 401
-// "invalid or expired jwt"), err as the HTTPError's Internal, and a
-// WWW-Authenticate header.
-func (m *mw) fail(c echo.Context, next echo.HandlerFunc, err error) error {
+// Fail answers through Config.ErrorHandler when set (going on to the
+// handler when it returns nil and ContinueOnIgnoredError is set), else
+// with the default answer as an *echo.HTTPError, err as its Internal, and
+// the WWW-Authenticate header.
+func (m *mw) Fail(c echo.Context, err error, def engine.Answer, next func(echo.Context) error) error {
 	if m.cfg.ErrorHandler != nil {
 		if herr := m.cfg.ErrorHandler(c, err); herr != nil || !m.cfg.ContinueOnIgnoredError {
 			return herr
 		}
 		return next(c)
 	}
-	// The header is set by its canonical name, which h.Set would compute,
-	// with an allocation, on every rejected request.
-	h := c.Response().Header()
-	switch {
-	case errors.Is(err, ErrTokenMissing):
-		h[headerWWWAuthenticate] = []string{"Bearer"}
-		return &echo.HTTPError{Code: http.StatusUnauthorized, Message: "missing or malformed jwt", Internal: err}
-	case errors.Is(err, ErrSessionRevoked):
-		h[headerWWWAuthenticate] = []string{`Bearer error="invalid_token", error_description="the session has ended"`}
-		return &echo.HTTPError{Code: http.StatusUnauthorized, Message: engine.MessageSessionEnded, Internal: err}
-	case errors.Is(err, ErrRevocationsNotReady):
-		return &echo.HTTPError{Code: http.StatusServiceUnavailable, Message: engine.MessageNotReady, Internal: err}
-	}
-	h[headerWWWAuthenticate] = []string{`Bearer error="invalid_token"`}
-	return &echo.HTTPError{Code: http.StatusUnauthorized, Message: "invalid or expired jwt", Internal: err}
+	def.SetChallenge(c.Response().Header())
+	return &echo.HTTPError{Code: def.Status, Message: def.Message, Internal: err}
 }
 
-// headerWWWAuthenticate is echo.HeaderWWWAuthenticate in canonical form.
-var headerWWWAuthenticate = textproto.CanonicalMIMEHeaderKey(echo.HeaderWWWAuthenticate)
+// Watch swaps the response's writer for the renewal's.
+func (m *mw) Watch(c echo.Context, p *engine.Pending[echo.Context]) echo.Context {
+	res := c.Response()
+	res.Writer = p.Writer(res.Writer, engine.WriterHooks{
+		// A flush before any write goes through Echo, so that Echo
+		// knows the headers left.
+		BeforeFlush: func() {
+			if !res.Committed {
+				res.WriteHeader(res.Status)
+			}
+		},
+		// A status written to the writer directly is Echo's too.
+		OnStatus: func(status int) { res.Status = status },
+	})
+	return c
+}
+
+// Status is 200: what Echo sends for a handler that wrote nothing.
+func (m *mw) Status(echo.Context) int { return http.StatusOK }
+
 
 // invalidToken is the error of a token whose claims could not be decoded
 // into the NewClaimsFunc value: ErrTokenInvalid, wrapping the reason.
@@ -426,9 +393,3 @@ func (e *invalidToken) Error() string { return ErrTokenInvalid.Error() + ": " + 
 func (e *invalidToken) Is(target error) bool { return target == ErrTokenInvalid }
 
 func (e *invalidToken) Unwrap() error { return e.reason }
-
-// singleHeader reports whether tokenLookup reads one header, whose whole
-// value past the prefix is the token (see newLookup).
-func singleHeader(tokenLookup string) bool {
-	return !strings.Contains(tokenLookup, ",") && strings.HasPrefix(tokenLookup, "header:")
-}

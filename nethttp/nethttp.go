@@ -9,7 +9,6 @@ package nethttp
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -134,43 +133,49 @@ func New(cfg Config) func(http.Handler) http.Handler {
 // ToMiddleware validates cfg once and returns the middleware. It never
 // panics; every problem is returned, naming the setting.
 func (cfg Config) ToMiddleware() (func(http.Handler) http.Handler, error) {
-	if cfg.TokenLookup == "" {
-		cfg.TokenLookup = DefaultTokenLookup
-	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	lookup, err := engine.ParseLookup(cfg.TokenLookup, false)
-	if err != nil {
-		return nil, err
-	}
-	eng, err := engine.New(engine.Config[*http.Request]{
+	ec := engine.Config[call]{
 		Settings:          cfg.Settings,
 		Store:             cfg.Store,
 		Keys:              cfg.Keys,
 		MaxTokenSize:      cfg.MaxTokenSize,
 		VerifiedCacheSize: cfg.VerifiedCacheSize,
-		TokensAreWhole:    lookup.SingleHeader(),
+		TokenLookup:       cfg.TokenLookup,
 		MountPrefix:       cfg.MountPrefix,
 		Now:               cfg.Now,
-		Request:           func(r *http.Request) *http.Request { return r },
-		SessionKey:        cfg.SessionKey,
-		OnRenewal:         cfg.OnRenewal,
-		BeforeRenew:       cfg.BeforeRenew,
+		Request:           func(c call) *http.Request { return c.r },
 		Observer:          cfg.Observer,
 		Revocations:       cfg.Revocations,
-	})
+	}
+	if f := cfg.SessionKey; f != nil {
+		ec.SessionKey = func(c call, claims *token.Claims) string { return f(c.r, claims) }
+	}
+	if f := cfg.OnRenewal; f != nil {
+		ec.OnRenewal = func(c call, ev engine.Event) { f(c.r, ev) }
+	}
+	if f := cfg.BeforeRenew; f != nil {
+		ec.BeforeRenew = func(c call, claims jwt.MapClaims) error { return f(c.r, claims) }
+	}
+	eng, err := engine.New(ec)
 	if err != nil {
 		return nil, err
 	}
-	d := &door{cfg: cfg, eng: eng, lookup: lookup}
+	d := &door{cfg: cfg, eng: eng}
 	return d.wrap, nil
 }
 
+// call is one request as the engine sees it: the writer and the request.
+type call struct {
+	w http.ResponseWriter
+	r *http.Request
+}
+
+// door adapts net/http to the engine (engine.Door).
 type door struct {
-	cfg    Config
-	eng    *engine.Engine[*http.Request]
-	lookup *engine.Lookup
+	cfg Config
+	eng *engine.Engine[call]
 }
 
 // ctxKey is the context key of the request's claims.
@@ -221,80 +226,51 @@ func TokenFrom(ctx context.Context) *jwt.Token {
 }
 
 func (d *door) wrap(next http.Handler) http.Handler {
+	serve := func(c call) error {
+		next.ServeHTTP(c.w, c.r)
+		return nil
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if d.cfg.Skipper != nil && d.cfg.Skipper(r) {
 			next.ServeHTTP(w, r)
 			return
 		}
-		now := d.eng.Now()
-		var (
-			buf [2]string
-			v   *token.Verified
-			hit bool
-			err error = ErrTokenMissing
-		)
-		// Each value found is tried until one verifies, source by source,
-		// as echo-jwt does; err is then the last value's error.
-		for i := range d.lookup.Sources() {
-			vals := d.lookup.Values(r, i, buf[:0])
-			if len(vals) == 0 {
-				continue
-			}
-			if v, hit, err = d.eng.VerifyAny(vals, now); err == nil {
-				break
-			}
-		}
-		if err := d.eng.Admit(r, v, hit, err, now); err != nil {
-			d.fail(w, r, err)
-			return
-		}
-		ctx := &claimsContext{Context: r.Context()}
-		if d.cfg.TypedClaimsOnly {
-			ctx.claims = v.Claims()
-		} else {
-			ctx.token, ctx.claims = v.Token()
-		}
-		r = r.WithContext(ctx)
-		p := d.eng.Begin(r, v, now)
-		if p == nil {
-			next.ServeHTTP(w, r)
-			return
-		}
-		rw := p.Writer(w, engine.WriterHooks{})
-		next.ServeHTTP(rw, r)
-		if !p.Done() {
-			// The handler wrote nothing: net/http sends 200 with the
-			// headers as they are now.
-			p.Decide(http.StatusOK, w.Header())
-		}
+		_ = d.eng.Serve(call{w, r}, d, serve)
 	})
 }
 
-// fail answers a request whose token is missing or invalid.
-func (d *door) fail(w http.ResponseWriter, r *http.Request, err error) {
-	if d.cfg.ErrorHandler != nil {
-		d.cfg.ErrorHandler(w, r, err)
-		return
+// Values lets the engine read every source from the request.
+func (d *door) Values(call, *engine.Source, []string) ([]string, bool) { return nil, false }
+
+// SetClaims gives the request a context holding its claims (and its
+// *jwt.Token unless TypedClaimsOnly is set).
+func (d *door) SetClaims(c call, v *token.Verified) (call, error) {
+	ctx := &claimsContext{Context: c.r.Context()}
+	if d.cfg.TypedClaimsOnly {
+		ctx.claims = v.Claims()
+	} else {
+		ctx.token, ctx.claims = v.Token()
 	}
-	h := w.Header()
-	h.Set("Content-Type", "application/json; charset=UTF-8")
-	switch {
-	case errors.Is(err, ErrTokenMissing):
-		h.Set("WWW-Authenticate", "Bearer")
-		w.WriteHeader(http.StatusUnauthorized)
-		_, _ = w.Write([]byte(`{"message":"missing or malformed jwt"}` + "\n"))
-		return
-	case errors.Is(err, ErrSessionRevoked):
-		h.Set("WWW-Authenticate", `Bearer error="invalid_token", error_description="the session has ended"`)
-		w.WriteHeader(http.StatusUnauthorized)
-		_, _ = w.Write([]byte(`{"message":"` + engine.MessageSessionEnded + `"}` + "\n"))
-		return
-	case errors.Is(err, ErrRevocationsNotReady):
-		w.WriteHeader(http.StatusServiceUnavailable)
-		_, _ = w.Write([]byte(`{"message":"` + engine.MessageNotReady + `"}` + "\n"))
-		return
-	}
-	h.Set("WWW-Authenticate", `Bearer error="invalid_token"`)
-	w.WriteHeader(http.StatusUnauthorized)
-	_, _ = w.Write([]byte(`{"message":"invalid or expired jwt"}` + "\n"))
+	c.r = c.r.WithContext(ctx)
+	return c, nil
 }
+
+// Fail answers through Config.ErrorHandler when set, else with the
+// default answer as JSON.
+func (d *door) Fail(c call, err error, def engine.Answer, _ func(call) error) error {
+	if d.cfg.ErrorHandler != nil {
+		d.cfg.ErrorHandler(c.w, c.r, err)
+		return nil
+	}
+	def.Write(c.w)
+	return nil
+}
+
+// Watch hands the handler the renewal's writer.
+func (d *door) Watch(c call, p *engine.Pending[call]) call {
+	c.w = p.Writer(c.w, engine.WriterHooks{})
+	return c
+}
+
+// Status is 200: net/http's answer for a handler that wrote nothing.
+func (d *door) Status(call) int { return http.StatusOK }

@@ -459,7 +459,7 @@ func (vf *Verifier) extract(raw string, method jwt.SigningMethod, header header,
 		v.typed.AuthTime = authTime
 		v.authTime = authTime
 	case hasIAT:
-		v.authTime = iat
+		v.authTime = toMicroseconds(iat) // as a renewal writes it into auth_time
 	}
 	// Neither: the start is unknown, and stays the zero time (see
 	// AuthTime); exp - lifetime would put it in the future for a token

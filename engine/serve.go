@@ -1,0 +1,141 @@
+package engine
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/slidingjwt/slidingjwt/token"
+)
+
+// Door is what the engine needs of a framework to run a request: what only
+// the framework knows. A door's middleware is its Config, a Door, and a
+// call to Engine.Serve; the lookup, the verification, the revocation
+// check, the renewal decision, the writer and the default answers are the
+// engine's.
+type Door[C any] interface {
+	// Values appends to dst the values of source s that only the door
+	// reads (its lookup functions, a router's path parameters, or sources
+	// it reads its framework's way) and reports true; false lets the
+	// engine read s from the *http.Request (RequestValues).
+	Values(c C, s *Source, dst []string) ([]string, bool)
+	// SetClaims puts the request's own token and claims of v where the
+	// handlers look, and returns the value the handler gets (net/http: the
+	// request with a new context). An error, such as claims that do not
+	// decode into the application's type, fails the request as an invalid
+	// token.
+	SetClaims(c C, v *token.Verified) (C, error)
+	// Fail answers a request whose authentication failed with err; def is
+	// the default answer (see DefaultAnswer). next is the handler, for a
+	// door whose error handling may let the request through.
+	Fail(c C, err error, def Answer, next func(C) error) error
+	// Watch makes every way c's response can leave go through w, the
+	// renewal's writer made from the one it gives (see Pending.Writer),
+	// and returns the value the handler gets.
+	Watch(c C, p *Pending[C]) C
+	// Status is the status the response gets when the handler wrote
+	// nothing: 200 for net/http and Echo, the status set for Gin.
+	Status(c C) int
+}
+
+// Answer is a door's answer to a failed authentication.
+type Answer struct {
+	Status int
+	// Message is the body's message: {"message": Message}.
+	Message string
+	// Challenge is the WWW-Authenticate header; "" for none.
+	Challenge string
+}
+
+// The default answers, as echo-jwt gives them (missing: 401 "missing or
+// malformed jwt"; invalid or too large: 401 "invalid or expired jwt"),
+// and for a revoked session (401) and a list not loaded yet (503).
+var (
+	answerMissing = Answer{http.StatusUnauthorized, "missing or malformed jwt", "Bearer"}
+	answerInvalid = Answer{http.StatusUnauthorized, "invalid or expired jwt", `Bearer error="invalid_token"`}
+	answerRevoked = Answer{http.StatusUnauthorized, MessageSessionEnded, `Bearer error="invalid_token", error_description="the session has ended"`}
+	answerUnready = Answer{http.StatusServiceUnavailable, MessageNotReady, ""}
+)
+
+// DefaultAnswer returns the default answer to err.
+func DefaultAnswer(err error) Answer {
+	switch {
+	case errors.Is(err, ErrTokenMissing):
+		return answerMissing
+	case errors.Is(err, ErrSessionRevoked):
+		return answerRevoked
+	case errors.Is(err, ErrRevocationsNotReady):
+		return answerUnready
+	}
+	return answerInvalid
+}
+
+// headerWWWAuthenticate and headerContentType are canonical.
+const (
+	headerWWWAuthenticate = "Www-Authenticate"
+	headerContentType     = "Content-Type"
+)
+
+// SetChallenge sets a's WWW-Authenticate header in h, when it has one,
+// without the allocation h.Set makes for the name.
+func (a Answer) SetChallenge(h http.Header) {
+	if a.Challenge != "" {
+		h[headerWWWAuthenticate] = []string{a.Challenge}
+	}
+}
+
+// Write answers with a on w: the challenge, a JSON body {"message": ...}
+// and the status. The messages need no escaping.
+func (a Answer) Write(w http.ResponseWriter) {
+	h := w.Header()
+	a.SetChallenge(h)
+	h[headerContentType] = []string{"application/json; charset=UTF-8"}
+	w.WriteHeader(a.Status)
+	_, _ = w.Write([]byte(`{"message":"` + a.Message + `"}` + "\n"))
+}
+
+// Serve runs request c through the engine with door d in front of next:
+// the lookup (each value found is tried until one verifies, source by
+// source, as echo-jwt does), the verification, the revocation check, the
+// claims handed over, the renewal decided before next runs and committed
+// where the headers leave, and the renewal of a response the handler wrote
+// nothing to.
+func (e *Engine[C]) Serve(c C, d Door[C], next func(C) error) error {
+	now := e.cfg.Now()
+	var (
+		buf [2]string
+		v   *token.Verified
+		hit bool
+		err error = ErrTokenMissing
+	)
+	for i := range e.lookup.sources {
+		s := &e.lookup.sources[i]
+		vals, ok := d.Values(c, s, buf[:0])
+		if !ok {
+			vals = RequestValues(e.cfg.Request(c), s, buf[:0])
+		}
+		if len(vals) == 0 {
+			continue
+		}
+		if v, hit, err = e.VerifyAny(vals, now); err == nil {
+			break
+		}
+	}
+	if err = e.Admit(c, v, hit, err, now); err == nil {
+		c, err = d.SetClaims(c, v)
+	}
+	if err != nil {
+		return d.Fail(c, err, DefaultAnswer(err), next)
+	}
+	p := e.Begin(c, v, now)
+	if p == nil {
+		return next(c)
+	}
+	c = d.Watch(c, p)
+	err = next(c)
+	if err == nil && !p.Done() && p.header != nil {
+		// The handler wrote nothing: the framework sends its status with
+		// the headers as they are now.
+		p.Decide(d.Status(c), p.header)
+	}
+	return err
+}
