@@ -383,7 +383,6 @@ func (m *mw) Watch(c echo.Context, p *engine.Pending[echo.Context]) echo.Context
 // Status is 200: what Echo sends for a handler that wrote nothing.
 func (m *mw) Status(echo.Context) int { return http.StatusOK }
 
-
 // invalidToken is the error of a token whose claims could not be decoded
 // into the NewClaimsFunc value: ErrTokenInvalid, wrapping the reason.
 type invalidToken struct{ reason error }
