@@ -13,10 +13,13 @@
 //	}
 //	defer st.Close()
 //
-// It is opt-in: the middleware never picks a backend by itself, and only a
-// program that imports this package links every backend, bbolt and go-redis
-// included. A program that always uses one backend should call that
-// backend's constructor instead and link only it.
+// slidingjwt.Open builds the store the settings name too, through the same
+// registry (store.Open), and links only the backends a program imports
+// (memory and lru always). This package imports all four, so every value of
+// TOKEN_RENEW_STORE works in a program that imports it, which therefore
+// links bbolt and go-redis; use it for that, or to give a backend options
+// beyond the settings (Options). A program that always uses one backend can
+// call that backend's constructor instead and link only it.
 package storeconfig
 
 import (
@@ -59,6 +62,12 @@ type Options struct {
 //	        program starts while Redis is down, and its requests are served
 //	        without renewal until it answers
 //
+// A backend without options in opts is opened through the store registry
+// (store.Open), as slidingjwt.Open opens it, so both build the same store
+// from the same settings; this package imports all four backends, so all
+// four are registered. A backend with options is built by its constructor
+// with them.
+//
 // It checks only the store settings (config.Settings.ValidateStore), not
 // the rest of s. Every error names the variables involved: an invalid
 // setting is a *config.Error; a backend that cannot be opened gives an
@@ -78,38 +87,57 @@ func Open(s config.Settings, opts *Options) (store.Store, error) {
 	if opts != nil {
 		o = *opts
 	}
-	switch s.Store {
-	case config.StoreMemory:
+	st, err := open(s, o)
+	if err != nil {
+		return nil, fmt.Errorf("storeconfig: %s: %w", describe(s), err)
+	}
+	return st, nil
+}
+
+// open builds the backend s.Store names: with its constructor when o
+// configures it, else through the registry.
+func open(s config.Settings, o Options) (store.Store, error) {
+	switch {
+	case s.Store == config.StoreMemory && o.Memory != nil:
 		return memory.New(o.Memory), nil
-	case config.StoreLRU:
-		var lo lru.Options
-		if o.LRU != nil {
-			lo = *o.LRU
-		}
+	case s.Store == config.StoreLRU && o.LRU != nil:
+		lo := *o.LRU
 		if s.StoreSize != 0 {
 			lo.Size = s.StoreSize
 		}
 		st, err := lru.New(&lo)
 		if err != nil {
-			return nil, fmt.Errorf("storeconfig: %s=%s, %s=%d: %w", config.EnvStore, s.Store, config.EnvStoreSize, s.StoreSize, err)
+			return nil, err
 		}
 		return st, nil
-	case config.StoreBolt:
+	case s.Store == config.StoreBolt && o.Bolt != nil:
 		st, err := bolt.Open(s.StorePath, o.Bolt)
 		if err != nil {
-			return nil, fmt.Errorf("storeconfig: %s=%s, %s=%q: %w", config.EnvStore, s.Store, config.EnvStorePath, s.StorePath, err)
+			return nil, err
 		}
 		return st, nil
-	case config.StoreRedis:
-		// The URL is not shown here: it may hold a password. The redis
-		// package's errors show it masked.
+	case s.Store == config.StoreRedis && o.Redis != nil:
 		st, err := redis.Open(s.RedisURL, o.Redis)
 		if err != nil {
-			return nil, fmt.Errorf("storeconfig: %s=%s, %s: %w", config.EnvStore, s.Store, config.EnvRedisURL, err)
+			return nil, err
 		}
 		return st, nil
 	}
-	// ValidateStore accepts no other name; this guards a name added to
-	// config but not here.
-	return nil, fmt.Errorf("storeconfig: %s=%q: no backend of that name in this package", config.EnvStore, s.Store)
+	return store.Open(s.Store, store.Params{Path: s.StorePath, Size: s.StoreSize, URL: s.RedisURL})
+}
+
+// describe names the settings that chose and configured the store, for an
+// error: TOKEN_RENEW_STORE and the variable its backend reads. The Redis
+// URL is named, not shown: it may hold a password, and the redis package's
+// errors show it masked.
+func describe(s config.Settings) string {
+	switch s.Store {
+	case config.StoreLRU:
+		return fmt.Sprintf("%s=%s, %s=%d", config.EnvStore, s.Store, config.EnvStoreSize, s.StoreSize)
+	case config.StoreBolt:
+		return fmt.Sprintf("%s=%s, %s=%q", config.EnvStore, s.Store, config.EnvStorePath, s.StorePath)
+	case config.StoreRedis:
+		return fmt.Sprintf("%s=%s, %s", config.EnvStore, s.Store, config.EnvRedisURL)
+	}
+	return fmt.Sprintf("%s=%s", config.EnvStore, s.Store)
 }

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -418,4 +419,16 @@ func boltAt(path string) config.Settings {
 	s := config.Default()
 	s.Store, s.StorePath = config.StoreBolt, path
 	return s
+}
+
+// TestEveryBackendRegistered: importing storeconfig registers the four
+// backends (each package's init), so store.Open, and slidingjwt.Open, can
+// build any value of TOKEN_RENEW_STORE in a program that imports it.
+func TestEveryBackendRegistered(t *testing.T) {
+	t.Parallel()
+	got := store.Backends()
+	want := []string{config.StoreBolt, config.StoreLRU, config.StoreMemory, config.StoreRedis}
+	if !slices.Equal(got, want) {
+		t.Errorf("store.Backends() = %q, want %q", got, want)
+	}
 }
