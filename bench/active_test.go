@@ -1,11 +1,13 @@
 package bench
 
 import (
+	"encoding/base64"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"strings"
 	"testing"
 
 	echojwt "github.com/labstack/echo-jwt/v4"
@@ -175,8 +177,12 @@ func newActiveRow(b *testing.B, v activeVariant, tokens []string, order []uint32
 	before := liveHeap()
 	r.h, r.close = v.build(b)
 	var l local
-	for _, tok := range tokens {
+	refused, status := -1, 0 // the first session whose token is not answered 200
+	for i, tok := range tokens {
 		r.serve(tok, &l)
+		if r.sink.code != http.StatusOK && refused < 0 {
+			refused, status = i, r.sink.code
+		}
 	}
 	warm := min(activeWarm, len(order))
 	for range warm {
@@ -184,10 +190,27 @@ func newActiveRow(b *testing.B, v activeVariant, tokens []string, order []uint32
 	}
 	after := liveHeap()
 	r.perSession = (float64(after) - float64(before)) / float64(len(tokens))
+	if refused >= 0 {
+		b.Logf("session %d: its token got %d; its claims: %s", refused, status, payloadOf(tokens[refused]))
+	}
 	var t tally
 	t.add(&l)
 	t.check(b, int64(len(tokens)+warm), want{status: http.StatusOK})
 	return r
+}
+
+// payloadOf returns the decoded claims of the token in the Authorization
+// value auth, to say which token a server refused.
+func payloadOf(auth string) string {
+	parts := strings.Split(auth, ".")
+	if len(parts) != 3 {
+		return "(not a JWT)"
+	}
+	p, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return "(" + err.Error() + ")"
+	}
+	return string(p)
 }
 
 // serve sends one request with the Authorization value auth.
