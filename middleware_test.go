@@ -18,6 +18,7 @@ import (
 	echomw "github.com/labstack/echo/v4/middleware"
 
 	"github.com/slidingjwt/slidingjwt/config"
+	"github.com/slidingjwt/slidingjwt/engine"
 	"github.com/slidingjwt/slidingjwt/internal/redistest"
 	"github.com/slidingjwt/slidingjwt/internal/testkit"
 	"github.com/slidingjwt/slidingjwt/middleware"
@@ -382,8 +383,8 @@ func TestRateLimit(t *testing.T) {
 		if a.get("/api/me", alice).Header().Get(middleware.HeaderNewToken) != "" {
 			t.Fatal("second renewal within the interval was granted")
 		}
-		if got := a.lastEvent().Reason; got != middleware.ReasonRateLimited {
-			t.Errorf("reason = %q, want %q", got, middleware.ReasonRateLimited)
+		if got := a.lastEvent().Reason; got != engine.ReasonRateLimited {
+			t.Errorf("reason = %q, want %q", got, engine.ReasonRateLimited)
 		}
 		// Another subject is limited independently.
 		if a.get("/api/me", bob).Header().Get(middleware.HeaderNewToken) == "" {
@@ -466,8 +467,8 @@ func TestFailedResponsesWriteNothing(t *testing.T) {
 			t.Fatalf("failed responses made %d store calls, want 0", got)
 		}
 		for _, r := range a.reasons() {
-			if r != string(middleware.ReasonStatus) {
-				t.Fatalf("reasons = %v; want only %q", a.reasons(), middleware.ReasonStatus)
+			if r != string(engine.ReasonStatus) {
+				t.Fatalf("reasons = %v; want only %q", a.reasons(), engine.ReasonStatus)
 			}
 		}
 		// The slot is still free: the next successful request renews.
@@ -566,8 +567,8 @@ func TestSkipPaths(t *testing.T) {
 				if got := rec.Header().Get(middleware.HeaderNewToken) != ""; got != tt.renew {
 					t.Fatalf("renewed = %v, want %v", got, tt.renew)
 				}
-				if !tt.renew && a.lastEvent().Reason != middleware.ReasonSkippedPath {
-					t.Errorf("reason = %q, want %q", a.lastEvent().Reason, middleware.ReasonSkippedPath)
+				if !tt.renew && a.lastEvent().Reason != engine.ReasonSkippedPath {
+					t.Errorf("reason = %q, want %q", a.lastEvent().Reason, engine.ReasonSkippedPath)
 				}
 				// Skip paths are still authenticated.
 				wantStatus(t, a.get(tt.path, ""), http.StatusUnauthorized)
@@ -621,8 +622,8 @@ func TestSessionCap(t *testing.T) {
 		if rec.Header().Get(middleware.HeaderNewToken) != "" {
 			t.Fatal("a session at its cap was renewed")
 		}
-		if got := a.lastEvent().Reason; got != middleware.ReasonSessionCap {
-			t.Errorf("reason = %q, want %q", got, middleware.ReasonSessionCap)
+		if got := a.lastEvent().Reason; got != engine.ReasonSessionCap {
+			t.Errorf("reason = %q, want %q", got, engine.ReasonSessionCap)
 		}
 		wantStatus(t, a.at(30*time.Hour+time.Second).get("/api/me", fresh), http.StatusUnauthorized)
 	})
@@ -639,8 +640,8 @@ func TestStoreErrorServesRequest(t *testing.T) {
 			t.Fatal("renewed although the store failed")
 		}
 		ev := a.lastEvent()
-		if ev.Reason != middleware.ReasonStoreError || !errors.Is(ev.Err, store.ErrClosed) {
-			t.Fatalf("event = %+v; want reason %q with store.ErrClosed", ev, middleware.ReasonStoreError)
+		if ev.Reason != engine.ReasonStoreError || !errors.Is(ev.Err, store.ErrClosed) {
+			t.Fatalf("event = %+v; want reason %q with store.ErrClosed", ev, engine.ReasonStoreError)
 		}
 	})
 }
@@ -751,7 +752,7 @@ func TestBeforeRenewHook(t *testing.T) {
 		}
 		rec := a.get("/api/me", a.token("banned", "user", 0))
 		wantStatus(t, rec, http.StatusOK)
-		if rec.Header().Get(middleware.HeaderNewToken) != "" || a.lastEvent().Reason != middleware.ReasonRefused {
+		if rec.Header().Get(middleware.HeaderNewToken) != "" || a.lastEvent().Reason != engine.ReasonRefused {
 			t.Fatalf("refused renewal: header %q, reason %q", rec.Header().Get(middleware.HeaderNewToken), a.lastEvent().Reason)
 		}
 	})
@@ -809,8 +810,8 @@ func TestBoltRestart(t *testing.T) {
 	if second.at(20*time.Hour+30*time.Second).get("/api/me", tok).Header().Get(middleware.HeaderNewToken) != "" {
 		t.Fatal("after a restart the same session renewed again within the interval")
 	}
-	if got := second.lastEvent().Reason; got != middleware.ReasonRateLimited {
-		t.Errorf("reason = %q, want %q", got, middleware.ReasonRateLimited)
+	if got := second.lastEvent().Reason; got != engine.ReasonRateLimited {
+		t.Errorf("reason = %q, want %q", got, engine.ReasonRateLimited)
 	}
 	if second.at(20*time.Hour+time.Minute).get("/api/me", tok).Header().Get(middleware.HeaderNewToken) == "" {
 		t.Fatal("after the interval the restarted app refused the renewal")
@@ -894,7 +895,7 @@ func TestRedisOutage(t *testing.T) {
 	if rec.Header().Get(middleware.HeaderNewToken) != "" {
 		t.Fatal("renewed while Redis was down")
 	}
-	if ev := a.lastEvent(); ev.Reason != middleware.ReasonStoreError || ev.Err == nil {
+	if ev := a.lastEvent(); ev.Reason != engine.ReasonStoreError || ev.Err == nil {
 		t.Fatalf("event = %+v; want a store error", ev)
 	}
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/slidingjwt/slidingjwt/config"
 	"github.com/slidingjwt/slidingjwt/echov5"
+	"github.com/slidingjwt/slidingjwt/engine"
 	"github.com/slidingjwt/slidingjwt/internal/testkit"
 	"github.com/slidingjwt/slidingjwt/store/memory"
 	"github.com/slidingjwt/slidingjwt/token"
@@ -173,7 +174,7 @@ func (s *server) lastEvent() (echov5.RenewalEvent, bool) {
 // wantRenewal checks a due request's outcome: whether res carries a new
 // token (which must then verify and belong to sub), how often the store
 // was asked, and the last event's reason ("" for a renewal).
-func (s *server) wantRenewal(res *http.Response, renewed bool, reason echov5.Reason) {
+func (s *server) wantRenewal(res *http.Response, renewed bool, reason engine.Reason) {
 	s.t.Helper()
 	fresh := res.Header.Get(echov5.HeaderNewToken)
 	if got := fresh != ""; got != renewed {

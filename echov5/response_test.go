@@ -17,6 +17,7 @@ import (
 	echomw "github.com/labstack/echo/v5/middleware"
 
 	"github.com/slidingjwt/slidingjwt/echov5"
+	"github.com/slidingjwt/slidingjwt/engine"
 )
 
 // echoState reports what Echo's Response says of the response so far.
@@ -132,9 +133,9 @@ func TestEarlyHintsThenFinalStatus(t *testing.T) {
 	tests := []struct {
 		final   int
 		renewed bool
-		reason  echov5.Reason
+		reason  engine.Reason
 	}{
-		{http.StatusForbidden, false, echov5.ReasonStatus},
+		{http.StatusForbidden, false, engine.ReasonStatus},
 		{http.StatusOK, true, ""},
 	}
 	for _, tt := range tests {
@@ -197,20 +198,20 @@ func TestStatusThatLeaves(t *testing.T) {
 		gzip    bool // Gzip before the middleware, holding short bodies back
 		want    int
 		renewed bool
-		reason  echov5.Reason
+		reason  engine.Reason
 	}{
 		{name: "HTTPError 403", handler: func(c *echo.Context) error {
 			return echo.NewHTTPError(http.StatusForbidden, "no")
-		}, want: http.StatusForbidden, reason: echov5.ReasonStatus},
+		}, want: http.StatusForbidden, reason: engine.ReasonStatus},
 		{name: "plain error", handler: func(c *echo.Context) error {
 			return errors.New("database down")
-		}, want: http.StatusInternalServerError, reason: echov5.ReasonStatus},
+		}, want: http.StatusInternalServerError, reason: engine.ReasonStatus},
 		{name: "HTTPError 403, gzip", gzip: true, handler: func(c *echo.Context) error {
 			return echo.NewHTTPError(http.StatusForbidden, "no")
-		}, want: http.StatusForbidden, reason: echov5.ReasonStatus},
+		}, want: http.StatusForbidden, reason: engine.ReasonStatus},
 		{name: "String 403, gzip", gzip: true, handler: func(c *echo.Context) error {
 			return c.String(http.StatusForbidden, "no")
-		}, want: http.StatusForbidden, reason: echov5.ReasonStatus},
+		}, want: http.StatusForbidden, reason: engine.ReasonStatus},
 		{name: "String 200, gzip", gzip: true, handler: func(c *echo.Context) error {
 			return c.String(http.StatusOK, "ok")
 		}, want: http.StatusOK, renewed: true},
@@ -224,7 +225,7 @@ func TestStatusThatLeaves(t *testing.T) {
 			}
 			res.Unwrap().WriteHeader(http.StatusServiceUnavailable)
 			return errors.New("after the status left")
-		}, want: http.StatusServiceUnavailable, reason: echov5.ReasonStatus},
+		}, want: http.StatusServiceUnavailable, reason: engine.ReasonStatus},
 		{name: "204 below the Response", handler: func(c *echo.Context) error {
 			res, err := echo.UnwrapResponse(c.Response())
 			if err != nil {
@@ -307,7 +308,7 @@ func TestHijackDropsRenewal(t *testing.T) {
 			if res.StatusCode != http.StatusOK || body != "ok" {
 				t.Fatalf("status %d, body %q; want the hijacker's 200 ok", res.StatusCode, body)
 			}
-			s.wantRenewal(res, false, echov5.ReasonHijacked)
+			s.wantRenewal(res, false, engine.ReasonHijacked)
 		})
 	}
 }
@@ -355,13 +356,13 @@ func TestAutoHandleHEAD(t *testing.T) {
 		global  bool
 		want    int
 		renewed bool
-		reason  echov5.Reason
+		reason  engine.Reason
 	}{
 		{"/ok", false, http.StatusOK, true, ""},
-		{"/no", false, http.StatusForbidden, false, echov5.ReasonStatus},
+		{"/no", false, http.StatusForbidden, false, engine.ReasonStatus},
 		{"/silent", false, http.StatusOK, true, ""},
 		{"/ok", true, http.StatusOK, true, ""},
-		{"/no", true, http.StatusForbidden, false, echov5.ReasonStatus},
+		{"/no", true, http.StatusForbidden, false, engine.ReasonStatus},
 		{"/silent", true, http.StatusOK, true, ""},
 	}
 	for _, tt := range tests {

@@ -34,25 +34,6 @@ func ClaimsFrom(c *echo.Context) *Claims {
 	return cl
 }
 
-// Reason says why a request's token was not renewed (engine.Reason).
-type Reason = engine.Reason
-
-// The reasons a renewal is skipped, in the order they are checked; see
-// package engine for each.
-const (
-	ReasonDisabled    = engine.ReasonDisabled
-	ReasonThreshold   = engine.ReasonThreshold
-	ReasonSkippedPath = engine.ReasonSkippedPath
-	ReasonSessionCap  = engine.ReasonSessionCap
-	ReasonTooLarge    = engine.ReasonTooLarge
-	ReasonStatus      = engine.ReasonStatus
-	ReasonHijacked    = engine.ReasonHijacked
-	ReasonStoreError  = engine.ReasonStoreError
-	ReasonRateLimited = engine.ReasonRateLimited
-	ReasonRefused     = engine.ReasonRefused
-	ReasonSignError   = engine.ReasonSignError
-)
-
 // RenewalEvent describes one renewal, or one request whose token was not
 // renewed (engine.Event). It never holds a token.
 type RenewalEvent = engine.Event

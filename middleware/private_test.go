@@ -19,6 +19,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/slidingjwt/slidingjwt/config"
+	"github.com/slidingjwt/slidingjwt/engine"
 	"github.com/slidingjwt/slidingjwt/middleware"
 )
 
@@ -262,8 +263,8 @@ func TestRenewalTooLarge(t *testing.T) {
 			if got := a.store.Allows(); got != 0 {
 				t.Errorf("store asked %d times, want 0", got)
 			}
-			if ev, ok := a.lastEvent(); !ok || ev.Reason != middleware.ReasonTooLarge {
-				t.Errorf("last event %+v, want reason %q", ev, middleware.ReasonTooLarge)
+			if ev, ok := a.lastEvent(); !ok || ev.Reason != engine.ReasonTooLarge {
+				t.Errorf("last event %+v, want reason %q", ev, engine.ReasonTooLarge)
 			}
 		})
 	}

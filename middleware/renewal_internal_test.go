@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/slidingjwt/slidingjwt/config"
+	"github.com/slidingjwt/slidingjwt/engine"
 	"github.com/slidingjwt/slidingjwt/store"
 	"github.com/slidingjwt/slidingjwt/store/memory"
 )
@@ -70,7 +71,7 @@ func TestRenewedHere(t *testing.T) {
 			st := &countingStore{Store: memory.New(nil)}
 			t.Cleanup(func() { _ = st.Close() })
 			clock := newCacheClock()
-			var reasons []Reason
+			var reasons []engine.Reason
 			mwf, err := Config{
 				Settings: s, Store: st, Now: clock.Now, VerifiedCacheSize: tc.size, SessionKey: tc.keyFunc,
 				OnRenewal: func(_ echo.Context, ev RenewalEvent) {
@@ -121,7 +122,7 @@ func TestRenewedHere(t *testing.T) {
 			if got := st.allows.Load(); got != tc.wantCalls {
 				t.Errorf("the store was asked %d times, want %d", got, tc.wantCalls)
 			}
-			want := []Reason{"renewed", ReasonRateLimited, "renewed"}
+			want := []engine.Reason{"renewed", engine.ReasonRateLimited, "renewed"}
 			if fmt.Sprint(reasons) != fmt.Sprint(want) {
 				t.Errorf("events %v, want %v", reasons, want)
 			}

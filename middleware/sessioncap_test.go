@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/slidingjwt/slidingjwt/config"
+	"github.com/slidingjwt/slidingjwt/engine"
 	"github.com/slidingjwt/slidingjwt/middleware"
 )
 
@@ -130,8 +131,8 @@ func TestNoRenewalIntoThePast(t *testing.T) {
 		mc, _, _ := verifyToken(fresh, "HS256", []byte(hostileSecret), epoch, 0)
 		t.Fatalf("renewed into a token that expires at +%v, before now (+24h0m20s)", time.Unix(unixClaim(mc, "exp"), 0).Sub(epoch))
 	}
-	if ev, _ := a.lastEvent(); ev.Reason != middleware.ReasonSessionCap {
-		t.Errorf("reason = %q, want %q", ev.Reason, middleware.ReasonSessionCap)
+	if ev, _ := a.lastEvent(); ev.Reason != engine.ReasonSessionCap {
+		t.Errorf("reason = %q, want %q", ev.Reason, engine.ReasonSessionCap)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/slidingjwt/slidingjwt/config"
+	"github.com/slidingjwt/slidingjwt/engine"
 	"github.com/slidingjwt/slidingjwt/middleware"
 )
 
@@ -102,7 +103,7 @@ func TestECDSASecondSignatureSameSession(t *testing.T) {
 	if second.Code != http.StatusOK || second.Header().Get(middleware.HeaderNewToken) != "" {
 		t.Errorf("second signature: status %d, renewed %v; want 200 and not renewed", second.Code, second.Header().Get(middleware.HeaderNewToken) != "")
 	}
-	if ev, _ := a.lastEvent(); ev.Reason != middleware.ReasonRateLimited {
-		t.Errorf("second signature: reason %q, want %q", ev.Reason, middleware.ReasonRateLimited)
+	if ev, _ := a.lastEvent(); ev.Reason != engine.ReasonRateLimited {
+		t.Errorf("second signature: reason %q, want %q", ev.Reason, engine.ReasonRateLimited)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 	echomw "github.com/labstack/echo/v4/middleware"
 
+	"github.com/slidingjwt/slidingjwt/engine"
 	"github.com/slidingjwt/slidingjwt/internal/testkit"
 	"github.com/slidingjwt/slidingjwt/middleware"
 	"github.com/slidingjwt/slidingjwt/store/memory"
@@ -210,8 +211,8 @@ func TestHijackKeepsRenewal(t *testing.T) {
 	if got := s.store.Allows(); got != 0 {
 		t.Errorf("store asked %d times for a hijacked connection, want 0", got)
 	}
-	if ev := s.lastEvent(); ev.Reason != middleware.ReasonHijacked || ev.Renewed {
-		t.Errorf("event %+v, want reason %q", ev, middleware.ReasonHijacked)
+	if ev := s.lastEvent(); ev.Reason != engine.ReasonHijacked || ev.Renewed {
+		t.Errorf("event %+v, want reason %q", ev, engine.ReasonHijacked)
 	}
 	if fresh := s.get(t, "/s/echo-flush", tok).Header.Get(middleware.HeaderNewToken); fresh == "" {
 		t.Errorf("the next request of the session was not renewed")
@@ -227,10 +228,10 @@ func TestDirectWritesDecideRenewal(t *testing.T) {
 		path        string
 		wantStatus  int
 		wantRenewed bool
-		wantReason  middleware.Reason
+		wantReason  engine.Reason
 	}{
 		{"/s/direct-write", http.StatusOK, true, ""},
-		{"/s/direct-status", http.StatusServiceUnavailable, false, middleware.ReasonStatus},
+		{"/s/direct-status", http.StatusServiceUnavailable, false, engine.ReasonStatus},
 		{"/s/gzip-flush", http.StatusOK, true, ""},
 	}
 	for _, tt := range tests {
@@ -340,7 +341,7 @@ func TestHijackThroughUnwrap(t *testing.T) {
 	if got := s.store.Allows(); got != 0 {
 		t.Errorf("store asked %d times for a hijacked connection, want 0", got)
 	}
-	if ev := s.lastEvent(); ev.Reason != middleware.ReasonHijacked {
-		t.Errorf("event %+v, want reason %q", ev, middleware.ReasonHijacked)
+	if ev := s.lastEvent(); ev.Reason != engine.ReasonHijacked {
+		t.Errorf("event %+v, want reason %q", ev, engine.ReasonHijacked)
 	}
 }

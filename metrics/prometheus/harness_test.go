@@ -2,16 +2,10 @@ package slidingprom_test
 
 import (
 	"fmt"
-	"go/ast"
-	"go/parser"
-	gotoken "go/token"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -171,11 +165,12 @@ func zeroSeries(t *testing.T, backends ...string) map[string]float64 {
 		"slidingjwt_verified_cache_lookups_total": 0,
 		"slidingjwt_verified_cache_hits_total":    0,
 	}
-	for _, o := range engineValues(t, "Outcome") {
-		want[series("slidingjwt_requests_total", "outcome", o)] = 0
+	for _, o := range engine.Outcomes() {
+		want[series("slidingjwt_requests_total", "outcome", string(o))] = 0
 	}
-	for _, r := range append(engineValues(t, "Reason"), slidingprom.ResultRenewed) {
-		want[series("slidingjwt_renewals_total", "result", r)] = 0
+	want[series("slidingjwt_renewals_total", "result", slidingprom.ResultRenewed)] = 0
+	for _, r := range engine.Reasons() {
+		want[series("slidingjwt_renewals_total", "result", string(r))] = 0
 	}
 	for _, b := range backends {
 		want[storeSeries("slidingjwt_store_call_duration_seconds_count", b, "allow")] = 0
@@ -213,68 +208,4 @@ func diff(got, want map[string]float64) string {
 		}
 	}
 	return b.String()
-}
-
-// engineValues returns the values of every constant of type typ
-// (engine.Outcome or engine.Reason) declared in the engine's source, so
-// that the tests know every value the engine can send, not only the ones
-// this package lists.
-func engineValues(t *testing.T, typ string) []string {
-	t.Helper()
-	dir, err := engineDir()
-	if err != nil {
-		t.Fatalf("finding the engine's source: %v", err)
-	}
-	fset := gotoken.NewFileSet()
-	names, err := filepath.Glob(filepath.Join(dir, "*.go"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var values []string
-	for _, name := range names {
-		if strings.HasSuffix(name, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, name, nil, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, decl := range f.Decls {
-			gd, ok := decl.(*ast.GenDecl)
-			if !ok || gd.Tok != gotoken.CONST {
-				continue
-			}
-			for _, spec := range gd.Specs {
-				vs := spec.(*ast.ValueSpec)
-				if id, ok := vs.Type.(*ast.Ident); !ok || id.Name != typ {
-					continue
-				}
-				for _, v := range vs.Values {
-					lit, ok := v.(*ast.BasicLit)
-					if !ok || lit.Kind != gotoken.STRING {
-						t.Fatalf("%s: a %s constant that is not a string literal", fset.Position(v.Pos()), typ)
-					}
-					s, err := strconv.Unquote(lit.Value)
-					if err != nil {
-						t.Fatal(err)
-					}
-					values = append(values, s)
-				}
-			}
-		}
-	}
-	if len(values) == 0 {
-		t.Fatalf("no constants of type %s in %s", typ, dir)
-	}
-	return values
-}
-
-// engineDir is the directory of package engine: this module's tests run
-// against the repository's root module (the replace directive in go.mod).
-func engineDir() (string, error) {
-	dir := filepath.Join("..", "..", "engine")
-	if _, err := os.Stat(filepath.Join(dir, "observe.go")); err != nil {
-		return "", err
-	}
-	return dir, nil
 }

@@ -44,37 +44,6 @@ const (
 	MaxExtraValues = 16
 )
 
-// Outcomes are the request outcomes the requests counter has a series for
-// from the start, in the engine's order.
-var Outcomes = []engine.Outcome{
-	engine.OutcomeVerified,
-	engine.OutcomeCacheHit,
-	engine.OutcomeMissing,
-	engine.OutcomeTooLarge,
-	engine.OutcomeInvalid,
-	engine.OutcomeRevoked,
-	engine.OutcomeNotReady,
-}
-
-// Reasons are the reasons a renewal is skipped that the renewals counter
-// has a series for from the start (with ResultRenewed), in the engine's
-// order.
-var Reasons = []engine.Reason{
-	engine.ReasonDisabled,
-	engine.ReasonThreshold,
-	engine.ReasonSkippedPath,
-	engine.ReasonSessionCap,
-	engine.ReasonRevocationsStale,
-	engine.ReasonStatus,
-	engine.ReasonHijacked,
-	engine.ReasonRevoked,
-	engine.ReasonStoreError,
-	engine.ReasonRateLimited,
-	engine.ReasonTooLarge,
-	engine.ReasonRefused,
-	engine.ReasonSignError,
-}
-
 // StoreOps are the store methods the store call metrics have series for
 // from the start, for each of Options.Backends.
 var StoreOps = []string{"allow"}
@@ -222,14 +191,16 @@ func New(opts *Options) (*Metrics, error) {
 		revocations: o.Revocations,
 		now:         o.Now,
 	}
-	outcomes := make([]string, len(Outcomes))
-	for i, v := range Outcomes {
-		outcomes[i] = string(v)
+	// The series of every outcome and reason the engine reports exist
+	// from the start, in the engine's order.
+	var outcomes []string
+	for _, v := range engine.Outcomes() {
+		outcomes = append(outcomes, string(v))
 	}
 	m.requests = newFamily(prometheus.NewCounterVec(prometheus.CounterOpts(opt("requests_total",
 		"Requests the middleware authenticated or refused, by outcome.")), []string{labelOutcome}), outcomes)
 	results := []string{ResultRenewed}
-	for _, v := range Reasons {
+	for _, v := range engine.Reasons() {
 		results = append(results, string(v))
 	}
 	m.renewals = newFamily(prometheus.NewCounterVec(prometheus.CounterOpts(opt("renewals_total",
