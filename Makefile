@@ -27,7 +27,7 @@ BENCHSTAT   := golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4d
 # later is vetted, tested and checked without being named here.
 MODULES = $(shell .ci/modules)
 
-.PHONY: test deps tools vet race allocations staticcheck vulncheck bench fuzz demo
+.PHONY: test deps tools vet race allocations staticcheck vulncheck bench fuzz demo bench-e2e
 
 # test: install what the tests need, then in every module: vet, every test
 # with the race detector (the fuzz seed corpora run as ordinary tests), the
@@ -160,3 +160,22 @@ demo:
 	TOKEN_EXPIRE_HOURS=$${TOKEN_EXPIRE_HOURS:-0.05} \
 	TOKEN_RENEW_MIN_INTERVAL_SECONDS=$${TOKEN_RENEW_MIN_INTERVAL_SECONDS:-10} \
 	$(GO) -C examples/demo run .
+
+# ---------------------------------------------------------------------------
+# bench-e2e: end-to-end throughput over loopback TCP (bench/e2e/README.md).
+# Each door with its default config, and echo-jwt, against its bare
+# framework serving the same handler, under wrk: servers pinned to core 0,
+# wrk to core 1, interleaved rounds, the median of E2E_ROUNDS (default 10)
+# rounds of E2E_DURATION seconds (default 3); about 5 minutes. A quick look:
+# `make bench-e2e E2E_ROUNDS=2 E2E_DURATION=1`. Installs wrk on Debian
+# when missing and we are root.
+bench-e2e:
+	@command -v wrk >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "installing: wrk"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+		else \
+			echo "bench-e2e needs wrk (on Debian: apt-get install wrk)"; exit 1; \
+		fi; \
+	}
+	GO="$(GO)" $(if $(E2E_ROUNDS),E2E_ROUNDS=$(E2E_ROUNDS)) $(if $(E2E_DURATION),E2E_DURATION=$(E2E_DURATION)) bench/e2e/run.sh
