@@ -5,8 +5,10 @@
 //     and nothing else of this repository, must not get the dependencies of
 //     the repository's other modules (the demo's browser driver, Echo v5,
 //     Prometheus, OpenTelemetry) in its module graph;
-//   - middleware and config must not link the store backends' dependencies
-//     (bbolt, go-redis), which only the backends and store/storeconfig do.
+//   - middleware, config and the root package (slidingjwt.Open) must not
+//     link the store backends' dependencies (bbolt, go-redis), which only
+//     the backends and store/storeconfig do; the root package links the
+//     memory and lru backends, and package store links no config.
 //
 // The first test builds such a module in a temporary directory, with a
 // replace directive to this checkout, and runs `go mod tidy` and `go mod

@@ -117,8 +117,9 @@ func TestMiddlewareUserGraph(t *testing.T) {
 
 // TestLinkedPackages: the backends' dependencies, bbolt and go-redis, are
 // linked only by programs that import those backends or
-// store/storeconfig, which builds any of them; middleware and config link
-// none of them.
+// store/storeconfig, which builds any of them; middleware, config and the
+// root package (slidingjwt.Open, which links the memory and lru backends)
+// link none of them, and package store links no config.
 func TestLinkedPackages(t *testing.T) {
 	t.Parallel()
 	goBin, err := exec.LookPath("go")
@@ -131,6 +132,8 @@ func TestLinkedPackages(t *testing.T) {
 		storeconf  = rootModule + "/store/storeconfig"
 		boltStore  = rootModule + "/store/bolt"
 		redisStore = rootModule + "/store/redis"
+		memStore   = rootModule + "/store/memory"
+		lruStore   = rootModule + "/store/lru"
 	)
 	tests := []struct {
 		pkg     string
@@ -140,6 +143,8 @@ func TestLinkedPackages(t *testing.T) {
 		{rootModule + "/middleware", nil, []string{bbolt, goredis, storeconf, boltStore, redisStore}},
 		{rootModule + "/config", nil, []string{bbolt, goredis, storeconf, boltStore, redisStore}},
 		{storeconf, []string{bbolt, goredis, boltStore, redisStore}, nil},
+		{rootModule, []string{memStore, lruStore}, []string{bbolt, goredis, storeconf, boltStore, redisStore}},
+		{rootModule + "/store", nil, []string{rootModule + "/config", memStore, lruStore, boltStore, redisStore}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.pkg, func(t *testing.T) {
