@@ -1,0 +1,65 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/slidingjwt/slidingjwt/revocation"
+	"github.com/slidingjwt/slidingjwt/store"
+	"github.com/slidingjwt/slidingjwt/token"
+)
+
+// The messages of the ready-made sign-out handlers' answers.
+const (
+	MessageSignOutShared  = "this session's user is shared (a guest): sign out this session instead"
+	MessageSignOutFull    = "too many sessions are being signed out: retry later"
+	MessageSignOutFailed  = "the sign-out could not be recorded: retry shortly"
+	MessageSignOutOff     = "sign-out is not available: the store keeps no revocations, or it was turned off"
+	MessageSignOutNoClaim = "no verified token: put the sign-out handler behind the middleware"
+)
+
+// SignOut ends the session of claims with so (everywhere: every session of
+// its subject) and returns the answer a ready-made sign-out handler gives:
+// 204 when it is recorded; 403 for a subject several users share (a guest,
+// revocation.ErrSharedSubject); 503 when the revocation cannot be recorded
+// now (the list or the backend is full, or the backend is down): the
+// client may retry; 500 when the program is wired wrongly (so is nil, no
+// middleware enforces its list, or the handler is not behind the
+// middleware), with the reason for the logs in the returned error. Every
+// door's handlers call it, so they answer alike.
+func SignOut(ctx context.Context, so *revocation.SignOut, claims *token.Claims, everywhere bool) (Answer, error) {
+	var err error
+	switch {
+	case so == nil:
+		return Answer{Status: http.StatusInternalServerError, Message: MessageSignOutOff}, errors.New("slidingjwt: sign-out handler without a SignOut: the store keeps no revocations, or Options.NoSignOut is set")
+	case claims == nil:
+		return Answer{Status: http.StatusInternalServerError, Message: MessageSignOutNoClaim}, errors.New("slidingjwt: sign-out handler reached without verified claims: mount it behind the middleware")
+	case everywhere:
+		err = so.Everywhere(ctx, claims)
+	default:
+		err = so.Session(ctx, claims)
+	}
+	switch {
+	case err == nil:
+		return Answer{Status: http.StatusNoContent}, nil
+	case errors.Is(err, revocation.ErrSharedSubject):
+		return Answer{Status: http.StatusForbidden, Message: MessageSignOutShared}, err
+	case errors.Is(err, revocation.ErrNotEnforced):
+		return Answer{Status: http.StatusInternalServerError, Message: MessageSignOutFailed}, err
+	case errors.Is(err, store.ErrRevocationsFull):
+		return Answer{Status: http.StatusServiceUnavailable, Message: MessageSignOutFull}, err
+	}
+	return Answer{Status: http.StatusServiceUnavailable, Message: MessageSignOutFailed}, err
+}
+
+// WriteSignOut writes a, an answer of SignOut, on w: 204 with no body, or
+// the status with {"message": ...}. A sign-out's answer is never cached.
+func (a Answer) WriteSignOut(w http.ResponseWriter) {
+	w.Header()["Cache-Control"] = []string{"no-store"}
+	if a.Status == http.StatusNoContent {
+		w.WriteHeader(a.Status)
+		return
+	}
+	a.Write(w)
+}
