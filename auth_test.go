@@ -87,7 +87,7 @@ func authVerified(t *testing.T, a *slidingjwt.Auth, sub string, issued time.Time
 
 // authCheck asks a's list about v at now.
 func authCheck(a *slidingjwt.Auth, v *token.Verified, now time.Time) revocation.Verdict {
-	return a.Revocations().Check(v.SessionRevocationKey(), v.SubjectRevocationKey(), v.AuthTime(), now)
+	return a.Revocations().Check(store.SessionRevocationKey(v.Session()), store.SubjectRevocationKey(v.Subject()), v.Claims().AuthTime, now)
 }
 
 // TestOpenEachBackend: TOKEN_RENEW_STORE gives its backend, opened with the

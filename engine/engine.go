@@ -21,6 +21,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/slidingjwt/slidingjwt/config"
+	"github.com/slidingjwt/slidingjwt/internal/tokenops"
 	"github.com/slidingjwt/slidingjwt/revocation"
 	"github.com/slidingjwt/slidingjwt/store"
 	"github.com/slidingjwt/slidingjwt/token"
@@ -114,11 +115,10 @@ type Config[C any] struct {
 	// revoked token outlives its revocation; and no token is renewed while
 	// the list is stale. Optional.
 	Revocations *revocation.List
-	// StoreName names the store in StoreCall observations. Optional.
-	// Default: the store's Name() when it has one (store.Named), else
-	// "unknown".
-	StoreName string
 }
+
+// ops are package token's operations that only the engine uses.
+var ops = tokenops.Table.(tokenops.Ops[*token.Verified, *token.Issuer, *token.Verifier])
 
 // Engine is the renewal core for one configuration. It is safe for
 // concurrent use; it holds no lock on the request path.
@@ -134,6 +134,7 @@ type Engine[C any] struct {
 	skipPaths []string
 	mount     string
 	lookup    *Lookup
+	storeName string // the store's Name() (store.Named), for StoreCall
 }
 
 // New validates cfg and returns its Engine. Every problem is returned,
@@ -187,11 +188,9 @@ func New[C any](cfg Config[C]) (*Engine[C], error) {
 	if err != nil {
 		return nil, err
 	}
-	if cfg.StoreName == "" {
-		cfg.StoreName = "unknown"
-		if n, ok := cfg.Store.(store.Named); ok {
-			cfg.StoreName = n.Name()
-		}
+	storeName := "unknown"
+	if n, ok := cfg.Store.(store.Named); ok {
+		storeName = n.Name()
 	}
 	if cfg.Revocations != nil {
 		cfg.Revocations.Enforce()
@@ -205,6 +204,7 @@ func New[C any](cfg Config[C]) (*Engine[C], error) {
 		longest:   revocation.LongestLifetime(cfg.Settings) + cfg.Settings.Leeway,
 		skipPaths: cfg.Settings.RenewSkipPaths,
 		lookup:    lookup,
+		storeName: storeName,
 		mount:     cfg.MountPrefix,
 	}, nil
 }
@@ -216,34 +216,24 @@ func (e *Engine[C]) Lookup() *Lookup { return e.lookup }
 // Now reads the engine's clock.
 func (e *Engine[C]) Now() time.Time { return e.cfg.Now() }
 
-// Issuer returns the issuer that signs renewals.
-func (e *Engine[C]) Issuer() *token.Issuer { return e.issuer }
-
-// Verify checks one looked-up value at now, and reports whether it came
-// from the cache of verified tokens. Errors are ErrTokenTooLarge or wrap
-// ErrTokenInvalid.
-func (e *Engine[C]) Verify(raw string, now time.Time) (v *token.Verified, hit bool, err error) {
-	return e.verifier.VerifyHit(raw, now)
-}
-
-// VerifyAny tries each value in turn, as echo-jwt does, and returns the
+// verifyAny tries each value in turn, as echo-jwt does, and returns the
 // first that verifies; otherwise the last value's error, or
 // ErrTokenMissing when there was none.
-func (e *Engine[C]) VerifyAny(values []string, now time.Time) (v *token.Verified, hit bool, err error) {
+func (e *Engine[C]) verifyAny(values []string, now time.Time) (v *token.Verified, hit bool, err error) {
 	err = ErrTokenMissing
 	for _, raw := range values {
-		if v, hit, err = e.verifier.VerifyHit(raw, now); err == nil {
+		if v, hit, err = ops.VerifyHit(e.verifier, raw, now); err == nil {
 			return v, hit, nil
 		}
 	}
 	return nil, false, err
 }
 
-// Admit ends the authentication of request c: err is what the lookup and
+// admit ends the authentication of request c: err is what the lookup and
 // verification came to (ErrTokenMissing when no value was found), else v
 // verified, from the cache when hit. It tells the Observer the outcome and
 // returns the error the door must answer with, or nil.
-func (e *Engine[C]) Admit(c C, v *token.Verified, hit bool, err error, now time.Time) error {
+func (e *Engine[C]) admit(c C, v *token.Verified, hit bool, err error, now time.Time) error {
 	if err == nil && e.cfg.Revocations != nil {
 		err = e.admitRevocable(v, now)
 	}
@@ -275,10 +265,10 @@ func (*lifetimeError) Is(target error) bool { return target == ErrTokenInvalid }
 // admitRevocable checks v against the revocations: its lifetime, then the
 // list.
 func (e *Engine[C]) admitRevocable(v *token.Verified, now time.Time) error {
-	if v.Lifetime() > e.longest || v.ExpiresAt().Sub(now) > e.longest {
+	if ops.Lifetime(v) > e.longest || v.ExpiresAt().Sub(now) > e.longest {
 		return errLifetime
 	}
-	switch e.cfg.Revocations.Check(v.SessionRevocationKey(), v.SubjectRevocationKey(), v.AuthTime(), now) {
+	switch e.cfg.Revocations.Check(ops.SessionRevKey(v), ops.SubjectRevKey(v), ops.AuthTime(v), now) {
 	case revocation.OK:
 		return nil
 	case revocation.Revoked:

@@ -15,19 +15,19 @@ import (
 	"github.com/slidingjwt/slidingjwt/token"
 )
 
-// Begin decides, before the handler runs, whether the request c, whose
+// begin decides, before the handler runs, whether the request c, whose
 // token v verified at now, should renew its token if the response
 // succeeds. It returns nil, after telling OnRenewal why, when it should
 // not; otherwise the returned Pending decides when the status is known
 // (see Pending.Writer and Pending.Decide).
-func (e *Engine[C]) Begin(c C, v *token.Verified, now time.Time) *Pending[C] {
+func (e *Engine[C]) begin(c C, v *token.Verified, now time.Time) *Pending[C] {
 	s := &e.settings
 	if !s.AutoRenew {
 		e.observe(c, v, Event{Reason: ReasonDisabled})
 		return nil
 	}
 	remaining := v.ExpiresAt().Sub(now)
-	if float64(remaining) >= s.RenewThreshold*float64(v.Lifetime()) {
+	if float64(remaining) >= s.RenewThreshold*float64(ops.Lifetime(v)) {
 		e.observe(c, v, Event{Reason: ReasonThreshold})
 		return nil
 	}
@@ -41,7 +41,7 @@ func (e *Engine[C]) Begin(c C, v *token.Verified, now time.Time) *Pending[C] {
 		e.observe(c, v, Event{Reason: ReasonRevocationsStale})
 		return nil
 	}
-	exp, extends := e.issuer.RenewalExpiry(v, now)
+	exp, extends := ops.RenewalExpiry(e.issuer, v, now)
 	if !extends {
 		e.observe(c, v, Event{Reason: ReasonSessionCap})
 		return nil
@@ -71,10 +71,10 @@ func (e *Engine[C]) Begin(c C, v *token.Verified, now time.Time) *Pending[C] {
 // than MaxTokenSize. Most tokens are far enough below the limit to need
 // no computation.
 func (e *Engine[C]) fits(v *token.Verified, now, exp time.Time) bool {
-	if len(v.Raw())+e.issuer.HeadroomFor() <= e.maxSize {
+	if len(v.Raw())+ops.Headroom(e.issuer) <= e.maxSize {
 		return true
 	}
-	n, err := e.issuer.RenewedSize(v, now, exp)
+	n, err := ops.RenewedSize(e.issuer, v, now, exp)
 	return err == nil && n <= e.maxSize
 }
 
@@ -84,7 +84,7 @@ func (e *Engine[C]) fits(v *token.Verified, now, exp time.Time) bool {
 // made with a token it still holds in the verified-token cache, and only
 // with the default session key, which depends on the claims alone.
 func (e *Engine[C]) renewedHere(v *token.Verified, now time.Time) bool {
-	at := v.RenewedAt()
+	at := ops.RenewedAt(v)
 	return at != 0 && e.cfg.SessionKey == nil && store.Refused(time.Unix(0, at), now, e.settings.MinRenewInterval)
 }
 
@@ -95,7 +95,7 @@ func (e *Engine[C]) sessionKey(c C, v *token.Verified) string {
 		sum := sha256.Sum256([]byte("key\x00" + e.cfg.SessionKey(c, v.Claims())))
 		return hex.EncodeToString(sum[:16])
 	}
-	return v.SessionKey()
+	return ops.SessionKey(v)
 }
 
 // Pending is a renewal decided before the handler ran and committed, or
@@ -175,7 +175,7 @@ func (p *Pending[C]) Decide(status int, h http.Header) {
 	e, c, v := p.e, p.c, p.v
 	r := e.cfg.Request(c)
 	if e.cfg.Revocations != nil {
-		switch e.cfg.Revocations.Check(v.SessionRevocationKey(), v.SubjectRevocationKey(), v.AuthTime(), p.now) {
+		switch e.cfg.Revocations.Check(ops.SessionRevKey(v), ops.SubjectRevKey(v), ops.AuthTime(v), p.now) {
 		case revocation.Revoked:
 			// Revoked while the handler ran (its own /logout, say).
 			e.observe(c, v, Event{Reason: ReasonRevoked})
@@ -185,7 +185,7 @@ func (p *Pending[C]) Decide(status int, h http.Header) {
 			return
 		}
 		if e.cfg.Revocations.Stale() {
-			// It went stale while the handler ran: as in Begin.
+			// It went stale while the handler ran: as in begin.
 			e.observe(c, v, Event{Reason: ReasonRevocationsStale})
 			return
 		}
@@ -197,7 +197,7 @@ func (p *Pending[C]) Decide(status int, h http.Header) {
 	}
 	ok, err := e.cfg.Store.Allow(r.Context(), key, p.now, e.settings.MinRenewInterval)
 	if e.cfg.Observer != nil {
-		e.cfg.Observer.StoreCall(r, StoreCall{Op: "allow", Backend: e.cfg.StoreName, Start: start, Duration: time.Since(start), Err: err})
+		e.cfg.Observer.StoreCall(r, StoreCall{Op: "allow", Backend: e.storeName, Start: start, Duration: time.Since(start), Err: err})
 	}
 	if err != nil {
 		e.observe(c, v, Event{Reason: ReasonStoreError, Session: key, Err: err})
@@ -208,19 +208,19 @@ func (p *Pending[C]) Decide(status int, h http.Header) {
 		return
 	}
 	// The session's slot is taken from here on, whatever happens next.
-	v.MarkRenewed(p.now)
+	ops.MarkRenewed(v, p.now)
 	var tok string
 	exp := p.exp
 	if e.cfg.BeforeRenew == nil {
-		tok, err = e.issuer.SignRenewal(v, p.now, p.exp)
+		tok, err = ops.SignRenewal(e.issuer, v, p.now, p.exp)
 	} else {
 		var claims jwt.MapClaims
-		if claims, err = e.issuer.RenewalClaims(v, p.now, p.exp); err == nil {
+		if claims, err = ops.RenewalClaims(e.issuer, v, p.now, p.exp); err == nil {
 			if err := e.cfg.BeforeRenew(c, claims); err != nil {
 				e.observe(c, v, Event{Reason: ReasonRefused, Session: key, Err: err})
 				return
 			}
-			tok, exp, err = e.issuer.SignRenewalClaims(v, claims, p.now)
+			tok, exp, err = ops.SignRenewalClaims(e.issuer, v, claims, p.now)
 		}
 	}
 	if err != nil {

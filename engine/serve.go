@@ -116,17 +116,17 @@ func (e *Engine[C]) Serve(c C, d Door[C], next func(C) error) error {
 		if len(vals) == 0 {
 			continue
 		}
-		if v, hit, err = e.VerifyAny(vals, now); err == nil {
+		if v, hit, err = e.verifyAny(vals, now); err == nil {
 			break
 		}
 	}
-	if err = e.Admit(c, v, hit, err, now); err == nil {
+	if err = e.admit(c, v, hit, err, now); err == nil {
 		c, err = d.SetClaims(c, v)
 	}
 	if err != nil {
 		return d.Fail(c, err, DefaultAnswer(err), next)
 	}
-	p := e.Begin(c, v, now)
+	p := e.begin(c, v, now)
 	if p == nil {
 		return next(c)
 	}

@@ -83,11 +83,13 @@ func toMicroseconds(t time.Time) time.Time {
 	return t.Round(time.Microsecond)
 }
 
-// appendMicros appends the JSON number of t in seconds, to the
-// microsecond: whole seconds without a fraction ("1772355600"), else with
-// up to six decimals and no trailing zeros ("1772355600.4").
+// appendMicros appends the JSON number of t in seconds, cut to the
+// microsecond (never rounded up: a session begun in the last half
+// microsecond of a second must not start in the next one, after its iat):
+// whole seconds without a fraction ("1772355600"), else with up to six
+// decimals and no trailing zeros ("1772355600.4").
 func appendMicros(dst []byte, t time.Time) []byte {
-	us := t.Round(time.Microsecond).UnixMicro()
+	us := t.UnixMicro()
 	sec, frac := us/1e6, us%1e6
 	if frac < 0 {
 		sec, frac = sec-1, frac+1e6

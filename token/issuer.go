@@ -15,7 +15,6 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/slidingjwt/slidingjwt/config"
-	"github.com/slidingjwt/slidingjwt/store"
 )
 
 // Issuer mints the tokens an application hands out at login (and to
@@ -105,10 +104,10 @@ func (i *Issuer) IssueAt(now time.Time, sub, role string, extra map[string]any) 
 	return token, time.Unix(exp.Unix(), 0), nil
 }
 
-// RenewalExpiry returns the expiry a renewal of v at now would get, and
+// expiryOfRenewal returns the expiry a renewal of v at now would get, and
 // whether it extends the session at all: a session at its cap
 // (auth_time + MaxSessionAge) is not renewed.
-func (i *Issuer) RenewalExpiry(v *Verified, now time.Time) (exp time.Time, extends bool) {
+func (i *Issuer) expiryOfRenewal(v *Verified, now time.Time) (exp time.Time, extends bool) {
 	return i.renewalExpiry(v, v.typed.Role, now)
 }
 
@@ -210,12 +209,12 @@ type coder struct {
 
 var coders = sync.Pool{New: func() any { return new(coder) }}
 
-// SignRenewal signs the renewal of v at now with expiry exp (from
+// signRenewal signs the renewal of v at now with expiry exp (from
 // RenewalExpiry) with the current key. The new claims are the verified
 // payload's members, copied token by token with their exact JSON
 // (integers of any size, strings byte for byte), without the claims the
 // renewal sets, followed by those (see renewedClaims).
-func (i *Issuer) SignRenewal(v *Verified, now, exp time.Time) (string, error) {
+func (i *Issuer) signRenewal(v *Verified, now, exp time.Time) (string, error) {
 	body, c, err := i.renewedPayload(v, renewalOf(v, now, exp))
 	defer coders.Put(c)
 	if err != nil {
@@ -275,9 +274,9 @@ func (i *Issuer) renewedPayload(v *Verified, own renewedClaims) ([]byte, *coder,
 	return bytes.TrimSuffix(c.out.Bytes(), []byte("\n")), c, nil
 }
 
-// RenewedSize returns the length of the token SignRenewal would sign for v
+// renewedSize returns the length of the token SignRenewal would sign for v
 // at now with expiry exp, without signing it.
-func (i *Issuer) RenewedSize(v *Verified, now, exp time.Time) (int, error) {
+func (i *Issuer) renewedSize(v *Verified, now, exp time.Time) (int, error) {
 	body, c, err := i.renewedPayload(v, renewalOf(v, now, exp))
 	defer coders.Put(c)
 	if err != nil {
@@ -288,24 +287,24 @@ func (i *Issuer) RenewedSize(v *Verified, now, exp time.Time) (int, error) {
 	return len(cur.head) + 1 + enc.EncodedLen(len(body)) + 1 + cur.sigLen, nil
 }
 
-// MaxRenewalGrowth bounds how many bytes longer than the token it replaces
+// maxRenewalGrowth bounds how many bytes longer than the token it replaces
 // a renewal can be, apart from a change of key: the five claims a renewal
 // sets, written in full, base64url encoded.
-const MaxRenewalGrowth = 4 * (len(`,"iat":-9223372036854775808,"exp":-9223372036854775808,"jti":"0123456789012345678901","auth_time":-9223372036854775808,"sid":"0123456789012345678901"`) + 2) / 3
+const maxRenewalGrowth = 4 * (len(`,"iat":-9223372036854775808,"exp":-9223372036854775808,"jti":"0123456789012345678901","auth_time":-9223372036854775808,"sid":"0123456789012345678901"`) + 2) / 3
 
-// HeadroomFor returns how much shorter than limit a token must be for its
+// headroom returns how much shorter than limit a token must be for its
 // renewal, signed with the current key, to fit in limit for sure; longer
 // tokens need RenewedSize.
-func (i *Issuer) HeadroomFor() int {
+func (i *Issuer) headroom() int {
 	cur := i.keys.snap.Load().current
-	return MaxRenewalGrowth + len(cur.head) + cur.sigLen
+	return maxRenewalGrowth + len(cur.head) + cur.sigLen
 }
 
-// RenewalClaims returns the claims of v's renewal at now with expiry exp
+// renewalClaims returns the claims of v's renewal at now with expiry exp
 // as a map, for a hook that may change them (the middleware's
 // BeforeRenew): numbers are json.Number, exact. Sign the result with
 // SignRenewalClaims.
-func (i *Issuer) RenewalClaims(v *Verified, now, exp time.Time) (jwt.MapClaims, error) {
+func (i *Issuer) renewalClaims(v *Verified, now, exp time.Time) (jwt.MapClaims, error) {
 	payload, err := v.payload()
 	if err != nil {
 		return nil, err
@@ -320,14 +319,14 @@ func (i *Issuer) RenewalClaims(v *Verified, now, exp time.Time) (jwt.MapClaims, 
 	return m, nil
 }
 
-// SignRenewalClaims signs claims (from RenewalClaims, maybe changed) as the
+// signRenewalClaims signs claims (from RenewalClaims, maybe changed) as the
 // renewal of v at now, and returns the token and its expiry. The claims
 // that make the session are not the hook's to change: sub is set back to
 // v's (removed when v has none), and iat, exp, jti, auth_time and sid are
 // set again as RenewalClaims set them, whatever the hook did to them; exp
 // is computed for the role the claims name, so a role change gets that
 // role's lifetime.
-func (i *Issuer) SignRenewalClaims(v *Verified, claims jwt.MapClaims, now time.Time) (string, time.Time, error) {
+func (i *Issuer) signRenewalClaims(v *Verified, claims jwt.MapClaims, now time.Time) (string, time.Time, error) {
 	role, _ := claims["role"].(string)
 	exp, _ := i.renewalExpiry(v, role, now)
 	renewalOf(v, now, exp).set(claims, true)
@@ -406,13 +405,6 @@ func (i *Issuer) signInto(scratch *[]byte, body []byte) (string, error) {
 		*scratch = buf
 	}
 	return string(buf), nil
-}
-
-// SessionKey returns the fixed-length digest (32 hex digits) by which a
-// store knows the session identity id (Claims.Session): no raw claim ever
-// reaches a store, a log or a file.
-func SessionKey(id string) string {
-	return store.SessionRevocationKey(id).String()
 }
 
 func earliest(a, b time.Time) time.Time {

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"io"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -20,6 +21,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/slidingjwt/slidingjwt/config"
+	"github.com/slidingjwt/slidingjwt/store"
 )
 
 // member is one member of a JSON object, as written.
@@ -130,14 +132,23 @@ func checkRenewal(t *testing.T, f *verifyFixture, v *Verified, now, exp time.Tim
 	if err != nil {
 		t.Fatalf("the renewed token does not verify: %v", err)
 	}
-	if nv.Session() != v.Session() || nv.SessionKey() != v.SessionKey() {
-		t.Errorf("renewed session %q key %s, want the old token's %q key %s", nv.Session(), nv.SessionKey(), v.Session(), v.SessionKey())
+	if nv.Session() != v.Session() || nv.sessionKey() != v.sessionKey() {
+		t.Errorf("renewed session %q key %s, want the old token's %q key %s", nv.Session(), nv.sessionKey(), v.Session(), v.sessionKey())
 	}
-	if want := v.sessionStart(now); !nv.AuthTime().Equal(want) {
-		t.Errorf("renewed AuthTime %v, want the session's start %v", nv.AuthTime(), want)
+	// The session's start survives the renewal as every subject cut-off
+	// sees it (they have microsecond precision: see SignOut.Subject): a
+	// known start (AuthTime) is written truncated to the microsecond, so a
+	// cut-off after the old start is after the new one too. An unknown
+	// start is set by the renewal (sessionStart), to the microsecond.
+	if v.authStart().IsZero() {
+		if want := v.sessionStart(now); nv.authStart().Sub(want).Abs() >= time.Microsecond {
+			t.Errorf("renewed AuthTime %v, want the start the renewal sets, %v, to the microsecond", nv.authStart(), want)
+		}
+	} else if want := v.authStart().Truncate(time.Microsecond); !nv.authStart().Equal(want) {
+		t.Errorf("renewed AuthTime %v, want the session's start %v (%v to the microsecond)", nv.authStart(), want, v.authStart())
 	}
-	if nv.AuthTime().After(now) {
-		t.Errorf("renewed AuthTime %v is after the renewal's iat %v", nv.AuthTime(), now)
+	if nv.authStart().After(now) {
+		t.Errorf("renewed AuthTime %v is after the renewal's iat %v", nv.authStart(), now)
 	}
 }
 
@@ -190,16 +201,16 @@ func TestSignRenewalKeepsClaimsExactly(t *testing.T) {
 			if err != nil {
 				t.Fatalf("verify: %v", err)
 			}
-			exp, extends := f.issuer.RenewalExpiry(v, now)
+			exp, extends := f.issuer.expiryOfRenewal(v, now)
 			if !extends {
 				t.Fatalf("RenewalExpiry(%v) does not extend the token", exp)
 			}
-			renewed, err := f.issuer.SignRenewal(v, now, exp)
+			renewed, err := f.issuer.signRenewal(v, now, exp)
 			if err != nil {
 				t.Fatal(err)
 			}
 			checkRenewal(t, f, v, now, exp, renewed, false)
-			if size, err := f.issuer.RenewedSize(v, now, exp); err != nil || size != len(renewed) {
+			if size, err := f.issuer.renewedSize(v, now, exp); err != nil || size != len(renewed) {
 				t.Errorf("RenewedSize = %d, %v; want %d, the length of the token SignRenewal returned", size, err, len(renewed))
 			}
 			// And the renewal of the renewal: still the same session.
@@ -209,13 +220,13 @@ func TestSignRenewalKeepsClaimsExactly(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			exp2, _ := f.issuer.RenewalExpiry(nv, later)
-			again, err := f.issuer.SignRenewal(nv, later, exp2)
+			exp2, _ := f.issuer.expiryOfRenewal(nv, later)
+			again, err := f.issuer.signRenewal(nv, later, exp2)
 			if err != nil {
 				t.Fatal(err)
 			}
 			checkRenewal(t, f, nv, later, exp2, again, false)
-			if av, err := f.vf.Verify(again, later); err != nil || av.SessionKey() != v.SessionKey() {
+			if av, err := f.vf.Verify(again, later); err != nil || av.sessionKey() != v.sessionKey() {
 				t.Errorf("second renewal: %v; session key %v, want the first token's", err, av)
 			}
 		})
@@ -235,8 +246,8 @@ func TestSignRenewalWhitespace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	exp, _ := f.issuer.RenewalExpiry(v, now)
-	renewed, err := f.issuer.SignRenewal(v, now, exp)
+	exp, _ := f.issuer.expiryOfRenewal(v, now)
+	renewed, err := f.issuer.signRenewal(v, now, exp)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -276,11 +287,11 @@ func TestSignRenewalSession(t *testing.T) {
 			t.Errorf("%s and %s share the session %q", tt.name, other, c.Session)
 		}
 		sessions[c.Session] = tt.name
-		if v.SessionKey() != SessionKey(c.Session) {
-			t.Errorf("%s: SessionKey %s, want SessionKey(Session) %s", tt.name, v.SessionKey(), SessionKey(c.Session))
+		if v.sessionKey() != store.SessionRevocationKey(c.Session).String() {
+			t.Errorf("%s: session key %s, want the digest of Session %s", tt.name, v.sessionKey(), store.SessionRevocationKey(c.Session))
 		}
-		exp, _ := f.issuer.RenewalExpiry(v, now)
-		renewed, err := f.issuer.SignRenewal(v, now, exp)
+		exp, _ := f.issuer.expiryOfRenewal(v, now)
+		renewed, err := f.issuer.signRenewal(v, now, exp)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -289,9 +300,9 @@ func TestSignRenewalSession(t *testing.T) {
 			t.Fatal(err)
 		}
 		nc := nv.Claims()
-		if nc.SessionID != c.Session || nc.Session != c.Session || nv.SessionKey() != v.SessionKey() {
+		if nc.SessionID != c.Session || nc.Session != c.Session || nv.sessionKey() != v.sessionKey() {
 			t.Errorf("%s: renewed sid %q Session %q key %s; want sid = Session = %q, key %s",
-				tt.name, nc.SessionID, nc.Session, nv.SessionKey(), c.Session, v.SessionKey())
+				tt.name, nc.SessionID, nc.Session, nv.sessionKey(), c.Session, v.sessionKey())
 		}
 		if nc.ID == "" || nc.ID == c.ID {
 			t.Errorf("%s: renewed jti %q, want a new one (old %q)", tt.name, nc.ID, c.ID)
@@ -390,20 +401,20 @@ func TestRenewedSizeAndHeadroom(t *testing.T) {
 				own = append(own, v)
 			}
 			for _, v := range append(own, foreign...) {
-				exp, _ := issuer.RenewalExpiry(v, now)
-				size, err := issuer.RenewedSize(v, now, exp)
+				exp, _ := issuer.expiryOfRenewal(v, now)
+				size, err := issuer.renewedSize(v, now, exp)
 				if err != nil {
 					t.Fatal(err)
 				}
-				renewed, err := issuer.SignRenewal(v, now, exp)
+				renewed, err := issuer.signRenewal(v, now, exp)
 				if err != nil {
 					t.Fatal(err)
 				}
 				if size != len(renewed) {
 					t.Errorf("RenewedSize = %d, SignRenewal returned %d bytes", size, len(renewed))
 				}
-				if growth := len(renewed) - len(v.Raw()); growth > issuer.HeadroomFor() {
-					t.Errorf("renewal grew by %d bytes, HeadroomFor = %d", growth, issuer.HeadroomFor())
+				if growth := len(renewed) - len(v.Raw()); growth > issuer.headroom() {
+					t.Errorf("renewal grew by %d bytes, HeadroomFor = %d", growth, issuer.headroom())
 				}
 			}
 		})
@@ -422,8 +433,8 @@ func TestRenewalClaimsExact(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	exp, _ := f.issuer.RenewalExpiry(v, now)
-	m, err := f.issuer.RenewalClaims(v, now, exp)
+	exp, _ := f.issuer.expiryOfRenewal(v, now)
+	m, err := f.issuer.renewalClaims(v, now, exp)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -440,7 +451,7 @@ func TestRenewalClaimsExact(t *testing.T) {
 		{"metadata.list[1]", list[1], "2.0"},
 		{"iat", m["iat"], json.Number(itoa(now.Unix()))},
 		{"exp", m["exp"], json.Number(itoa(exp.Unix()))},
-		{"auth_time", m["auth_time"], json.Number(itoa(v.AuthTime().Unix()))},
+		{"auth_time", m["auth_time"], json.Number(itoa(v.authStart().Unix()))},
 	} {
 		if tt.got != tt.want {
 			t.Errorf("RenewalClaims()[%s] = %#v, want json.Number(%q)", tt.name, tt.got, tt.want)
@@ -449,7 +460,7 @@ func TestRenewalClaimsExact(t *testing.T) {
 	if m["sid"] != "s-1" || m["jti"] == "old-jti" || m["html"] != `<a href="x">&amp;</a>` {
 		t.Errorf("RenewalClaims: sid %v jti %v html %v", m["sid"], m["jti"], m["html"])
 	}
-	renewed, gotExp, err := f.issuer.SignRenewalClaims(v, m, now)
+	renewed, gotExp, err := f.issuer.signRenewalClaims(v, m, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -469,7 +480,7 @@ func TestRenewalClaimsExact(t *testing.T) {
 		t.Errorf("signed renewal claims %s rewrite <, & or >", payloadOf(t, renewed))
 	}
 	nv, err := f.vf.Verify(renewed, now)
-	if err != nil || nv.SessionKey() != v.SessionKey() {
+	if err != nil || nv.sessionKey() != v.sessionKey() {
 		t.Errorf("renewal from RenewalClaims: %v; want it verified in the old session", err)
 	}
 }
@@ -510,13 +521,13 @@ func TestSignRenewalClaimsHook(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			exp, _ := f.issuer.RenewalExpiry(v, now)
-			m, err := f.issuer.RenewalClaims(v, now, exp)
+			exp, _ := f.issuer.expiryOfRenewal(v, now)
+			m, err := f.issuer.renewalClaims(v, now, exp)
 			if err != nil {
 				t.Fatal(err)
 			}
 			tt.hook(m)
-			renewed, gotExp, err := f.issuer.SignRenewalClaims(v, m, now)
+			renewed, gotExp, err := f.issuer.signRenewalClaims(v, m, now)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -527,7 +538,7 @@ func TestSignRenewalClaimsHook(t *testing.T) {
 			if !gotExp.Equal(tt.wantExp) || !nv.ExpiresAt().Equal(tt.wantExp) {
 				t.Errorf("expiry returned %v, in the token %v; want %v", gotExp, nv.ExpiresAt(), tt.wantExp)
 			}
-			if nv.SessionKey() != v.SessionKey() {
+			if nv.sessionKey() != v.sessionKey() {
 				t.Errorf("the hook's renewal left the session")
 			}
 		})
@@ -539,14 +550,14 @@ func TestSignRenewalClaimsHook(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		exp, _ := f.issuer.RenewalExpiry(v, now)
+		exp, _ := f.issuer.expiryOfRenewal(v, now)
 		for _, bad := range []any{"tomorrow", nil, []any{1}} {
-			m, err := f.issuer.RenewalClaims(v, now, exp)
+			m, err := f.issuer.renewalClaims(v, now, exp)
 			if err != nil {
 				t.Fatal(err)
 			}
 			m["exp"] = bad
-			_, got, err := f.issuer.SignRenewalClaims(v, m, now)
+			_, got, err := f.issuer.signRenewalClaims(v, m, now)
 			if err != nil || !got.Equal(now.Add(user)) {
 				t.Errorf("exp %#v: expiry %v, %v; want the renewal's own %v", bad, got, err, now.Add(user))
 			}
@@ -570,17 +581,17 @@ func FuzzRenewal(f *testing.F) {
 		if err != nil {
 			return
 		}
-		exp, _ := vf.issuer.RenewalExpiry(v, now)
-		renewed, err := vf.issuer.SignRenewal(v, now, exp)
+		exp, _ := vf.issuer.expiryOfRenewal(v, now)
+		renewed, err := vf.issuer.signRenewal(v, now, exp)
 		if err != nil {
 			t.Fatalf("SignRenewal of a verified token: %v", err)
 		}
-		size, err := vf.issuer.RenewedSize(v, now, exp)
+		size, err := vf.issuer.renewedSize(v, now, exp)
 		if err != nil || size != len(renewed) {
 			t.Fatalf("RenewedSize = %d, %v; SignRenewal returned %d bytes", size, err, len(renewed))
 		}
-		if len(renewed)-len(raw) > vf.issuer.HeadroomFor() {
-			t.Fatalf("renewal grew by %d bytes, HeadroomFor = %d", len(renewed)-len(raw), vf.issuer.HeadroomFor())
+		if len(renewed)-len(raw) > vf.issuer.headroom() {
+			t.Fatalf("renewal grew by %d bytes, HeadroomFor = %d", len(renewed)-len(raw), vf.issuer.headroom())
 		}
 		if len(renewed) > vf.vf.MaxTokenSize() {
 			if _, err := vf.vf.Verify(renewed, now); !errors.Is(err, ErrTokenTooLarge) {
@@ -589,5 +600,56 @@ func FuzzRenewal(f *testing.F) {
 			return
 		}
 		checkRenewal(t, vf, v, now, exp, renewed, true)
+		if t.Failed() {
+			return
+		}
+		checkRenewedSession(t, vf, v, renewed, now)
 	})
+}
+
+// authTimeText is how the Issuer writes auth_time: seconds, with up to six
+// decimals (the microsecond).
+var authTimeText = regexp.MustCompile(`^"auth_time":(0|[1-9][0-9]*)(\.[0-9]{1,6})?$`)
+
+// checkRenewedSession fails t unless renewed, the renewal of v at now, is
+// the same session as v in what a sign-out reads: the same sub (and so the
+// same subject revocation key), role and session, iat = now, an auth_time
+// written to the microsecond; and unless a renewal of renewed, an hour
+// later, keeps its start exactly (a start the renewal wrote survives any
+// number of renewals).
+func checkRenewedSession(t *testing.T, f *verifyFixture, v *Verified, renewed string, now time.Time) {
+	t.Helper()
+	for _, m := range readMembers(t, payloadOf(t, renewed), false) {
+		if m.name == "auth_time" && !authTimeText.MatchString(m.raw) {
+			t.Fatalf("renewed %s: want auth_time in seconds with at most six decimals", m.raw)
+		}
+	}
+	nv, err := f.vf.Verify(renewed, now)
+	if err != nil {
+		t.Fatalf("the renewed token does not verify: %v", err)
+	}
+	if nv.Subject() != v.Subject() || nv.subjectRevKey() != v.subjectRevKey() || nv.Role() != v.Role() ||
+		nv.sessionRevKey() != v.sessionRevKey() {
+		t.Fatalf("renewed sub %q role %q session %q; want the old token's sub %q role %q session %q",
+			nv.Subject(), nv.Role(), nv.Session(), v.Subject(), v.Role(), v.Session())
+	}
+	if iat := nv.Claims().IssuedAt; !iat.Equal(time.Unix(now.Unix(), 0)) {
+		t.Fatalf("renewed iat %v, want now %v", iat, now)
+	}
+	later := now.Add(time.Hour)
+	if nv.ExpiresAt().Before(later) {
+		return // it cannot be renewed then
+	}
+	exp, _ := f.issuer.expiryOfRenewal(nv, later)
+	again, err := f.issuer.signRenewal(nv, later, exp)
+	if err != nil {
+		t.Fatalf("SignRenewal of a renewal: %v", err)
+	}
+	av, err := f.vf.Verify(again, later)
+	if err != nil {
+		t.Fatalf("the second renewal does not verify an hour later: %v", err)
+	}
+	if !av.authStart().Equal(nv.authStart()) || av.Session() != v.Session() {
+		t.Fatalf("second renewal: AuthTime %v session %q; want %v and %q", av.authStart(), av.Session(), nv.authStart(), v.Session())
+	}
 }

@@ -157,13 +157,13 @@ func (vf *Verifier) MaxTokenSize() int { return vf.maxSize }
 // what golang-jwt does not check: a crit header, dates outside years
 // 0-9999, iat not before exp, and the types of sub, sid and jti.
 func (vf *Verifier) Verify(raw string, now time.Time) (*Verified, error) {
-	v, _, err := vf.VerifyHit(raw, now)
+	v, _, err := vf.verifyHit(raw, now)
 	return v, err
 }
 
-// VerifyHit is Verify, and also reports whether the answer came from the
+// verifyHit is Verify, and also reports whether the answer came from the
 // cache of verified tokens.
-func (vf *Verifier) VerifyHit(raw string, now time.Time) (v *Verified, hit bool, err error) {
+func (vf *Verifier) verifyHit(raw string, now time.Time) (v *Verified, hit bool, err error) {
 	if len(raw) > vf.maxSize {
 		return nil, false, ErrTokenTooLarge
 	}
@@ -526,26 +526,26 @@ func (v *Verified) Role() string { return v.typed.Role }
 // Session returns the session identity (see Claims.Session).
 func (v *Verified) Session() string { return v.typed.Session }
 
-// SessionKey returns the fixed-length digest of Session that identifies the
-// session in a store: SessionKey(v.Session()).
-func (v *Verified) SessionKey() string { return v.session.String() }
+// sessionKey returns the fixed-length digest of Session that identifies the
+// session in a store: the hex of store.SessionRevocationKey(v.Session()).
+func (v *Verified) sessionKey() string { return v.session.String() }
 
-// SessionRevocationKey returns store.SessionRevocationKey(v.Session()),
+// sessionRevKey returns store.SessionRevocationKey(v.Session()),
 // computed once.
-func (v *Verified) SessionRevocationKey() store.RevocationKey { return v.session }
+func (v *Verified) sessionRevKey() store.RevocationKey { return v.session }
 
-// SubjectRevocationKey returns store.SubjectRevocationKey of the token's
+// subjectRevKey returns store.SubjectRevocationKey of the token's
 // sub, computed once; the zero key when the token has no sub.
-func (v *Verified) SubjectRevocationKey() store.RevocationKey { return v.subject }
+func (v *Verified) subjectRevKey() store.RevocationKey { return v.subject }
 
-// Lifetime returns the token's lifetime: exp - iat, or the configured
+// lifetimeLen returns the token's lifetime: exp - iat, or the configured
 // lifetime of its role when it has no iat.
-func (v *Verified) Lifetime() time.Duration { return v.lifetime }
+func (v *Verified) lifetimeLen() time.Duration { return v.lifetime }
 
-// AuthTime returns when the session began, as a subject revocation's
+// authStart returns when the session began, as a subject revocation's
 // cut-off is compared with it: auth_time (to the microsecond), else iat;
 // the zero time, before every cut-off, when the token has neither.
-func (v *Verified) AuthTime() time.Time { return v.authTime }
+func (v *Verified) authStart() time.Time { return v.authTime }
 
 // sessionStart returns the start a renewal at now writes into auth_time
 // and caps the session from: AuthTime, or for a token without auth_time
@@ -557,13 +557,13 @@ func (v *Verified) sessionStart(now time.Time) time.Time {
 	return earliest(v.typed.ExpiresAt.Add(-v.lifetime), now)
 }
 
-// RenewedAt returns when (Unix nanoseconds) a renewal asked with this very
+// renewedAtNanos returns when (Unix nanoseconds) a renewal asked with this very
 // token was last granted, as recorded with MarkRenewed, or 0.
-func (v *Verified) RenewedAt() int64 { return v.renewedAt.Load() }
+func (v *Verified) renewedAtNanos() int64 { return v.renewedAt.Load() }
 
-// MarkRenewed records that a store granted a renewal asked with this token
+// markRenewed records that a store granted a renewal asked with this token
 // at now. Safe for concurrent use.
-func (v *Verified) MarkRenewed(now time.Time) { v.renewedAt.Store(now.UnixNano()) }
+func (v *Verified) markRenewed(now time.Time) { v.renewedAt.Store(now.UnixNano()) }
 
 // Claims returns the typed claims, a copy of the caller's own. Its Map is
 // made on demand (a deep copy).

@@ -18,6 +18,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/slidingjwt/slidingjwt/config"
+	"github.com/slidingjwt/slidingjwt/store"
 )
 
 // verifyIssuer is the iss the verify fixture requires.
@@ -194,7 +195,7 @@ func (f *verifyFixture) compare(t *testing.T, raw string) {
 		}
 		return
 	}
-	if why := beyondGolangJWT(raw, want); why != "" {
+	if why := beyondGolangJWT(raw, want, f.clock.Now(), f.vf.settings.Leeway); why != "" {
 		if gotErr == nil {
 			t.Fatalf("%q: accepted a token with %s", raw, why)
 		}
@@ -208,6 +209,51 @@ func (f *verifyFixture) compare(t *testing.T, raw string) {
 		!reflect.DeepEqual(got.Header, want.Header) || !reflect.DeepEqual(got.Claims, want.Claims) ||
 		string(got.Signature) != string(want.Signature) {
 		t.Fatalf("%q:\n got %+v\nwant %+v", raw, got, want)
+	}
+	f.checkVerified(t, v, want.Claims.(jwt.MapClaims))
+}
+
+// checkVerified fails t unless what v, a verified token, reports of itself
+// is what its documentation says, read from mc, golang-jwt's reading of
+// its claims: Subject is sub ("" without one), and the subject's
+// revocation key is zero only without one; Role is role when it is a
+// string; ExpiresAt is exp; Lifetime is exp - iat, else the role's
+// configured lifetime; AuthTime, the session's start, is auth_time rounded
+// to the microsecond, else iat (to the microsecond at most: renewals
+// write the start with that precision), else the zero time (unknown);
+// Session is sid, else an identity that is not the raw jti.
+func (f *verifyFixture) checkVerified(t *testing.T, v *Verified, mc jwt.MapClaims) {
+	t.Helper()
+	sub, _ := mc["sub"].(string)
+	role, _ := mc["role"].(string)
+	if v.Subject() != sub || v.Role() != role || (v.subjectRevKey() == store.RevocationKey{}) != (sub == "") {
+		t.Fatalf("Subject %q, Role %q, subject key %v; claims sub %#v, role %#v", v.Subject(), v.Role(), v.subjectRevKey(), mc["sub"], mc["role"])
+	}
+	exp := unixTime(mc["exp"].(float64))
+	if !v.ExpiresAt().Equal(exp) {
+		t.Fatalf("ExpiresAt %v, want exp %v", v.ExpiresAt(), exp)
+	}
+	lifetime := f.vf.settings.Lifetime(role)
+	start, tolerance := time.Time{}, time.Duration(0)
+	if iat, ok := mc["iat"].(float64); ok {
+		lifetime, start, tolerance = exp.Sub(unixTime(iat)), unixTime(iat), time.Microsecond-1
+	}
+	if auth, ok := mc["auth_time"].(float64); ok {
+		start, tolerance = unixTime(auth).Round(time.Microsecond), 0
+	}
+	if v.lifetimeLen() != lifetime {
+		t.Fatalf("Lifetime %v, want %v", v.lifetimeLen(), lifetime)
+	}
+	if v.authStart().IsZero() != start.IsZero() || v.authStart().Sub(start).Abs() > tolerance {
+		t.Fatalf("AuthTime %v, want %v (auth_time %#v, iat %#v)", v.authStart(), start, mc["auth_time"], mc["iat"])
+	}
+	sid, _ := mc["sid"].(string)
+	jti, _ := mc["jti"].(string)
+	switch {
+	case sid != "" && v.Session() != sid:
+		t.Fatalf("Session %q, want the sid %q", v.Session(), sid)
+	case sid == "" && (v.Session() == "" || jti != "" && v.Session() == jti):
+		t.Fatalf("Session %q of a token without sid (jti %q): want a derived identity", v.Session(), jti)
 	}
 }
 
@@ -230,8 +276,10 @@ const maxDate = 253402300799
 // token raw has, or "": one of decodeFault's, or a date outside years
 // 1970-9999, an iat not before exp, a sub that is not a non-empty string of
 // at most 1 KiB, a sid or jti that is not a string, an auth_time that is
-// not a date. tok is golang-jwt's reading of raw.
-func beyondGolangJWT(raw string, tok *jwt.Token) string {
+// not a date, or one that, rounded to the microsecond and then truncated
+// to the second, lies more than leeway after iat or after now. tok is
+// golang-jwt's reading of raw.
+func beyondGolangJWT(raw string, tok *jwt.Token, now time.Time, leeway time.Duration) string {
 	if why := decodeFault(raw, tok); why != "" {
 		return why
 	}
@@ -254,6 +302,15 @@ func beyondGolangJWT(raw string, tok *jwt.Token) string {
 	if iat, ok := dates["iat"]; ok {
 		if exp := dates["exp"]; !unixTime(iat).Before(unixTime(exp)) {
 			return "iat not before exp"
+		}
+	}
+	if auth, ok := dates["auth_time"]; ok {
+		start := unixTime(auth).Round(time.Microsecond).Truncate(time.Second)
+		if iat, ok := dates["iat"]; ok && start.Sub(unixTime(iat)) > leeway {
+			return "an auth_time more than the leeway after iat"
+		}
+		if start.Sub(now) > leeway {
+			return "an auth_time more than the leeway in the future"
 		}
 	}
 	if sub, present := claims["sub"]; present {
