@@ -27,6 +27,18 @@ export const ACCOUNTS = { alice: "alice-pw", bob: "bob-pw" };
 /** seconds as the demo reads a lifetime: a float number of hours. */
 export const hours = (seconds) => String(seconds / 3600);
 
+/** The renewal threshold of RENEWING. */
+export const THRESHOLD = 0.975;
+
+/**
+ * Settings under which a token becomes renewable 1.5 s after its iat (a
+ * 60 s lifetime, renewed in the last 97.5% of it): a request made at once
+ * after a login is never renewed (iat is in whole seconds, so a token can
+ * be most of a second old when it is issued), and a test waits at most
+ * about 1.5 s for a renewal, whose exp (whole seconds) is then later.
+ */
+export const RENEWING = { TOKEN_EXPIRE_HOURS: hours(60), TOKEN_RENEW_THRESHOLD: String(THRESHOLD) };
+
 function run(cmd, args, opts) {
   return new Promise((resolve, reject) => {
     execFile(cmd, args, { maxBuffer: 16 << 20, ...opts }, (err, stdout, stderr) => {
@@ -247,10 +259,10 @@ export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 /**
  * untilRenewable waits until the demo will renew token on its next use:
  * past the renewal threshold, and at least a second after it was issued,
- * so the renewal's exp (whole seconds) is later than the token's. With the
- * settings these tests use that is about a second.
+ * so the renewal's exp (whole seconds) is later than the token's. Under
+ * RENEWING that is at most about 1.5 s.
  */
-export async function untilRenewable(token, threshold) {
+export async function untilRenewable(token, threshold = THRESHOLD) {
   const c = claims(token);
   const threshAt = (c.exp - threshold * (c.exp - c.iat)) * 1000;
   const at = Math.max((c.iat + 1) * 1000, threshAt) + 30;
