@@ -4,7 +4,7 @@
 //   - a module that imports github.com/slidingjwt/slidingjwt/middleware,
 //     and nothing else of this repository, must not get the dependencies of
 //     the repository's other modules (the demo's browser driver, Echo v5,
-//     Prometheus, OpenTelemetry) in its module graph;
+//     Gin, Prometheus, OpenTelemetry) in its module graph;
 //   - middleware, config and the root package (slidingjwt.Open) must not
 //     link the store backends' dependencies (bbolt, go-redis), which only
 //     the backends and store/storeconfig do; the root package links the

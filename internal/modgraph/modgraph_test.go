@@ -100,6 +100,7 @@ func TestMiddlewareUserGraph(t *testing.T) {
 		{"no chromedp (demo browser tests)", "github.com/chromedp/chromedp", false},
 		{"no cdproto (demo browser tests)", "github.com/chromedp/cdproto", false},
 		{"no Echo v5 (the Echo v5 front door)", "github.com/labstack/echo/v5", false},
+		{"no Gin (the Gin front door)", "github.com/gin-gonic/gin", false},
 		{"no Prometheus (metrics)", "github.com/prometheus", false},
 		{"no OpenTelemetry (tracing)", "go.opentelemetry.io", false},
 	}

@@ -1,0 +1,61 @@
+package slidinggin
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/slidingjwt/slidingjwt"
+	"github.com/slidingjwt/slidingjwt/engine"
+)
+
+// ConfigFrom returns the Config of the middleware that From(a) builds: a's
+// settings, store, keys, revocation list and clock, every other field at
+// its default. Change it and build it with ToMiddleware when the defaults
+// do not fit; keep Revocations as it is, or a.SignOut refuses to sign out
+// (revocation.ErrNotEnforced).
+func ConfigFrom(a *slidingjwt.Auth) Config {
+	return Config{
+		Settings:    a.Settings(),
+		Store:       a.Store(),
+		Keys:        a.Keys(),
+		Revocations: a.Revocations(),
+		Now:         a.Clock(),
+	}
+}
+
+// From returns the middleware built from a, which checks every request
+// against a's revocation list: the way to wire it. It panics only if a is
+// nil or not open, which is a programming error.
+func From(a *slidingjwt.Auth) gin.HandlerFunc { return New(ConfigFrom(a)) }
+
+// SignOutHandler returns a handler that ends the caller's session on every
+// instance (a /logout): 204 once recorded; 503, with a JSON message, when
+// it cannot be recorded now (the store is full or down: retry); 500 when
+// the program is wired wrongly (sign-out off, or the handler is not behind
+// the middleware). A failure's reason goes to c.Error, for the logs. Mount
+// it behind the middleware built from a.
+func SignOutHandler(a *slidingjwt.Auth) gin.HandlerFunc { return signOutHandler(a, false) }
+
+// SignOutAllHandler returns a handler that ends every session of the
+// caller's user (a /logout-all): the answers of SignOutHandler, and 403 for
+// a user several people share (a guest; see revocation.ErrSharedSubject),
+// whose sessions it leaves alone.
+func SignOutAllHandler(a *slidingjwt.Auth) gin.HandlerFunc { return signOutHandler(a, true) }
+
+func signOutHandler(a *slidingjwt.Auth, everywhere bool) gin.HandlerFunc {
+	so := a.SignOut()
+	return func(c *gin.Context) {
+		ans, err := engine.SignOut(c.Request.Context(), so, ClaimsFrom(c), everywhere)
+		c.Header("Cache-Control", "no-store")
+		if ans.Status == http.StatusNoContent {
+			c.Status(ans.Status)
+			c.Writer.WriteHeaderNow()
+			return
+		}
+		if err != nil {
+			_ = c.Error(err)
+		}
+		c.AbortWithStatusJSON(ans.Status, gin.H{"message": ans.Message})
+	}
+}
