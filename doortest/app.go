@@ -14,7 +14,7 @@ import (
 	"github.com/slidingjwt/slidingjwt/config"
 	"github.com/slidingjwt/slidingjwt/engine"
 	"github.com/slidingjwt/slidingjwt/internal/testkit"
-	"github.com/slidingjwt/slidingjwt/store/memory"
+	"github.com/slidingjwt/slidingjwt/store"
 	"github.com/slidingjwt/slidingjwt/token"
 )
 
@@ -38,28 +38,48 @@ func settings() config.Settings {
 	return s
 }
 
+// target is what a scenario runs against: a door, and the store backend
+// of every application it builds with the door.
+type target struct {
+	door    Door
+	backend backend
+}
+
 // app is one application under test: a door's handler, its clock, its
-// counting store, the issuer that mints its tokens and the events its
-// middleware reported.
+// store (the backend under test, wrapped to count its Allow calls), the
+// issuer that mints its tokens and the events its middleware reported.
 type app struct {
 	t       *testing.T
 	handler http.Handler
 	clock   *testkit.Clock
-	store   *testkit.CountingStore
+	backend store.Store            // the store under test, as opened
+	store   *testkit.CountingStore // backend, as the door gets it
 	issuer  *token.Issuer
 
 	mu     sync.Mutex
 	events []engine.Event
 }
 
-// newApp builds door's application on a fresh clock (at start) and a fresh
-// counting memory store, closed when t ends. change, when set, may adjust
-// the Setup (its Settings, its MountPrefix) before the door sees it.
-func newApp(t *testing.T, door Door, change func(*Setup)) *app {
+// newApp builds x's door's application on a fresh clock (at start) and a
+// fresh store of x's backend, closed when t ends. change, when set, may
+// adjust the Setup (its Settings, its MountPrefix) before the door sees it.
+func newApp(t *testing.T, x target, change func(*Setup)) *app {
 	t.Helper()
-	st := &testkit.CountingStore{Store: memory.New(nil)}
-	t.Cleanup(func() { _ = st.Close() })
-	a := &app{t: t, clock: testkit.NewClock(start), store: st}
+	return buildApp(t, x, func(_ *app, s *Setup) {
+		if change != nil {
+			change(s)
+		}
+	})
+}
+
+// buildApp is newApp with a change that also sees the app: its clock and
+// its store exist by then, its handler does not.
+func buildApp(t *testing.T, x target, change func(*app, *Setup)) *app {
+	t.Helper()
+	backend := x.backend.open(t)
+	t.Cleanup(func() { _ = backend.Close() })
+	st := &testkit.CountingStore{Store: backend}
+	a := &app{t: t, clock: testkit.NewClock(start), backend: backend, store: st}
 	s := Setup{
 		Settings: settings(),
 		Store:    st,
@@ -70,16 +90,14 @@ func newApp(t *testing.T, door Door, change func(*Setup)) *app {
 			a.mu.Unlock()
 		},
 	}
-	if change != nil {
-		change(&s)
-	}
+	change(a, &s)
 	issuer, err := token.NewIssuer(s.Settings, nil)
 	if err != nil {
 		t.Fatalf("token.NewIssuer: %v", err)
 	}
 	s.Keys = issuer.Keys()
 	a.issuer = issuer
-	a.handler = door(t, s)
+	a.handler = x.door(t, s)
 	if a.handler == nil {
 		t.Fatal("the door returned a nil handler")
 	}
@@ -146,10 +164,16 @@ func (a *app) request(target, path, tok string, header ...string) *http.Request 
 // get serves a GET of path through the door's handler, in process.
 func (a *app) get(path, tok string, header ...string) *httptest.ResponseRecorder {
 	a.t.Helper()
+	return a.getThrough(a.handler, path, tok, header...)
+}
+
+// getThrough is get through h, a handler in front of the door's.
+func (a *app) getThrough(h http.Handler, path, tok string, header ...string) *httptest.ResponseRecorder {
+	a.t.Helper()
 	req := a.request("http://example.test", path, tok, header...)
 	req.RequestURI = req.URL.RequestURI()
 	rec := httptest.NewRecorder()
-	a.handler.ServeHTTP(rec, req)
+	h.ServeHTTP(rec, req)
 	return rec
 }
 

@@ -6,7 +6,9 @@
 // A door takes part by building, from a Setup, an http.Handler that serves
 // the routes Door describes behind its middleware; Run sends real HTTP
 // requests through it (httptest), on a clock the scenarios move, and checks
-// status, headers, tokens and store calls.
+// status, headers, tokens and store calls. Every scenario runs with every
+// store backend of the module (memory, lru, bolt, and redis on a real
+// redis-server), so a door is checked with the store an application picks.
 package doortest
 
 import (
@@ -57,7 +59,8 @@ type Setup struct {
 //	GET /api/forbidden     403
 //	GET /api/boom          500
 //	GET /api/silent        the handler writes nothing (net/http then sends 200)
-//	GET /api/stream        200, written, then three chunks each flushed
+//	GET /api/stream        200, written, then three chunks, "chunk 0\n",
+//	                       "chunk 1\n" and "chunk 2\n", each flushed
 //	POST /api/logout       calls Setup.SignOut with the request's claims
 //	                       (the door's typed claims accessor), then 204;
 //	                       500 when it fails (registered when SignOut is set)

@@ -17,17 +17,15 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/slidingjwt/slidingjwt/engine"
-	"github.com/slidingjwt/slidingjwt/internal/testkit"
 	"github.com/slidingjwt/slidingjwt/revocation"
 	"github.com/slidingjwt/slidingjwt/store"
-	"github.com/slidingjwt/slidingjwt/store/memory"
 	"github.com/slidingjwt/slidingjwt/token"
 )
 
 // scenario is one row of the table Run runs.
 type scenario struct {
 	name string
-	run  func(t *testing.T, door Door)
+	run  func(t *testing.T, x target)
 }
 
 // scenarios is the table: LightRAG's renewal scenarios and the guarantees
@@ -56,14 +54,29 @@ var scenarios = []scenario{
 	{"SignOutInFlight", signOutInFlight},
 }
 
-// Run runs every scenario against door, each as a parallel subtest of t
-// named after it (t.Run("Threshold"), ...), so that a door's test can run
-// one with -run. Each scenario builds its own application or applications
-// with door, each on its own clock (starting on 1 March 2026, 09:00 UTC,
-// moved only by the scenario) and its own memory store wrapped to count
-// its calls, and sends real HTTP requests through the returned handler:
-// in process with httptest.NewRecorder, or over a real connection with
-// httptest.NewServer for the concurrent and the streaming scenarios.
+// Run runs every scenario against door with every store backend of this
+// module: memory, lru, bolt (a file in the test's temporary directory) and
+// redis (a real redis-server, see below). Each pair is a parallel subtest
+// of t named "<scenario>/<store>" (t.Run("Threshold") holds
+// t.Run("redis"), ...), so that a door's test can run one scenario, or one
+// store, with -run ('TestDoorScenarios/Threshold', 'TestDoorScenarios//bolt').
+//
+// Each scenario builds its own application or applications with door,
+// each on its own clock (starting on 1 March 2026, 09:00 UTC, moved only
+// by the scenario) and its own, empty store of the backend, wrapped to
+// count its calls, and sends real HTTP requests through the returned
+// handler: in process with httptest.NewRecorder, or over a real connection
+// with httptest.NewServer for the concurrent and the streaming scenarios.
+// The sign-out scenarios give the application a revocation.List whose
+// backend is the same store.
+//
+// For redis, Run starts one redis-server (package internal/redistest)
+// when the first application asks for it, shared by every redis subtest of
+// this call and stopped when t ends; each application has key prefixes of
+// its own (store/redis Options KeyPrefix and RevocationKeyPrefix), so none
+// sees another's renewals or revocations. When redis-server is not on PATH
+// the redis subtests are skipped with redistest's message, or fail when
+// SLIDINGJWT_REQUIRE_TOOLS=1, as redistest.Start does.
 //
 // The settings are config.Default with an HS256 secret, users' tokens
 // valid for 24 hours, guests' for 2 hours, and /api/status a renewal skip
@@ -81,10 +94,21 @@ func Run(t *testing.T, door Door) {
 	if door == nil {
 		t.Fatal("doortest.Run: the Door is nil")
 	}
+	run(t, door, backends(t))
+}
+
+// run runs every scenario against door with each of backends.
+func run(t *testing.T, door Door, backends []backend) {
+	t.Helper()
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {
 			t.Parallel()
-			sc.run(t, door)
+			for _, b := range backends {
+				t.Run(b.name, func(t *testing.T) {
+					t.Parallel()
+					sc.run(t, target{door: door, backend: b})
+				})
+			}
 		})
 	}
 }
@@ -92,7 +116,7 @@ func Run(t *testing.T, door Door) {
 // threshold ports LightRAG's threshold scenarios: a token with less than
 // half of its lifetime left renews; one with half or more, or any token
 // while renewal is off, does not, and costs no store call.
-func threshold(t *testing.T, door Door) {
+func threshold(t *testing.T, x target) {
 	tests := []struct {
 		name    string
 		elapsed time.Duration // since the 24 h user token was issued
@@ -110,7 +134,7 @@ func threshold(t *testing.T, door Door) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			a := newApp(t, door, func(s *Setup) { s.Settings.AutoRenew = !tt.off })
+			a := newApp(t, x, func(s *Setup) { s.Settings.AutoRenew = !tt.off })
 			tok := a.mint("alice", "user", 0)
 			rec := a.at(tt.elapsed).get("/api/me", tok)
 			wantStatus(t, rec, http.StatusOK)
@@ -135,8 +159,8 @@ func threshold(t *testing.T, door Door) {
 // raw JWT, keeps the claims (custom ones too) and the session, gets a new
 // jti, iat = now and exp = now + the role's lifetime; it is accepted and
 // not itself due. The old token keeps working without a second renewal.
-func renewedTokenClaims(t *testing.T, door Door) {
-	a := newApp(t, door, nil)
+func renewedTokenClaims(t *testing.T, x target) {
+	a := newApp(t, x, nil)
 	old := a.mint("alice", "user", 0)
 	oldClaims := parse(t, old)
 	rec := a.at(13*time.Hour).get("/api/me", old)
@@ -208,8 +232,8 @@ func renewedTokenClaims(t *testing.T, door Door) {
 // guestLifetime ports LightRAG's role scenarios: a token without iat is
 // judged against its role's lifetime, and renewed with it; LightRAG's
 // claims survive and the missing ones are added.
-func guestLifetime(t *testing.T, door Door) {
-	a := newApp(t, door, nil) // users 24 h, guests 2 h
+func guestLifetime(t *testing.T, x target) {
+	a := newApp(t, x, nil) // users 24 h, guests 2 h
 	threeHoursLeft := start.Add(3 * time.Hour)
 	guest := a.lightrag("guest", "guest", threeHoursLeft)
 	user := a.lightrag("alice", "user", threeHoursLeft)
@@ -252,8 +276,8 @@ func guestLifetime(t *testing.T, door Door) {
 
 // rateLimit ports LightRAG's rate-limit scenarios: one renewal per session
 // per minimum interval; other sessions are limited on their own.
-func rateLimit(t *testing.T, door Door) {
-	a := newApp(t, door, nil)
+func rateLimit(t *testing.T, x target) {
+	a := newApp(t, x, nil)
 	alice := a.mint("alice", "user", 0)
 	bob := a.mint("bob", "user", 0)
 	steps := []struct {
@@ -279,8 +303,8 @@ func rateLimit(t *testing.T, door Door) {
 
 // guestsDoNotShareSlot: LightRAG keyed its limit by sub, so all guests
 // (sub "guest") shared one slot; here each session has its own.
-func guestsDoNotShareSlot(t *testing.T, door Door) {
-	a := newApp(t, door, nil)
+func guestsDoNotShareSlot(t *testing.T, x target) {
+	a := newApp(t, x, nil)
 	g1 := a.mint("guest", "guest", 0)
 	g2 := a.mint("guest", "guest", 0)
 	a.at(90 * time.Minute)
@@ -297,8 +321,8 @@ func guestsDoNotShareSlot(t *testing.T, door Door) {
 
 // sessionKeyedBySid: two tokens of one session (same sid, different jti,
 // as a renewal and its predecessor) share one slot.
-func sessionKeyedBySid(t *testing.T, door Door) {
-	a := newApp(t, door, nil)
+func sessionKeyedBySid(t *testing.T, x target) {
+	a := newApp(t, x, nil)
 	mint := func(jti string) string {
 		return signMap(t, jwt.MapClaims{
 			"sub": "alice", "sid": "session-1", "jti": jti,
@@ -321,7 +345,7 @@ func sessionKeyedBySid(t *testing.T, door Door) {
 // others before the store (it knows the token was just renewed); with a
 // token of the session per request, only the store's atomic Allow can
 // refuse them.
-func oneRenewalUnderConcurrency(t *testing.T, door Door) {
+func oneRenewalUnderConcurrency(t *testing.T, x target) {
 	const n = 100
 	tests := []struct {
 		name   string
@@ -344,7 +368,7 @@ func oneRenewalUnderConcurrency(t *testing.T, door Door) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			a := newApp(t, door, nil)
+			a := newApp(t, x, nil)
 			toks := tt.tokens(a)
 			a.at(20 * time.Hour)
 			srv, client := a.serveTogether(n)
@@ -399,8 +423,8 @@ func oneRenewalUnderConcurrency(t *testing.T, door Door) {
 // failedResponsesWriteNothing: a response of 400 or more never asks the
 // store, so it never spends the session's slot (LightRAG recorded the
 // renewal before the handler ran); the next success still renews.
-func failedResponsesWriteNothing(t *testing.T, door Door) {
-	a := newApp(t, door, nil)
+func failedResponsesWriteNothing(t *testing.T, x target) {
+	a := newApp(t, x, nil)
 	tok := a.mint("alice", "user", 0)
 	a.at(20 * time.Hour)
 	const forbidden = 50
@@ -442,40 +466,59 @@ func failedResponsesWriteNothing(t *testing.T, door Door) {
 }
 
 // responseHeaders: a renewal's response is not stored by caches
-// (Cache-Control: no-store), varies by Authorization, and, for a
-// cross-origin request (Origin sent), exposes X-New-Token to the page. A
-// response without renewal gets none of these from the middleware.
-func responseHeaders(t *testing.T, door Door) {
-	const origin = "https://app.example"
-	a := newApp(t, door, nil)
+// (Cache-Control: no-store, replacing a Cache-Control already on the
+// response), varies by Authorization, and, for a cross-origin request
+// (Origin sent), exposes X-New-Token to the page. A response without
+// renewal gets none of these from the middleware, and keeps the
+// Cache-Control it had.
+func responseHeaders(t *testing.T, x target) {
+	const (
+		origin    = "https://app.example"
+		cacheable = "public, max-age=3600"
+	)
+	a := newApp(t, x, nil)
+	// A layer in front of the door that marks every response cacheable
+	// before the door and its handler run.
+	cached := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", cacheable)
+		a.handler.ServeHTTP(w, r)
+	})
 	alice := a.mint("alice", "user", 0)
 	bob := a.mint("bob", "user", 0)
+	dave := a.mint("dave", "user", 0)
 	carol := a.mint("carol", "user", 20*time.Hour) // issued now: not due
 	a.at(20 * time.Hour)
 	tests := []struct {
 		name, tok, origin       string
+		cached                  bool // served through cached
 		renew                   bool
 		cacheControl, vary, exp string
 	}{
-		{"renewed, cross-origin", alice, origin, true, "no-store", "Authorization", engine.HeaderNewToken},
-		{"renewed, same-origin", bob, "", true, "no-store", "Authorization", ""},
-		{"not due, cross-origin", carol, origin, false, "", "", ""},
+		{"renewed, cross-origin", alice, origin, false, true, "no-store", "Authorization", engine.HeaderNewToken},
+		{"renewed, same-origin", bob, "", false, true, "no-store", "Authorization", ""},
+		{"not due, cross-origin", carol, origin, false, false, "", "", ""},
+		{"renewed, cross-origin, marked cacheable", dave, origin, true, true, "no-store", "Authorization", engine.HeaderNewToken},
+		{"not due, cross-origin, marked cacheable", carol, origin, true, false, cacheable, "", ""},
 	}
 	for _, tt := range tests {
 		var header []string
 		if tt.origin != "" {
 			header = []string{"Origin", tt.origin}
 		}
-		rec := a.get("/api/me", tt.tok, header...)
+		h := a.handler
+		if tt.cached {
+			h = cached
+		}
+		rec := a.getThrough(h, "/api/me", tt.tok, header...)
 		wantStatus(t, rec, http.StatusOK)
-		h := rec.Header()
-		if got := newToken(h) != ""; got != tt.renew {
+		hdr := rec.Header()
+		if got := newToken(hdr) != ""; got != tt.renew {
 			t.Errorf("%s: renewed = %v, want %v", tt.name, got, tt.renew)
 		}
 		checks := []struct{ name, got, want string }{
-			{"Cache-Control", h.Get("Cache-Control"), tt.cacheControl},
-			{"Vary", strings.Join(h.Values("Vary"), ", "), tt.vary},
-			{"Access-Control-Expose-Headers", strings.Join(h.Values("Access-Control-Expose-Headers"), ", "), tt.exp},
+			{"Cache-Control", strings.Join(hdr.Values("Cache-Control"), ", "), tt.cacheControl},
+			{"Vary", strings.Join(hdr.Values("Vary"), ", "), tt.vary},
+			{"Access-Control-Expose-Headers", strings.Join(hdr.Values("Access-Control-Expose-Headers"), ", "), tt.exp},
 		}
 		for _, c := range checks {
 			if c.got != c.want {
@@ -483,13 +526,13 @@ func responseHeaders(t *testing.T, door Door) {
 			}
 		}
 	}
-	a.wantReasons(renewed, renewed, string(engine.ReasonThreshold))
+	a.wantReasons(renewed, renewed, string(engine.ReasonThreshold), renewed, string(engine.ReasonThreshold))
 }
 
 // skipPaths: a renewal skip path, and any path below it at a "/", is
 // authenticated but never renewed, and costs no store call; a path that
 // only starts with the same letters is not skipped.
-func skipPaths(t *testing.T, door Door) {
+func skipPaths(t *testing.T, x target) {
 	tests := []struct {
 		path  string
 		renew bool
@@ -502,7 +545,7 @@ func skipPaths(t *testing.T, door Door) {
 	for _, tt := range tests {
 		t.Run(strings.TrimPrefix(tt.path, "/"), func(t *testing.T) {
 			t.Parallel()
-			a := newApp(t, door, nil)
+			a := newApp(t, x, nil)
 			tok := a.mint("alice", "user", 0)
 			rec := a.at(20*time.Hour).get(tt.path, tok)
 			wantStatus(t, rec, http.StatusOK)
@@ -528,7 +571,7 @@ func skipPaths(t *testing.T, door Door) {
 
 // mountPrefix: with MountPrefix "/rag" the routes are served under
 // /rag/api/..., and /rag/api/status is still the skip path /api/status.
-func mountPrefix(t *testing.T, door Door) {
+func mountPrefix(t *testing.T, x target) {
 	const prefix = "/rag"
 	mount := func(s *Setup) { s.MountPrefix = prefix }
 	tests := []struct {
@@ -545,7 +588,7 @@ func mountPrefix(t *testing.T, door Door) {
 	for _, tt := range tests {
 		t.Run(strings.TrimPrefix(tt.path, "/"), func(t *testing.T) {
 			t.Parallel()
-			a := newApp(t, door, mount)
+			a := newApp(t, x, mount)
 			tok := a.mint("alice", "user", 0)
 			rec := a.at(20*time.Hour).get(tt.path, tok)
 			wantStatus(t, rec, tt.status)
@@ -569,8 +612,8 @@ func mountPrefix(t *testing.T, door Door) {
 // sessionCap: with MaxSessionAge, a renewal never reaches past auth_time +
 // MaxSessionAge; a session at its cap is not renewed, and its token
 // expires there.
-func sessionCap(t *testing.T, door Door) {
-	a := newApp(t, door, func(s *Setup) { s.Settings.MaxSessionAge = 30 * time.Hour })
+func sessionCap(t *testing.T, x target) {
+	a := newApp(t, x, func(s *Setup) { s.Settings.MaxSessionAge = 30 * time.Hour })
 	tok := a.mint("alice", "user", 0)
 	rec := a.at(13*time.Hour).get("/api/me", tok)
 	wantStatus(t, rec, http.StatusOK)
@@ -599,8 +642,8 @@ func sessionCap(t *testing.T, door Door) {
 // WWW-Authenticate (Bearer when there was none, Bearer
 // error="invalid_token" when it did not verify) and a JSON message, never
 // a new token, never a store call, never an event.
-func unauthorized(t *testing.T, door Door) {
-	a := newApp(t, door, nil)
+func unauthorized(t *testing.T, x target) {
+	a := newApp(t, x, nil)
 	good := a.mint("alice", "user", 0)
 	forged := signMap(t, jwt.MapClaims{"sub": "alice", "exp": start.Add(time.Hour).Unix()}, "another-secret-0123456789abcdef-0123456789")
 	tests := []struct {
@@ -643,8 +686,8 @@ func unauthorized(t *testing.T, door Door) {
 // streamingResponseCarriesToken: a handler that writes the status, then
 // flushes chunk after chunk over a real connection, still gets the new
 // token: the renewal is decided before the headers leave.
-func streamingResponseCarriesToken(t *testing.T, door Door) {
-	a := newApp(t, door, nil)
+func streamingResponseCarriesToken(t *testing.T, x target) {
+	a := newApp(t, x, nil)
 	tok := a.mint("alice", "user", 0)
 	a.at(20 * time.Hour)
 	srv, client := a.serve(1)
@@ -663,9 +706,12 @@ func streamingResponseCarriesToken(t *testing.T, door Door) {
 		t.Errorf("renewed sub = %v, want alice", got)
 	}
 	// A response flushed before the handler returned has no length up
-	// front: it is sent chunked.
-	if !slices.Equal(res.TransferEncoding, []string{"chunked"}) || body == "" {
-		t.Errorf("Transfer-Encoding = %q, body %q; want a chunked, non-empty stream", res.TransferEncoding, body)
+	// front: it is sent chunked, and arrives whole.
+	if !slices.Equal(res.TransferEncoding, []string{"chunked"}) {
+		t.Errorf("Transfer-Encoding = %q, want a chunked stream", res.TransferEncoding)
+	}
+	if want := "chunk 0\nchunk 1\nchunk 2\n"; body != want {
+		t.Errorf("body = %q, want every chunk: %q", body, want)
 	}
 	a.wantReasons(renewed)
 	a.wantAllows(1)
@@ -673,8 +719,8 @@ func streamingResponseCarriesToken(t *testing.T, door Door) {
 
 // handlerWithoutResponse: a handler that writes nothing sends 200, and is
 // renewed like any other success.
-func handlerWithoutResponse(t *testing.T, door Door) {
-	a := newApp(t, door, nil)
+func handlerWithoutResponse(t *testing.T, x target) {
+	a := newApp(t, x, nil)
 	tok := a.mint("alice", "user", 0)
 	rec := a.at(20*time.Hour).get("/api/silent", tok)
 	wantStatus(t, rec, http.StatusOK)
@@ -690,8 +736,8 @@ func handlerWithoutResponse(t *testing.T, door Door) {
 
 // unprotectedRoute: a route outside the middleware answers without a
 // token, and never renews one that is sent.
-func unprotectedRoute(t *testing.T, door Door) {
-	a := newApp(t, door, nil)
+func unprotectedRoute(t *testing.T, x target) {
+	a := newApp(t, x, nil)
 	tok := a.mint("alice", "user", 0)
 	a.at(20 * time.Hour)
 	for _, tk := range []string{"", tok} {
@@ -710,8 +756,8 @@ func unprotectedRoute(t *testing.T, door Door) {
 
 // storeErrorServesRequest: when the store fails, the request is served
 // without renewal and the event carries the store's error.
-func storeErrorServesRequest(t *testing.T, door Door) {
-	a := newApp(t, door, nil)
+func storeErrorServesRequest(t *testing.T, x target) {
+	a := newApp(t, x, nil)
 	tok := a.mint("alice", "user", 0)
 	if err := a.store.Close(); err != nil { // every call now fails with store.ErrClosed
 		t.Fatal(err)
@@ -729,8 +775,8 @@ func storeErrorServesRequest(t *testing.T, door Door) {
 
 // eventSubjectSanitised: an event's Subject is safe to log (no line
 // breaks), and its Session is a digest, not a claim.
-func eventSubjectSanitised(t *testing.T, door Door) {
-	a := newApp(t, door, nil)
+func eventSubjectSanitised(t *testing.T, x target) {
+	a := newApp(t, x, nil)
 	tok := a.mint("mallory\r\nlevel=INFO msg=\"admin logged in\"", "user", 0)
 	rec := a.at(20*time.Hour).get("/api/me", tok)
 	wantStatus(t, rec, http.StatusOK)
@@ -777,10 +823,11 @@ func (r *recorder) StoreCall(_ *http.Request, c engine.StoreCall) {
 }
 
 // observer: the door passes its Observer every request's outcome, every
-// renewal decision and every store call, named by the store's backend.
-func observer(t *testing.T, door Door) {
+// renewal decision and every store call, named by the store's backend
+// (its Name: "memory", "lru", "bolt", "redis").
+func observer(t *testing.T, x target) {
 	rec := &recorder{}
-	a := newApp(t, door, func(s *Setup) { s.Observer = rec })
+	a := newApp(t, x, func(s *Setup) { s.Observer = rec })
 	tok := a.mint("alice", "user", 0)
 	wantStatus(t, a.get("/api/me", ""), http.StatusUnauthorized)
 	wantStatus(t, a.get("/api/me", tok+"x"), http.StatusUnauthorized)
@@ -795,7 +842,7 @@ func observer(t *testing.T, door Door) {
 	}{
 		{"outcomes", rec.outcomes, []string{"missing", "invalid", "verified", "cache_hit", "cache_hit"}},
 		{"renewal decisions", rec.renewals, []string{"threshold", "threshold", "renewed"}},
-		{"store calls", rec.calls, []string{"allow memory <nil>"}},
+		{"store calls", rec.calls, []string{"allow " + x.backend.name + " <nil>"}},
 	} {
 		if !slices.Equal(c.got, c.want) {
 			t.Errorf("%s: got %q, want %q", c.name, c.got, c.want)
@@ -809,8 +856,8 @@ func observer(t *testing.T, door Door) {
 // untouched until the subject is signed out everywhere, after which a new
 // login works; a token with a longer lifetime than the settings allow is
 // refused.
-func signOut(t *testing.T, door Door) {
-	a, list := signOutApp(t, door, nil)
+func signOut(t *testing.T, x target) {
+	a, list := signOutApp(t, x, nil)
 	so, err := revocation.NewSignOut(list, settings(), &revocation.SignOutOptions{Now: a.clock.Now})
 	if err != nil {
 		t.Fatal(err)
@@ -879,37 +926,31 @@ func signOut(t *testing.T, door Door) {
 	}
 }
 
-// signOutApp builds door's application with a revocation list on a
-// memory backend, both closed when t ends; the list reads the app's
-// clock. change, when set, adjusts the Setup further.
-func signOutApp(t *testing.T, door Door, change func(*Setup)) (*app, *revocation.List) {
+// signOutApp builds x's door's application with a revocation list whose
+// backend is the application's store, closed when t ends (before the
+// store); the list reads the app's clock. change, when set, adjusts the
+// Setup further.
+func signOutApp(t *testing.T, x target, change func(*Setup)) (*app, *revocation.List) {
 	t.Helper()
-	backend := memory.New(nil)
-	t.Cleanup(func() { _ = backend.Close() })
-	// The list reads the app's clock, which exists only once the app does.
-	var clock atomic.Pointer[testkit.Clock]
-	now := func() time.Time {
-		if c := clock.Load(); c != nil {
-			return c.Now()
+	var list *revocation.List
+	a := buildApp(t, x, func(a *app, s *Setup) {
+		var err error
+		// A catch-up period no test waits for: the list syncs when the
+		// test says (Sync), so whether it is stale depends on the clock
+		// alone.
+		list, err = revocation.New(context.Background(), revocation.Options{
+			Backend: revocationsOf(t, a.backend), Now: a.clock.Now,
+			CatchUp: 30 * time.Minute, StaleAfter: 30 * time.Minute,
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
-		return start
-	}
-	// A catch-up period no test waits for: the list syncs when the test
-	// says (Sync), so whether it is stale depends on the clock alone.
-	list, err := revocation.New(context.Background(), revocation.Options{
-		Backend: backend, Now: now, CatchUp: 30 * time.Minute, StaleAfter: 30 * time.Minute,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = list.Close() })
-	a := newApp(t, door, func(s *Setup) {
+		t.Cleanup(func() { _ = list.Close() })
 		s.Revocations = list
 		if change != nil {
 			change(s)
 		}
 	})
-	clock.Store(a.clock)
 	return a, list
 }
 
@@ -917,9 +958,9 @@ func signOutApp(t *testing.T, door Door, change func(*Setup)) (*app, *revocation
 // /logout) is answered 204 with no new token, and the store is not asked:
 // the revocation check runs again where the renewal would be committed.
 // The token is then refused. Another session's due token still renews.
-func signOutInFlight(t *testing.T, door Door) {
+func signOutInFlight(t *testing.T, x target) {
 	var so *revocation.SignOut
-	a, list := signOutApp(t, door, func(s *Setup) {
+	a, list := signOutApp(t, x, func(s *Setup) {
 		s.SignOut = func(ctx context.Context, claims *token.Claims) error { return so.Session(ctx, claims) }
 	})
 	so, err := revocation.NewSignOut(list, settings(), &revocation.SignOutOptions{Now: a.clock.Now})
