@@ -1,4 +1,4 @@
-// Package slidingjwt gives Go web services (Echo v4 and v5, net/http)
+// Package slidingjwt gives Go web services (Echo v4 and v5, net/http, Gin)
 // sliding-window JWT expiration: a request that carries a valid token whose
 // remaining lifetime has fallen below a threshold gets a fresh token in the
 // X-New-Token response header, at most once per session per interval.

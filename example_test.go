@@ -1,6 +1,7 @@
 package slidingjwt_test
 
 import (
+	"context"
 	"fmt"
 	"log"
 	"net/http"
@@ -9,35 +10,33 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/slidingjwt/slidingjwt"
 	"github.com/slidingjwt/slidingjwt/config"
 	"github.com/slidingjwt/slidingjwt/middleware"
-	"github.com/slidingjwt/slidingjwt/store/memory"
 )
 
-// Example mirrors the README's quick start: settings, a store, the
-// middleware on a group, and an Issuer for the login route.
+// Example mirrors the README's quick start: settings, an Auth opened from
+// them (the store TOKEN_RENEW_STORE names, sign-out, keys, the Issuer),
+// the middleware built from it on a group, and the ready-made sign-out
+// handler.
 func Example() {
 	settings := config.Default() // or config.FromEnv()
 	settings.Secret = "an-example-secret-of-at-least-32-bytes!"
 	settings.UserLifetime = time.Hour
 
-	st := memory.New(nil) // lru.New, bolt.Open and redis.Open return (store, error)
-	defer st.Close()
-
-	issuer, err := middleware.NewIssuer(settings, nil)
+	auth, err := slidingjwt.Open(context.Background(), settings, nil)
 	if err != nil {
 		log.Fatal(err)
 	}
-	mw, err := middleware.Config{Settings: settings, Store: st, Keys: issuer.Keys()}.ToMiddleware()
-	if err != nil {
-		log.Fatal(err)
-	}
+	defer auth.Close()
 
 	e := echo.New()
-	api := e.Group("/api", mw)
+	api := e.Group("/api", middleware.From(auth))
 	api.GET("/me", func(c echo.Context) error {
 		return c.String(http.StatusOK, "hello "+middleware.ClaimsFrom(c).Subject)
 	})
+	api.POST("/logout", middleware.SignOutHandler(auth))
+	issuer := auth.Issuer() // in /login, after the password check
 
 	// A token issued 40 minutes ago has 20 of its 60 minutes left: less
 	// than half, so the response carries a renewed token.
@@ -53,8 +52,21 @@ func Example() {
 	fmt.Println(rec.Code, rec.Body.String())
 	fmt.Println("renewed:", rec.Header().Get("X-New-Token") != "")
 	fmt.Println("cache:", rec.Header().Get("Cache-Control"))
+
+	// Signed out, the token is refused at once.
+	send := func(method, path string) int {
+		req := httptest.NewRequest(method, path, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	fmt.Println("POST /api/logout", send(http.MethodPost, "/api/logout"))
+	fmt.Println("GET /api/me", send(http.MethodGet, "/api/me"))
 	// Output:
 	// 200 hello alice
 	// renewed: true
 	// cache: no-store
+	// POST /api/logout 204
+	// GET /api/me 401
 }

@@ -352,7 +352,7 @@ func (f *soFleet) pollEnded(t *testing.T, in *soInstance, toks map[string]string
 }
 
 // soRedis starts a redis-server with the append-only file on (fsync on
-// every write), as the README asks for.
+// every write), as docs/sign-out.md asks for.
 func soRedis(t *testing.T) *redistest.Server {
 	t.Helper()
 	return redistest.Start(t, redistest.AppendOnly())

@@ -63,7 +63,7 @@ func noCallbacks(status int, body string) func(t *testing.T, theirs, ours []outc
 		t.Helper()
 		for _, name := range []string{"KeyFunc", "ParseTokenFunc"} {
 			if configField(name) {
-				t.Errorf("middleware.Config has %s: the README says it is not offered", name)
+				t.Errorf("middleware.Config has %s: docs/echo-jwt.md says it is not offered", name)
 			}
 		}
 		answered(t, "ours", ours[0], status, body)

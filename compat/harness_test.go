@@ -206,7 +206,7 @@ const headerRequestID = "X-Compat-Request"
 
 // setup is a scenario's middleware configuration in echo-jwt's terms; both
 // sides are built from it (see theirs and ours), the keys mapped onto our
-// Settings and KeySet as the README's "Moving from echo-jwt" says.
+// Settings and KeySet as docs/echo-jwt.md says.
 type setup struct {
 	signingKey    []byte            // default k.secret, unless signingKeys or noKey
 	signingKeys   map[string][]byte // by kid
@@ -390,7 +390,7 @@ func (o outcome) String() string {
 }
 
 // theirsKind and oursKind map what each ErrorHandler is given to "missing"
-// or "invalid": the README's error table.
+// or "invalid": the error table of docs/echo-jwt.md.
 func theirsKind(err error) string {
 	var extraction *echojwt.TokenExtractionError
 	var parsing *echojwt.TokenParsingError

@@ -157,9 +157,10 @@ type Settings struct {
 	// (TOKEN_AUDIENCE). Default empty: not checked.
 	Audience string
 
-	// Store names the renewal store an application builds (TOKEN_RENEW_STORE):
-	// "memory", "lru", "bolt" or "redis". Default "memory". The library never
-	// builds a store from it; programs such as the demo do.
+	// Store names the renewal store (TOKEN_RENEW_STORE): "memory", "lru",
+	// "bolt" or "redis". Default "memory". slidingjwt.Open opens it (bolt
+	// and redis when the program imports their packages); a door's
+	// explicit Config takes a store instead and leaves this unused.
 	Store string
 	// StorePath is the bbolt file for Store "bolt" (TOKEN_RENEW_STORE_PATH).
 	StorePath string

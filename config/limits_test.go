@@ -127,7 +127,7 @@ func TestEnvErrorShowsValueAsWritten(t *testing.T) {
 }
 
 // TestAllowedMatchesCode: what an error says is allowed is what the code
-// accepts, and what the Settings docs and README.md say.
+// accepts, and what the Settings docs and the README say.
 func TestAllowedMatchesCode(t *testing.T) {
 	t.Parallel()
 	const (

@@ -131,7 +131,7 @@ type Config struct {
 	// once. Each request still gets its own *jwt.Token and claims (deep
 	// copies): nothing a handler changes reaches another request or a
 	// renewal. The cache takes 16 bytes a slot up front, plus the
-	// remembered tokens (see the README's Performance section for the
+	// remembered tokens (see docs/performance.md for the
 	// measured size of one), and is safe for concurrent use without a
 	// global lock. Optional. Default DefaultVerifiedCacheSize (10 000). A
 	// size of 1 to 8 is used as is, a larger one is rounded up to a
