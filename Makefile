@@ -27,7 +27,7 @@ BENCHSTAT   := golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4d
 # later is vetted, tested and checked without being named here.
 MODULES = $(shell .ci/modules)
 
-.PHONY: test deps tools vet race allocations staticcheck vulncheck bench fuzz demo bench-e2e
+.PHONY: test deps tools vet race allocations client staticcheck vulncheck bench fuzz demo bench-e2e
 
 # test: install what the tests need, then in every module: vet, every test
 # with the race detector (the fuzz seed corpora run as ordinary tests), the
@@ -39,6 +39,7 @@ test: deps tools
 	$(RUN_VET)
 	$(RUN_RACE)
 	$(RUN_ALLOCATIONS)
+	$(RUN_CLIENT)
 	$(RUN_STATICCHECK)
 	$(RUN_VULNCHECK)
 
@@ -48,6 +49,8 @@ race: deps
 	$(RUN_RACE)
 allocations:
 	$(RUN_ALLOCATIONS)
+client: deps
+	$(RUN_CLIENT)
 staticcheck: tools
 	$(RUN_STATICCHECK)
 vulncheck: tools
@@ -82,6 +85,13 @@ define RUN_ALLOCATIONS
 done
 endef
 
+# The JS client's tests (client/): installed from its lockfile, run with
+# Node's test runner against a demo server they build and start.
+define RUN_CLIENT
+@echo "== client: npm ci && node --test"
+@cd client && npm ci --no-audit --no-fund --loglevel=error && GO="$(GO)" node --test
+endef
+
 define RUN_STATICCHECK
 @set -e; for m in $(MODULES); do \
 	echo "== $$m: staticcheck ./..."; \
@@ -107,6 +117,7 @@ deps:
 	@missing=""; \
 	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' >/dev/null 2>&1 || missing="$$missing nodejs npm"; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 			echo "installing:$$missing"; \
