@@ -41,6 +41,7 @@ var scenarios = []scenario{
 	{"FailedResponsesWriteNothing", failedResponsesWriteNothing},
 	{"ResponseHeaders", responseHeaders},
 	{"SkipPaths", skipPaths},
+	{"BackgroundRequests", backgroundRequests},
 	{"MountPrefix", mountPrefix},
 	{"SessionCap", sessionCap},
 	{"Unauthorized", unauthorized},
@@ -567,6 +568,31 @@ func skipPaths(t *testing.T, x target) {
 			}
 		})
 	}
+}
+
+// backgroundRequests: a due request that says it is the client's own
+// (engine.HeaderBackground, as a poll sends it) is served and never
+// renewed, and asks the store nothing; without the header, or with an
+// empty value, the same token renews. A background request is still
+// authenticated.
+func backgroundRequests(t *testing.T, x target) {
+	a := newApp(t, x, nil)
+	tok := a.mint("alice", "user", 0)
+	a.at(20 * time.Hour)
+	rec := a.get("/api/me", tok, engine.HeaderBackground, "1")
+	wantStatus(t, rec, http.StatusOK)
+	if newToken(rec.Header()) != "" {
+		t.Error("a background request was renewed")
+	}
+	a.wantReasons(string(engine.ReasonBackground))
+	a.wantAllows(0)
+	wantStatus(t, a.get("/api/me", "", engine.HeaderBackground, "1"), http.StatusUnauthorized)
+	rec = a.get("/api/me", tok, engine.HeaderBackground, "")
+	wantStatus(t, rec, http.StatusOK)
+	if newToken(rec.Header()) == "" {
+		t.Error("a request with an empty background header was not renewed")
+	}
+	a.wantAllows(1)
 }
 
 // mountPrefix: with MountPrefix "/rag" the routes are served under

@@ -31,6 +31,15 @@ import (
 // raw JWT, without a "Bearer " prefix.
 const HeaderNewToken = "X-New-Token"
 
+// HeaderBackground marks a request the client makes of its own accord (a
+// poll, a refresh of a panel), not because the user acted: any non-empty
+// value. Such a request is authenticated as any other but never renewed
+// (ReasonBackground), like a renewal skip path, so that a tab left open
+// still expires. The client package sends it for requests marked
+// background; allow it in CORS preflights (Access-Control-Allow-Headers)
+// when the client calls from another origin.
+const HeaderBackground = "X-Slidingjwt-Background"
+
 // DefaultTokenLookup reads "Authorization: Bearer <token>".
 const DefaultTokenLookup = "header:Authorization:Bearer "
 

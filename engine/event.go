@@ -20,6 +20,11 @@ const (
 	ReasonThreshold Reason = "threshold"
 	// ReasonSkippedPath: the path is in Settings.RenewSkipPaths.
 	ReasonSkippedPath Reason = "skipped_path"
+	// ReasonBackground: the request says it is the client's own, not the
+	// user's (a poll), with the HeaderBackground header: it is
+	// authenticated as any other, but never renews, so an idle tab that
+	// only polls still expires.
+	ReasonBackground Reason = "background"
 	// ReasonSessionCap: the session reached auth_time + MaxSessionAge, so
 	// a renewal would not extend it.
 	ReasonSessionCap Reason = "session_cap"

@@ -88,7 +88,7 @@ func Outcomes() []Outcome {
 // Reasons returns every Reason the engine reports, in the order they are
 // checked, in a new slice.
 func Reasons() []Reason {
-	return []Reason{ReasonDisabled, ReasonThreshold, ReasonSkippedPath, ReasonSessionCap,
+	return []Reason{ReasonDisabled, ReasonThreshold, ReasonSkippedPath, ReasonBackground, ReasonSessionCap,
 		ReasonRevocationsStale, ReasonStatus, ReasonHijacked, ReasonRevoked, ReasonStoreError,
 		ReasonRateLimited, ReasonTooLarge, ReasonRefused, ReasonSignError}
 }

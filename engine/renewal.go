@@ -31,8 +31,13 @@ func (e *Engine[C]) begin(c C, v *token.Verified, now time.Time) *Pending[C] {
 		e.observe(c, v, Event{Reason: ReasonThreshold})
 		return nil
 	}
-	if e.skipped(e.cfg.Request(c).URL.Path) {
+	r := e.cfg.Request(c)
+	if e.skipped(r.URL.Path) {
 		e.observe(c, v, Event{Reason: ReasonSkippedPath})
+		return nil
+	}
+	if len(r.Header[HeaderBackground]) > 0 && r.Header[HeaderBackground][0] != "" {
+		e.observe(c, v, Event{Reason: ReasonBackground})
 		return nil
 	}
 	if e.cfg.Revocations != nil && e.cfg.Revocations.Stale() {

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/slidingjwt/slidingjwt/config"
+	"github.com/slidingjwt/slidingjwt/engine"
 	slidingprom "github.com/slidingjwt/slidingjwt/metrics/prometheus"
 	"github.com/slidingjwt/slidingjwt/middleware"
 	"github.com/slidingjwt/slidingjwt/revocation"
@@ -169,8 +170,11 @@ func newServer(o options, st store.Store, logger *slog.Logger, now func() time.T
 	e.HideBanner, e.HidePort = true, true
 	if len(o.origins) > 0 {
 		e.Use(echomw.CORSWithConfig(echomw.CORSConfig{
-			AllowOrigins:  o.origins,
-			AllowHeaders:  []string{echo.HeaderAuthorization, echo.HeaderContentType},
+			AllowOrigins: o.origins,
+			// The client package marks its polls with HeaderBackground;
+			// LightRAG's web UI sends X-Skip-Interceptor on its silent
+			// guest refresh.
+			AllowHeaders:  []string{echo.HeaderAuthorization, echo.HeaderContentType, engine.HeaderBackground, "X-Skip-Interceptor"},
 			ExposeHeaders: []string{middleware.HeaderNewToken},
 		}))
 	}
