@@ -145,3 +145,31 @@ func appendCapped(dst, values []string) []string {
 	}
 	return append(dst, values...)
 }
+
+// DoorReaders returns, by source index, what a door reads each source of
+// l with (see Door.Values): funcs[s.Func] for its lookup functions,
+// build(s) for every source but a header, which the engine reads itself
+// without allocating (the zero E). It is for a door that reads query,
+// param, cookie and form sources its framework's way, as the Echo doors do
+// with Echo's extractors for echo-jwt's exact semantics. An error of build
+// is returned naming the source.
+func DoorReaders[E any](l *Lookup, funcs []E, build func(s Source) ([]E, error)) ([]E, error) {
+	out := make([]E, len(l.sources))
+	for i, s := range l.sources {
+		switch s.Kind {
+		case "header":
+		case "func":
+			out[i] = funcs[s.Func]
+		default:
+			built, err := build(s)
+			if err != nil {
+				return nil, fmt.Errorf("slidingjwt: Config.TokenLookup source %q: %w", s.Spec, err)
+			}
+			if len(built) != 1 {
+				return nil, fmt.Errorf("slidingjwt: Config.TokenLookup source %q: made %d readers of it, want 1", s.Spec, len(built))
+			}
+			out[i] = built[0]
+		}
+	}
+	return out, nil
+}

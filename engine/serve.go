@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/slidingjwt/slidingjwt/token"
 )
 
@@ -139,3 +140,37 @@ func (e *Engine[C]) Serve(c C, d Door[C], next func(C) error) error {
 	}
 	return err
 }
+
+// HandOver returns what a door puts where handlers look for v: the
+// request's own *jwt.Token, whose Claims are a jwt.MapClaims (numbers as
+// float64) or, when newClaims is not nil, newClaims with the payload
+// decoded into it by encoding/json, as echo-jwt does; and the typed Claims,
+// sharing the token's map. With typedOnly, only the Claims (tok is nil):
+// no copy of the map is made unless Claims.Map asks for one. Nothing
+// returned is shared with another request. The error, for claims that do
+// not decode into newClaims, wraps ErrTokenInvalid: answer it as an invalid
+// token.
+func HandOver(v *token.Verified, typedOnly bool, newClaims jwt.Claims) (tok *jwt.Token, claims *token.Claims, err error) {
+	switch {
+	case typedOnly:
+		return nil, v.Claims(), nil
+	case newClaims != nil:
+		if tok, claims, err = v.TokenWith(newClaims); err != nil {
+			return nil, nil, &undecodable{reason: err}
+		}
+		return tok, claims, nil
+	}
+	tok, claims = v.Token()
+	return tok, claims, nil
+}
+
+// undecodable is the error of a token whose claims could not be decoded
+// into the application's claims type: ErrTokenInvalid, wrapping the
+// reason.
+type undecodable struct{ reason error }
+
+func (e *undecodable) Error() string { return ErrTokenInvalid.Error() + ": " + e.reason.Error() }
+
+func (e *undecodable) Is(target error) bool { return target == ErrTokenInvalid }
+
+func (e *undecodable) Unwrap() error { return e.reason }

@@ -14,25 +14,9 @@ import (
 // cookie and form, so that they yield exactly what echo-jwt tries; nil
 // for a header, which the engine reads without allocating.
 func echoExtractors(l *engine.Lookup, funcs []echomw.ValuesExtractor) ([]echomw.ValuesExtractor, error) {
-	sources := l.Sources()
-	out := make([]echomw.ValuesExtractor, len(sources))
-	for i, s := range sources {
-		switch s.Kind {
-		case "header":
-		case "func":
-			out[i] = funcs[s.Func]
-		default:
-			extractors, err := echomw.CreateExtractors(s.Spec)
-			if err != nil {
-				return nil, fmt.Errorf("slidingjwt: Config.TokenLookup source %q: %w", s.Spec, err)
-			}
-			if len(extractors) != 1 {
-				return nil, fmt.Errorf("slidingjwt: Config.TokenLookup source %q: Echo made %d extractors of it, want 1", s.Spec, len(extractors))
-			}
-			out[i] = extractors[0]
-		}
-	}
-	return out, nil
+	return engine.DoorReaders(l, funcs, func(s engine.Source) ([]echomw.ValuesExtractor, error) {
+		return echomw.CreateExtractors(s.Spec)
+	})
 }
 
 // checkFuncs refuses a nil function in Config.TokenLookupFuncs.

@@ -327,21 +327,18 @@ func (m *mw) Values(c echo.Context, s *engine.Source, dst []string) ([]string, b
 // SetClaims puts the request's own token and claims in the context, then
 // runs Config.SuccessHandler.
 func (m *mw) SetClaims(c echo.Context, v *token.Verified) (echo.Context, error) {
-	switch {
-	case m.cfg.TypedClaimsOnly:
-		c.Set(ClaimsContextKey, v.Claims())
-	case m.cfg.NewClaimsFunc != nil:
-		t, cl, err := v.TokenWith(m.cfg.NewClaimsFunc(c))
-		if err != nil {
-			return c, &invalidToken{reason: err}
-		}
-		c.Set(m.cfg.ContextKey, t)
-		c.Set(ClaimsContextKey, cl)
-	default:
-		t, cl := v.Token()
-		c.Set(m.cfg.ContextKey, t)
-		c.Set(ClaimsContextKey, cl)
+	var newClaims jwt.Claims
+	if m.cfg.NewClaimsFunc != nil {
+		newClaims = m.cfg.NewClaimsFunc(c)
 	}
+	t, cl, err := engine.HandOver(v, m.cfg.TypedClaimsOnly, newClaims)
+	if err != nil {
+		return c, err
+	}
+	if t != nil {
+		c.Set(m.cfg.ContextKey, t)
+	}
+	c.Set(ClaimsContextKey, cl)
 	if m.cfg.SuccessHandler != nil {
 		m.cfg.SuccessHandler(c)
 	}
@@ -382,13 +379,3 @@ func (m *mw) Watch(c echo.Context, p *engine.Pending[echo.Context]) echo.Context
 
 // Status is 200: what Echo sends for a handler that wrote nothing.
 func (m *mw) Status(echo.Context) int { return http.StatusOK }
-
-// invalidToken is the error of a token whose claims could not be decoded
-// into the NewClaimsFunc value: ErrTokenInvalid, wrapping the reason.
-type invalidToken struct{ reason error }
-
-func (e *invalidToken) Error() string { return ErrTokenInvalid.Error() + ": " + e.reason.Error() }
-
-func (e *invalidToken) Is(target error) bool { return target == ErrTokenInvalid }
-
-func (e *invalidToken) Unwrap() error { return e.reason }

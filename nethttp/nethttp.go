@@ -246,11 +246,7 @@ func (d *door) Values(call, *engine.Source, []string) ([]string, bool) { return 
 // *jwt.Token unless TypedClaimsOnly is set).
 func (d *door) SetClaims(c call, v *token.Verified) (call, error) {
 	ctx := &claimsContext{Context: c.r.Context()}
-	if d.cfg.TypedClaimsOnly {
-		ctx.claims = v.Claims()
-	} else {
-		ctx.token, ctx.claims = v.Token()
-	}
+	ctx.token, ctx.claims, _ = engine.HandOver(v, d.cfg.TypedClaimsOnly, nil) // no claims type to fail
 	c.r = c.r.WithContext(ctx)
 	return c, nil
 }

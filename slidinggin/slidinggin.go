@@ -238,12 +238,10 @@ func (d *door) Values(c *gin.Context, s *engine.Source, dst []string) ([]string,
 // SetClaims puts the request's own claims (for ClaimsFrom) and, unless
 // TypedClaimsOnly is set, its *jwt.Token under ContextKey.
 func (d *door) SetClaims(c *gin.Context, v *token.Verified) (*gin.Context, error) {
-	if d.cfg.TypedClaimsOnly {
-		c.Set(claimsKey{}, v.Claims())
-		return c, nil
+	t, claims, _ := engine.HandOver(v, d.cfg.TypedClaimsOnly, nil) // no claims type to fail
+	if t != nil {
+		c.Set(d.cfg.ContextKey, t)
 	}
-	t, claims := v.Token()
-	c.Set(d.cfg.ContextKey, t)
 	c.Set(claimsKey{}, claims)
 	return c, nil
 }
