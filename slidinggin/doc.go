@@ -10,46 +10,20 @@
 //
 // # Quick start
 //
-// A server on localhost:8080: config.FromEnv fails at start when
-// TOKEN_SECRET is unset; slidingjwt.Open opens the store TOKEN_RENEW_STORE
-// names (bolt and redis need their package imported) with sign-out on;
-// /login checks a password against a bcrypt hash from the environment
-// before it issues a token; From builds the middleware from the Auth, so
-// that the sign-out handlers reach the check it runs.
+// The README's Gin quick start is a complete program: config.FromEnv
+// fails at start when TOKEN_SECRET is unset; slidingjwt.Open opens the
+// store TOKEN_RENEW_STORE names (bolt and redis need their package
+// imported) with sign-out on; /login checks a password (PBKDF2, from the
+// environment) before it issues a token with auth.Issuer(); From builds
+// the middleware from the Auth, so that the ready-made sign-out handlers
+// reach the check it runs:
 //
-//	func main() {
-//		settings, err := config.FromEnv()
-//		if err != nil {
-//			log.Fatal(err)
-//		}
-//		auth, err := slidingjwt.Open(context.Background(), settings, nil)
-//		if err != nil {
-//			log.Fatal(err)
-//		}
-//		defer auth.Close()
-//		hash := []byte(os.Getenv("APP_PASSWORD_HASH"))
-//
-//		r := gin.Default()
-//		r.POST("/login", func(c *gin.Context) {
-//			if bcrypt.CompareHashAndPassword(hash, []byte(c.PostForm("password"))) != nil {
-//				c.AbortWithStatus(http.StatusUnauthorized)
-//				return
-//			}
-//			tok, err := auth.Issuer().Issue(c.PostForm("user"), "user", nil)
-//			if err != nil {
-//				c.AbortWithStatus(http.StatusInternalServerError)
-//				return
-//			}
-//			c.JSON(http.StatusOK, gin.H{"token": tok})
-//		})
-//		api := r.Group("/api", slidinggin.From(auth))
-//		api.GET("/me", func(c *gin.Context) {
-//			c.JSON(http.StatusOK, gin.H{"user": slidinggin.ClaimsFrom(c).Subject})
-//		})
-//		api.POST("/logout", slidinggin.SignOutHandler(auth))
-//		api.POST("/logout-all", slidinggin.SignOutAllHandler(auth))
-//		log.Fatal(r.Run("localhost:8080"))
-//	}
+//	api := r.Group("/api", slidinggin.From(auth))
+//	api.GET("/me", func(c *gin.Context) {
+//		c.JSON(http.StatusOK, gin.H{"user": slidinggin.ClaimsFrom(c).Subject})
+//	})
+//	api.POST("/logout", slidinggin.SignOutHandler(auth))
+//	api.POST("/logout-all", slidinggin.SignOutAllHandler(auth))
 //
 // # Where the renewal is decided
 //
