@@ -236,7 +236,8 @@ func (c *verifiedCache) put(g *cacheGen, v *Verified, now time.Time) {
 }
 
 // bounds sets v's validity window from its exp, nbf and iat as golang-jwt's
-// validator reads them (truncated to jwt.TimePrecision), and reports false
+// validator reads them (truncated to jwt.TimePrecision), and from its
+// auth_time as the verification reads it, and reports false
 // if it cannot. It reads the claims the verification decoded: v must not
 // be shared yet.
 func (c *verifiedCache) bounds(v *Verified) bool {
@@ -256,6 +257,13 @@ func (c *verifiedCache) bounds(v *Verified) bool {
 			if from := t.Truncate(jwt.TimePrecision).Add(-c.leeway); from.After(v.validFrom) {
 				v.validFrom = from
 			}
+		}
+	}
+	// An auth_time in the future is refused as the verification refuses
+	// it (see extract), also after a clock steps back.
+	if at := v.typed.AuthTime; !at.IsZero() {
+		if from := at.Truncate(time.Second).Add(-c.leeway); from.After(v.validFrom) {
+			v.validFrom = from
 		}
 	}
 	return true

@@ -224,6 +224,27 @@ func TestVerifiedCacheNotBefore(t *testing.T) {
 	}
 }
 
+// TestVerifiedCacheAuthTime: a token whose auth_time lies in the future is
+// refused from the cache as the verification refuses it: once the clock
+// steps back before its auth_time, a cached token is not served.
+func TestVerifiedCacheAuthTime(t *testing.T) {
+	t.Parallel()
+	f := newCacheFixture(t, 0, nil)
+	tok := f.signWith("a", jwt.MapClaims{
+		"sub": "alice", "auth_time": cacheStart.Unix(), "exp": cacheStart.Add(2 * time.Hour).Unix(),
+	})
+	if _, err := f.vf.Verify(tok, f.clock.Now()); err != nil {
+		t.Fatalf("at auth_time: %v", err)
+	}
+	if !f.held(tok) {
+		t.Fatal("the token was not cached")
+	}
+	f.clock.add(-time.Hour)
+	if _, err := f.vf.Verify(tok, f.clock.Now()); !errors.Is(err, ErrTokenInvalid) {
+		t.Fatalf("clock stepped back an hour before auth_time: %v; want the token refused", err)
+	}
+}
+
 func TestVerifiedCacheClearedOnKeyChange(t *testing.T) {
 	t.Parallel()
 	f := newCacheFixture(t, 0, nil)
