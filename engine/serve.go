@@ -26,7 +26,7 @@ type Door[C any] interface {
 	// token.
 	SetClaims(c C, v *token.Verified) (C, error)
 	// Fail answers a request whose authentication failed with err; def is
-	// the default answer (see DefaultAnswer). next is the handler, for a
+	// the default answer (see defaultAnswer). next is the handler, for a
 	// door whose error handling may let the request through.
 	Fail(c C, err error, def Answer, next func(C) error) error
 	// Watch makes every way c's response can leave go through w, the
@@ -57,8 +57,8 @@ var (
 	answerUnready = Answer{http.StatusServiceUnavailable, MessageNotReady, ""}
 )
 
-// DefaultAnswer returns the default answer to err.
-func DefaultAnswer(err error) Answer {
+// defaultAnswer returns the default answer to err.
+func defaultAnswer(err error) Answer {
 	switch {
 	case errors.Is(err, ErrTokenMissing):
 		return answerMissing
@@ -125,7 +125,7 @@ func (e *Engine[C]) Serve(c C, d Door[C], next func(C) error) error {
 		c, err = d.SetClaims(c, v)
 	}
 	if err != nil {
-		return d.Fail(c, err, DefaultAnswer(err), next)
+		return d.Fail(c, err, defaultAnswer(err), next)
 	}
 	p := e.begin(c, v, now)
 	if p == nil {

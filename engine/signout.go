@@ -12,11 +12,11 @@ import (
 
 // The messages of the ready-made sign-out handlers' answers.
 const (
-	MessageSignOutShared  = "this session's user is shared (a guest): sign out this session instead"
-	MessageSignOutFull    = "too many sessions are being signed out: retry later"
-	MessageSignOutFailed  = "the sign-out could not be recorded: retry shortly"
-	MessageSignOutOff     = "sign-out is not available: the store keeps no revocations, or it was turned off"
-	MessageSignOutNoClaim = "no verified token: put the sign-out handler behind the middleware"
+	messageSignOutShared  = "this session's user is shared (a guest): sign out this session instead"
+	messageSignOutFull    = "too many sessions are being signed out: retry later"
+	messageSignOutFailed  = "the sign-out could not be recorded: retry shortly"
+	messageSignOutOff     = "sign-out is not available: the store keeps no revocations, or it was turned off"
+	messageSignOutNoClaim = "no verified token: put the sign-out handler behind the middleware"
 )
 
 // SignOut ends the session of claims with so (everywhere: every session of
@@ -32,9 +32,9 @@ func SignOut(ctx context.Context, so *revocation.SignOut, claims *token.Claims, 
 	var err error
 	switch {
 	case so == nil:
-		return Answer{Status: http.StatusInternalServerError, Message: MessageSignOutOff}, errors.New("slidingjwt: sign-out handler without a SignOut: the store keeps no revocations, or Options.NoSignOut is set")
+		return Answer{Status: http.StatusInternalServerError, Message: messageSignOutOff}, errors.New("slidingjwt: sign-out handler without a SignOut: the store keeps no revocations, or Options.NoSignOut is set")
 	case claims == nil:
-		return Answer{Status: http.StatusInternalServerError, Message: MessageSignOutNoClaim}, errors.New("slidingjwt: sign-out handler reached without verified claims: mount it behind the middleware")
+		return Answer{Status: http.StatusInternalServerError, Message: messageSignOutNoClaim}, errors.New("slidingjwt: sign-out handler reached without verified claims: mount it behind the middleware")
 	case everywhere:
 		err = so.Everywhere(ctx, claims)
 	default:
@@ -44,13 +44,13 @@ func SignOut(ctx context.Context, so *revocation.SignOut, claims *token.Claims, 
 	case err == nil:
 		return Answer{Status: http.StatusNoContent}, nil
 	case errors.Is(err, revocation.ErrSharedSubject):
-		return Answer{Status: http.StatusForbidden, Message: MessageSignOutShared}, err
+		return Answer{Status: http.StatusForbidden, Message: messageSignOutShared}, err
 	case errors.Is(err, revocation.ErrNotEnforced):
-		return Answer{Status: http.StatusInternalServerError, Message: MessageSignOutFailed}, err
+		return Answer{Status: http.StatusInternalServerError, Message: messageSignOutFailed}, err
 	case errors.Is(err, store.ErrRevocationsFull):
-		return Answer{Status: http.StatusServiceUnavailable, Message: MessageSignOutFull}, err
+		return Answer{Status: http.StatusServiceUnavailable, Message: messageSignOutFull}, err
 	}
-	return Answer{Status: http.StatusServiceUnavailable, Message: MessageSignOutFailed}, err
+	return Answer{Status: http.StatusServiceUnavailable, Message: messageSignOutFailed}, err
 }
 
 // WriteSignOut writes a, an answer of SignOut, on w: 204 with no body, or
