@@ -26,7 +26,8 @@ type Door[C any] interface {
 	// token.
 	SetClaims(c C, v *token.Verified) (C, error)
 	// Fail answers a request whose authentication failed with err; def is
-	// the default answer (see defaultAnswer). next is the handler, for a
+	// the default answer (echo-jwt's for a missing or invalid token, 401 for
+	// a revoked session, 503 for a list not loaded). next is the handler, for a
 	// door whose error handling may let the request through.
 	Fail(c C, err error, def Answer, next func(C) error) error
 	// Watch makes every way c's response can leave go through w, the
