@@ -111,9 +111,16 @@ func (e *Engine[C]) Serve(c C, d Door[C], next func(C) error) error {
 	)
 	for i := range e.lookup.sources {
 		s := &e.lookup.sources[i]
-		vals, ok := d.Values(c, s, buf[:0])
-		if !ok {
+		// A header is read here into buf, on the stack; the door is not
+		// handed buf, which would make it escape on every request.
+		var vals []string
+		if s.Kind == "header" {
 			vals = RequestValues(e.cfg.Request(c), s, buf[:0])
+		} else {
+			var ok bool
+			if vals, ok = d.Values(c, s, nil); !ok {
+				vals = RequestValues(e.cfg.Request(c), s, nil)
+			}
 		}
 		if len(vals) == 0 {
 			continue
