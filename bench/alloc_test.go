@@ -1,0 +1,68 @@
+package bench
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/slidingjwt/slidingjwt/middleware"
+	"github.com/slidingjwt/slidingjwt/nethttp"
+	"github.com/slidingjwt/slidingjwt/store/memory"
+)
+
+// TestDoorCheckAllocations: a request whose token the cache of verified
+// tokens answers allocates exactly what the benchmark table says, on the
+// Echo v4 and the net/http doors, with and without TypedClaimsOnly; a
+// change to the request path that allocates more (a buffer escaping
+// through the Door interface, say) fails here, in make test, not only in
+// make bench. Run without the race detector (make test's allocation step).
+func TestDoorCheckAllocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are not exact under the race detector")
+	}
+	for _, tc := range []struct {
+		name  string
+		typed bool
+		echo  bool
+		want  float64
+	}{
+		// Echo's context map, the request's *jwt.Token, its header map,
+		// signature and claims map with its nested object, the typed
+		// Claims, and Echo's own bookkeeping.
+		{"echo/check", false, true, 10},
+		{"echo/check-typed", true, true, 4},
+		// The same without Echo's context map, with the door's context.
+		{"nethttp/check", false, false, 9},
+		{"nethttp/check-typed", true, false, 3},
+	} {
+		var h http.Handler
+		var tok string
+		if tc.echo {
+			a := newApp(t, memory.New(nil), middleware.Config{TypedClaimsOnly: tc.typed})
+			h, tok = a.e, a.token(t, 0)
+		} else {
+			st := memory.New(nil)
+			t.Cleanup(func() { _ = st.Close() })
+			a := newApp(t, memory.New(nil), middleware.Config{})
+			h = newMux(t, nethttp.Config{Settings: settings(), Store: st, Keys: a.issuer.Keys(), TypedClaimsOnly: tc.typed})
+			tok = a.token(t, 0)
+		}
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		req.Header.Set(echo.HeaderAuthorization, "Bearer "+tok)
+		s := newSink()
+		h.ServeHTTP(s, req) // verified once: the cache holds it
+		got := testing.AllocsPerRun(200, func() {
+			clear(s.h)
+			s.code = 0
+			h.ServeHTTP(s, req)
+		})
+		if s.code != http.StatusOK {
+			t.Fatalf("%s: status %d, want 200", tc.name, s.code)
+		}
+		if got != tc.want {
+			t.Errorf("%s: %v allocations a request, want %v", tc.name, got, tc.want)
+		}
+	}
+}
