@@ -11,6 +11,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -188,8 +189,16 @@ type ctxKey struct{}
 type claimsContext struct {
 	context.Context
 	claims *token.Claims
-	token  *jwt.Token
+	// token is the request's *jwt.Token, made on the first TokenFrom when
+	// withToken is set (the default config), so that a request whose
+	// handlers read ClaimsFrom only pays for no copy of the token.
+	token     *jwt.Token
+	withToken bool
+	once      sync.Once
 }
+
+// jwtToken makes the request's *jwt.Token, sharing the claims' map.
+func (c *claimsContext) jwtToken() { c.token = c.claims.JWT() }
 
 // Value returns the claimsContext itself for ctxKey, else the parent's
 // value for key.
@@ -215,12 +224,18 @@ func ClaimsFrom(ctx context.Context) *token.Claims {
 	return v.claims
 }
 
-// TokenFrom returns the request's own *jwt.Token (with jwt.MapClaims), or
-// nil when the middleware verified none or runs with TypedClaimsOnly.
+// TokenFrom returns the request's own *jwt.Token (with jwt.MapClaims, the
+// same map as ClaimsFrom's Claims.Map), or nil when the middleware verified
+// none or runs with TypedClaimsOnly. The token is made on the first call,
+// so a request whose handlers never ask for it does not pay for it; later
+// calls return the same token. Safe for concurrent use.
 func TokenFrom(ctx context.Context) *jwt.Token {
 	v, _ := ctx.Value(ctxKey{}).(*claimsContext)
 	if v == nil {
 		return nil
+	}
+	if v.withToken {
+		v.once.Do(v.jwtToken)
 	}
 	return v.token
 }
@@ -245,8 +260,7 @@ func (d *door) Values(call, *engine.Source, []string) ([]string, bool) { return 
 // SetClaims gives the request a context holding its claims (and its
 // *jwt.Token unless TypedClaimsOnly is set).
 func (d *door) SetClaims(c call, v *token.Verified) (call, error) {
-	ctx := &claimsContext{Context: c.r.Context()}
-	ctx.token, ctx.claims, _ = engine.HandOver(v, d.cfg.TypedClaimsOnly, nil) // no claims type to fail
+	ctx := &claimsContext{Context: c.r.Context(), claims: v.Claims(), withToken: !d.cfg.TypedClaimsOnly}
 	c.r = c.r.WithContext(ctx)
 	return c, nil
 }

@@ -52,6 +52,19 @@ func (c *Claims) Map() jwt.MapClaims {
 	return c.m
 }
 
+// JWT returns a new *jwt.Token of the request's own, as golang-jwt's
+// parser makes it (Raw, Method, Header, Signature, Valid), whose Claims are
+// c.Map(), the same map; nil for Claims that no verification made. It is
+// for a door that builds the token only when a handler asks for it (the
+// net/http door's TokenFrom); each call makes a new one. Not safe for
+// concurrent use within the request without a lock, like Map.
+func (c *Claims) JWT() *jwt.Token {
+	if c.v == nil {
+		return nil
+	}
+	return c.v.token(c.Map())
+}
+
 // maxNumericDate is the last second of year 9999: later dates, and negative
 // ones, are refused rather than converted with overflow.
 const maxNumericDate = 253402300799
