@@ -38,17 +38,12 @@ func TestDoorCheckAllocations(t *testing.T) {
 		{"nethttp/check", false, false, 3},
 		{"nethttp/check-typed", true, false, 3},
 	} {
-		var h http.Handler
-		var tok string
-		if tc.echo {
-			a := newApp(t, memory.New(nil), middleware.Config{TypedClaimsOnly: tc.typed})
-			h, tok = a.e, a.token(t, 0)
-		} else {
-			st := memory.New(nil)
-			t.Cleanup(func() { _ = st.Close() })
-			a := newApp(t, memory.New(nil), middleware.Config{})
+		st := memory.New(nil)
+		t.Cleanup(func() { _ = st.Close() })
+		a := newApp(t, st, middleware.Config{TypedClaimsOnly: tc.typed})
+		h, tok := http.Handler(a.e), a.token(t, 0)
+		if !tc.echo {
 			h = newMux(t, nethttp.Config{Settings: settings(), Store: st, Keys: a.issuer.Keys(), TypedClaimsOnly: tc.typed})
-			tok = a.token(t, 0)
 		}
 		req := httptest.NewRequest(http.MethodGet, path, nil)
 		req.Header.Set(echo.HeaderAuthorization, "Bearer "+tok)

@@ -36,7 +36,7 @@ func (e *Engine[C]) begin(c C, v *token.Verified, now time.Time) *Pending[C] {
 		e.observe(c, v, Event{Reason: ReasonSkippedPath})
 		return nil
 	}
-	if len(r.Header[HeaderBackground]) > 0 && r.Header[HeaderBackground][0] != "" {
+	if bg := r.Header[HeaderBackground]; len(bg) > 0 && bg[0] != "" {
 		e.observe(c, v, Event{Reason: ReasonBackground})
 		return nil
 	}

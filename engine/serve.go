@@ -14,11 +14,13 @@ import (
 // check, the renewal decision, the writer and the default answers are the
 // engine's.
 type Door[C any] interface {
-	// Values appends to dst the values of source s that only the door
-	// reads (its lookup functions, a router's path parameters, or sources
-	// it reads its framework's way) and reports true; false lets the
-	// engine read s from the *http.Request (RequestValues).
-	Values(c C, s *Source, dst []string) ([]string, bool)
+	// Values returns the values of source s, a source that is not a
+	// header, when the door reads it (its lookup functions, a router's path
+	// parameters, or sources it reads its framework's way), and reports
+	// true; false lets the engine read s from the *http.Request
+	// (RequestValues). The engine reads headers itself, without
+	// allocating.
+	Values(c C, s *Source) ([]string, bool)
 	// SetClaims puts the request's own token and claims of v where the
 	// handlers look, and returns the value the handler gets (net/http: the
 	// request with a new context). An error, such as claims that do not
@@ -118,7 +120,7 @@ func (e *Engine[C]) Serve(c C, d Door[C], next func(C) error) error {
 			vals = RequestValues(e.cfg.Request(c), s, buf[:0])
 		} else {
 			var ok bool
-			if vals, ok = d.Values(c, s, nil); !ok {
+			if vals, ok = d.Values(c, s); !ok {
 				vals = RequestValues(e.cfg.Request(c), s, nil)
 			}
 		}

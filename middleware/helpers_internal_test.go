@@ -36,7 +36,7 @@ func compileLookup(spec string, funcs []echomw.ValuesExtractor) (*mw, *engine.Lo
 func lookupValues(m *mw, l *engine.Lookup, c echo.Context) []string {
 	var all []string
 	for _, s := range l.Sources() {
-		vals, ok := m.Values(c, &s, nil)
+		vals, ok := m.Values(c, &s)
 		if !ok {
 			vals = engine.RequestValues(c.Request(), &s, nil)
 		}

@@ -312,16 +312,16 @@ func (m *mw) wrap(next echo.HandlerFunc) echo.HandlerFunc {
 
 // Values reads the sources Echo reads its own way (see echoExtractors);
 // headers are the engine's.
-func (m *mw) Values(c echo.Context, s *engine.Source, dst []string) ([]string, bool) {
+func (m *mw) Values(c echo.Context, s *engine.Source) ([]string, bool) {
 	ex := m.extractors[s.Index]
 	if ex == nil {
-		return dst, false
+		return nil, false
 	}
 	values, err := ex(c)
 	if err != nil {
-		return dst, true
+		return nil, true
 	}
-	return append(dst, values...), true
+	return values, true
 }
 
 // SetClaims puts the request's own token and claims in the context, then

@@ -255,7 +255,7 @@ func (d *door) wrap(next http.Handler) http.Handler {
 }
 
 // Values lets the engine read every source from the request.
-func (d *door) Values(call, *engine.Source, []string) ([]string, bool) { return nil, false }
+func (d *door) Values(call, *engine.Source) ([]string, bool) { return nil, false }
 
 // SetClaims gives the request a context holding its claims (and its
 // *jwt.Token unless TypedClaimsOnly is set).

@@ -706,9 +706,6 @@ func (l *List) writeBack(ctx context.Context, now time.Time, want func(field, en
 // of others. Safe for concurrent use.
 func (l *List) Enforce() { l.enforced.Store(true) }
 
-// Enforced reports whether Enforce was called.
-func (l *List) Enforced() bool { return l.enforced.Load() }
-
 // Ready reports whether the List has loaded the revocations and is not
 // closed: until then Check answers NotReady.
 func (l *List) Ready() bool { return l.ready.Load() }

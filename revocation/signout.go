@@ -188,7 +188,7 @@ func (so *SignOut) SharedSubject(ctx context.Context, sub string, before time.Ti
 // returned): a write that took so long that the end falls short is
 // written again with the later end, which merges into the first.
 func (so *SignOut) record(until func(now time.Time) time.Time, write func(until time.Time) error) error {
-	if !so.remote && !so.list.Enforced() {
+	if !so.remote && !so.list.enforced.Load() {
 		return ErrNotEnforced
 	}
 	u := until(so.now())

@@ -225,14 +225,14 @@ func next(c *gin.Context) error {
 
 // Values reads param sources, the route's path parameters; the engine
 // reads the others from the request.
-func (d *door) Values(c *gin.Context, s *engine.Source, dst []string) ([]string, bool) {
+func (d *door) Values(c *gin.Context, s *engine.Source) ([]string, bool) {
 	if s.Kind != "param" {
-		return dst, false
+		return nil, false
 	}
 	if v := c.Param(s.Name); v != "" {
-		dst = append(dst, v)
+		return []string{v}, true
 	}
-	return dst, true
+	return nil, true
 }
 
 // SetClaims puts the request's own claims (for ClaimsFrom) and, unless
