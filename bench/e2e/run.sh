@@ -62,12 +62,7 @@ DOORS=(
 	"Echo v4|echo4|echo4-ours|server"
 	"net/http|nethttp|nethttp-ours|server"
 	"Echo v5|echo5|echo5-ours|v5"
-	# Gin: its door comes in a module of its own. Its server goes in
-	# bench/e2e/gin/, a module like bench/e2e/v5/ (go.mod with the same
-	# replace directives plus the Gin door's module), a main package that
-	# calls serve.Main with the variants "gin" (bare Gin) and "gin-ours"
-	# (the Gin door, default config). Until that directory exists the row
-	# is reported as skipped.
+	# Gin: a module of its own, as the Gin door is.
 	"Gin|gin|gin-ours|gin"
 )
 # Variants measured beside the doors: name, what it is compared with,
