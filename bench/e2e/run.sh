@@ -69,6 +69,7 @@ DOORS=(
 # its program.
 EXTRAS=(
 	"echo-jwt v4 on Echo v4|echo4|echo4-echojwt|server"
+	"Gin door with TypedClaimsOnly|gin|gin-typed|gin"
 )
 
 die() {

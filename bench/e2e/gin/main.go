@@ -4,8 +4,9 @@
 // picked with -variant, serving GET /api/me with {"sub":"alice"};
 // bench/e2e/run.sh builds and drives it.
 //
-//	gin       bare Gin, no authentication
-//	gin-ours  Gin with package slidinggin, default config
+//	gin        bare Gin, no authentication
+//	gin-ours   Gin with package slidinggin, default config
+//	gin-typed  the same with TypedClaimsOnly
 package main
 
 import (
@@ -24,7 +25,8 @@ func main() {
 	gin.SetMode(gin.ReleaseMode)
 	serve.Main(map[string]serve.Variant{
 		"gin":      {Build: bare},
-		"gin-ours": {Auth: true, Build: ours},
+		"gin-ours": {Auth: true, Build: func(s config.Settings) (http.Handler, func(), error) { return ours(s, false) }},
+		"gin-typed": {Auth: true, Build: func(s config.Settings) (http.Handler, func(), error) { return ours(s, true) }},
 	})
 }
 
@@ -40,9 +42,9 @@ func bare(config.Settings) (http.Handler, func(), error) {
 	return r, nil, nil
 }
 
-func ours(s config.Settings) (http.Handler, func(), error) {
+func ours(s config.Settings, typed bool) (http.Handler, func(), error) {
 	st := memory.New(nil)
-	mw, err := slidinggin.Config{Settings: s, Store: st}.ToMiddleware()
+	mw, err := slidinggin.Config{Settings: s, Store: st, TypedClaimsOnly: typed}.ToMiddleware()
 	if err != nil {
 		st.Close()
 		return nil, nil, err
