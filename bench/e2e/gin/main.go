@@ -24,8 +24,8 @@ func main() {
 	// Release mode: no debug line per route, as in production.
 	gin.SetMode(gin.ReleaseMode)
 	serve.Main(map[string]serve.Variant{
-		"gin":      {Build: bare},
-		"gin-ours": {Auth: true, Build: func(s config.Settings) (http.Handler, func(), error) { return ours(s, false) }},
+		"gin":       {Build: bare},
+		"gin-ours":  {Auth: true, Build: func(s config.Settings) (http.Handler, func(), error) { return ours(s, false) }},
 		"gin-typed": {Auth: true, Build: func(s config.Settings) (http.Handler, func(), error) { return ours(s, true) }},
 	})
 }
