@@ -2,8 +2,9 @@
 // that verifies the request's JWT and sends a renewed one in the
 // X-New-Token response header when it is due, with the decision every
 // other door (Echo v4, Echo v5, net/http) shares: package engine's. The
-// handlers read the claims with ClaimsFrom, or the *jwt.Token with
-// c.Get("user") as with echo-jwt. It lives in a module of its own,
+// handlers read the claims with ClaimsFrom; Config.ContextKey also puts
+// each request's own *jwt.Token in the context, for handlers that read it
+// with c.Get as echo-jwt's do. It lives in a module of its own,
 // github.com/slidingjwt/slidingjwt/slidinggin, so that an application on
 // another framework never has Gin in its module graph, and it is not
 // named gin, so that it reads apart from Gin's own package.

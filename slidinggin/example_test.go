@@ -17,8 +17,8 @@ import (
 // ExampleNew protects a group of Gin routes. A token issued 30 hours ago,
 // of a 48-hour lifetime, is past the renewal threshold: the response
 // carries a new one in X-New-Token. The handler finds the claims with
-// ClaimsFrom and the *jwt.Token under "user". A request without a token
-// gets echo-jwt's 401.
+// ClaimsFrom; with ContextKey set, it also finds its own *jwt.Token under
+// that key. A request without a token gets echo-jwt's 401.
 func ExampleNew() {
 	gin.SetMode(gin.ReleaseMode) // no route listing on standard output
 	settings := config.Default()
@@ -31,7 +31,9 @@ func ExampleNew() {
 	}
 
 	r := gin.New()
-	api := r.Group("/api", slidinggin.New(slidinggin.Config{Settings: settings, Store: st, Keys: issuer.Keys()}))
+	api := r.Group("/api", slidinggin.New(slidinggin.Config{
+		Settings: settings, Store: st, Keys: issuer.Keys(), ContextKey: "user",
+	}))
 	api.GET("/me", func(c *gin.Context) {
 		_, hasToken := c.Get("user")
 		c.String(http.StatusOK, "hello %s (token: %v)", slidinggin.ClaimsFrom(c).Subject, hasToken)

@@ -54,15 +54,14 @@ type Config struct {
 	// source). Optional. Default "header:Authorization:Bearer ".
 	TokenLookup string
 
-	// TypedClaimsOnly leaves the *jwt.Token out of the context: handlers
-	// read the claims with ClaimsFrom only, which saves the per-request
-	// copy of the token and its claims map. Optional. Default false.
-	TypedClaimsOnly bool
-
-	// ContextKey is the gin.Context key of the request's own *jwt.Token
-	// (with jwt.MapClaims), so handlers written for echo-jwt or gin-jwt
-	// style middleware keep reading c.Get("user"). Optional. Default
-	// "user".
+	// ContextKey, when set, is the gin.Context key under which each
+	// request gets its own *jwt.Token (with jwt.MapClaims), for handlers
+	// written to read c.Get(key), as echo-jwt's do with "user". The token
+	// and its claims map are copied for every request, which costs about
+	// as much as the rest of the middleware (see docs/performance.md).
+	// Optional. Default "": no token in the context; handlers read the
+	// claims with ClaimsFrom, and ClaimsFrom(c).Map() makes the request its
+	// own jwt.MapClaims when it wants one.
 	ContextKey string
 
 	// MaxTokenSize is the largest token, in bytes, that is parsed at all.
@@ -134,7 +133,6 @@ type Config struct {
 // Settings and Store must still be set.
 var DefaultConfig = Config{
 	TokenLookup:  engine.DefaultTokenLookup,
-	ContextKey:   "user",
 	MaxTokenSize: token.DefaultMaxTokenSize,
 	Now:          time.Now,
 }
@@ -152,9 +150,6 @@ func New(cfg Config) gin.HandlerFunc {
 // ToMiddleware validates cfg once and returns the middleware. It never
 // panics; every problem is returned, naming the setting.
 func (cfg Config) ToMiddleware() (gin.HandlerFunc, error) {
-	if cfg.ContextKey == "" {
-		cfg.ContextKey = DefaultConfig.ContextKey
-	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -235,10 +230,10 @@ func (d *door) Values(c *gin.Context, s *engine.Source) ([]string, bool) {
 	return nil, true
 }
 
-// SetClaims puts the request's own claims (for ClaimsFrom) and, unless
-// TypedClaimsOnly is set, its *jwt.Token under ContextKey.
+// SetClaims puts the request's own claims (for ClaimsFrom) and, when
+// ContextKey is set, its *jwt.Token under ContextKey.
 func (d *door) SetClaims(c *gin.Context, v *token.Verified) (*gin.Context, error) {
-	t, claims, _ := engine.HandOver(v, d.cfg.TypedClaimsOnly, nil) // no claims type to fail
+	t, claims, _ := engine.HandOver(v, d.cfg.ContextKey == "", nil) // no claims type to fail
 	if t != nil {
 		c.Set(d.cfg.ContextKey, t)
 	}

@@ -197,8 +197,8 @@ func TestErrorMiddleware(t *testing.T) {
 	}
 }
 
-// TestContext: the *jwt.Token is under "user" (or ContextKey), the typed
-// claims under ClaimsFrom; TypedClaimsOnly leaves the token out.
+// TestContext: the typed claims are under ClaimsFrom; the *jwt.Token is
+// in the context only under a ContextKey that is set.
 func TestContext(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -207,9 +207,9 @@ func TestContext(t *testing.T) {
 		key       string
 		wantToken bool
 	}{
-		{"default", nil, "user", true},
-		{"ContextKey", func(c *slidinggin.Config) { c.ContextKey = "jwt" }, "jwt", true},
-		{"TypedClaimsOnly", func(c *slidinggin.Config) { c.TypedClaimsOnly = true }, "user", false},
+		{"default", nil, "user", false},
+		{"ContextKey", func(c *slidinggin.Config) { c.ContextKey = "user" }, "user", true},
+		{"another ContextKey", func(c *slidinggin.Config) { c.ContextKey = "jwt" }, "jwt", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

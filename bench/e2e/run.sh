@@ -69,7 +69,7 @@ DOORS=(
 # its program.
 EXTRAS=(
 	"echo-jwt v4 on Echo v4|echo4|echo4-echojwt|server"
-	"Gin door with TypedClaimsOnly|gin|gin-typed|gin"
+	"Gin door with a *jwt.Token under \"user\"|gin|gin-token|gin"
 )
 
 die() {

@@ -6,7 +6,7 @@
 //
 //	gin        bare Gin, no authentication
 //	gin-ours   Gin with package slidinggin, default config
-//	gin-typed  the same with TypedClaimsOnly
+//	gin-token  the same with ContextKey "user": a *jwt.Token a request
 package main
 
 import (
@@ -26,7 +26,7 @@ func main() {
 	serve.Main(map[string]serve.Variant{
 		"gin":       {Build: bare},
 		"gin-ours":  {Auth: true, Build: func(s config.Settings) (http.Handler, func(), error) { return ours(s, false) }},
-		"gin-typed": {Auth: true, Build: func(s config.Settings) (http.Handler, func(), error) { return ours(s, true) }},
+		"gin-token": {Auth: true, Build: func(s config.Settings) (http.Handler, func(), error) { return ours(s, true) }},
 	})
 }
 
@@ -42,9 +42,15 @@ func bare(config.Settings) (http.Handler, func(), error) {
 	return r, nil, nil
 }
 
-func ours(s config.Settings, typed bool) (http.Handler, func(), error) {
+// ours is the Gin door with its default config; withToken also puts each
+// request's *jwt.Token under "user".
+func ours(s config.Settings, withToken bool) (http.Handler, func(), error) {
 	st := memory.New(nil)
-	mw, err := slidinggin.Config{Settings: s, Store: st, TypedClaimsOnly: typed}.ToMiddleware()
+	cfg := slidinggin.Config{Settings: s, Store: st}
+	if withToken {
+		cfg.ContextKey = "user"
+	}
+	mw, err := cfg.ToMiddleware()
 	if err != nil {
 		st.Close()
 		return nil, nil, err
