@@ -5,8 +5,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
-
-	"github.com/golang-jwt/jwt/v5"
 )
 
 // DefaultCacheSize is the number of verified tokens a Verifier remembers
@@ -50,11 +48,10 @@ const cacheWays = 8
 // Memory is bounded by the slot count times the size of one verified token,
 // which Config.MaxTokenSize bounds.
 type verifiedCache struct {
-	keys   *KeySet
-	seed   maphash.Seed
-	sets   uint64 // 0: the cache is off
-	ways   int
-	leeway time.Duration
+	keys *KeySet
+	seed maphash.Seed
+	sets uint64 // 0: the cache is off
+	ways int
 	// clone is set when the token lookup may cut tokens from a larger
 	// string (a Cookie header, a query), which the cache must not keep.
 	clone bool
@@ -82,24 +79,13 @@ const tagMark = 1
 
 func tagOf(h uint64) uint64 { return h&^tagMark | 2 }
 
-// cached is what the cache adds to a verification it holds; it does not
-// change once the verification is stored.
-type cached struct {
-	hash uint64 // verifiedCache.hash of raw
-	// validFrom and validUntil bound the instants at which the token's
-	// time claims pass golang-jwt's checks, leeway included: valid when
-	// !now.Before(validFrom) && now.Before(validUntil).
-	validFrom  time.Time
-	validUntil time.Time
-}
-
 // newVerifiedCache returns a cache of size entries for tokens verified with
 // keys; clone says whether it must copy the tokens it keeps: a size of at most cacheWays is one
 // set of size slots, a larger one is rounded up to a multiple of cacheWays.
 // size <= 0 turns it off, and the cache then only supplies the key
 // function.
-func newVerifiedCache(keys *KeySet, size int, leeway time.Duration, clone bool) *verifiedCache {
-	c := &verifiedCache{keys: keys, seed: maphash.MakeSeed(), leeway: leeway, clone: clone}
+func newVerifiedCache(keys *KeySet, size int, clone bool) *verifiedCache {
+	c := &verifiedCache{keys: keys, seed: maphash.MakeSeed(), clone: clone}
 	if size > 0 {
 		c.ways = min(cacheWays, size)
 		c.sets = uint64((size + c.ways - 1) / c.ways)
@@ -168,10 +154,10 @@ func (c *verifiedCache) get(g *cacheGen, raw string, now time.Time) *Verified {
 			continue
 		}
 		v := sl.v.Load()
-		if v == nil || v.hash != h || v.raw != raw {
+		if v == nil || v.raw != raw {
 			continue
 		}
-		if now.Before(v.validFrom) || !now.Before(v.validUntil) {
+		if ns, ok := nowNanos(now); !ok || ns < v.validFrom || ns >= v.validUntil {
 			// Let the parser say what is wrong, with golang-jwt's error;
 			// an expired token will not be valid again.
 			if sl.v.CompareAndSwap(v, nil) {
@@ -195,15 +181,15 @@ func (c *verifiedCache) put(g *cacheGen, v *Verified, now time.Time) {
 	if g.slots == nil {
 		return
 	}
-	if !c.bounds(v) || !now.Before(v.validUntil) {
+	if ns, ok := nowNanos(now); !ok || ns >= v.validUntil {
 		return
 	}
 	if c.clone {
 		v.raw = strings.Clone(v.raw)
 	}
-	v.hash = c.hash(v.raw)
-	want := tagOf(v.hash)
-	set := c.set(g, v.hash)
+	h := c.hash(v.raw)
+	want := tagOf(h)
+	set := c.set(g, h)
 	victim := -1
 	for i := range set {
 		// An empty slot, or one that holds this token already (a
@@ -229,42 +215,18 @@ func (c *verifiedCache) put(g *cacheGen, v *Verified, now time.Time) {
 	if victim < 0 {
 		// Every entry was referenced; their marks are now cleared. Take
 		// the slot the hash's low bits pick.
-		victim = int(v.hash>>2) % len(set)
+		victim = int(h>>2) % len(set)
 	}
 	set[victim].v.Store(v)
 	set[victim].tag.Store(want)
 }
 
-// bounds sets v's validity window from its exp, nbf and iat as golang-jwt's
-// validator reads them (truncated to jwt.TimePrecision), and from its
-// auth_time as the verification reads it, and reports false
-// if it cannot. It reads the claims the verification decoded: v must not
-// be shared yet.
-func (c *verifiedCache) bounds(v *Verified) bool {
-	mc := v.claims.Load().m
-	exp, hasExp, ok := numericDate(mc, "exp")
-	if !hasExp || !ok {
-		return false
+// nowNanos returns now in Unix nanoseconds, and false when it is outside
+// the range that holds (years 1678 to 2262), where the cache does not
+// answer.
+func nowNanos(now time.Time) (int64, bool) {
+	if now.Before(minUnixNano) || now.After(maxUnixNano) {
+		return 0, false
 	}
-	v.validUntil = exp.Truncate(jwt.TimePrecision).Add(c.leeway)
-	v.validFrom = time.Time{}
-	for _, name := range [...]string{"nbf", "iat"} {
-		t, present, ok := numericDate(mc, name)
-		if !ok {
-			return false
-		}
-		if present {
-			if from := t.Truncate(jwt.TimePrecision).Add(-c.leeway); from.After(v.validFrom) {
-				v.validFrom = from
-			}
-		}
-	}
-	// An auth_time in the future is refused as the verification refuses
-	// it (see extract), also after a clock steps back.
-	if at := v.typed.AuthTime; !at.IsZero() {
-		if from := at.Truncate(time.Second).Add(-c.leeway); from.After(v.validFrom) {
-			v.validFrom = from
-		}
-	}
-	return true
+	return now.UnixNano(), true
 }

@@ -26,7 +26,7 @@ func TestVerifiedCacheSlots(t *testing.T) {
 		{DefaultCacheSize, 10_000}, {10_001, 10_008},
 	}
 	for _, tt := range tests {
-		c := newVerifiedCache(keys, tt.size, 0, false)
+		c := newVerifiedCache(keys, tt.size, false)
 		if got := len(c.generation().slots); got != tt.want {
 			t.Errorf("newVerifiedCache(size %d): %d slots, want %d", tt.size, got, tt.want)
 		}

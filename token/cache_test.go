@@ -140,8 +140,8 @@ func TestVerifiedCacheHitReturnsSameVerification(t *testing.T) {
 	if err1 != nil || err2 != nil || v1 != v2 {
 		t.Errorf("verify twice = %p, %v and %p, %v; want one cached result", v1, err1, v2, err2)
 	}
-	if tk, _ := v1.Token(); tk.Raw != tok || !tk.Valid || v1.typed.Subject != "alice" {
-		t.Errorf("cached token Raw %q Valid %v sub %q", tk.Raw, tk.Valid, v1.typed.Subject)
+	if tk, _ := v1.Token(); tk.Raw != tok || !tk.Valid || v1.sub != "alice" {
+		t.Errorf("cached token Raw %q Valid %v sub %q", tk.Raw, tk.Valid, v1.sub)
 	}
 }
 
@@ -333,17 +333,15 @@ func TestVerifiedCacheCollision(t *testing.T) {
 	// Forge a collision: store a's verification in b's slot under b's hash.
 	g := f.vf.cache.generation()
 	hb := f.vf.cache.hash(b)
-	forged := &Verified{raw: va.raw, typed: va.typed}
-	forged.claims.Store(&claimSet{m: va.frozenClaims()})
-	forged.hash = hb
-	forged.validUntil = va.validUntil
+	forged := &Verified{raw: va.raw, key: va.key, sub: va.sub, jti: va.jti, session: va.session,
+		exp: va.exp, validFrom: va.validFrom, validUntil: va.validUntil}
 	f.vf.cache.set(g, hb)[0].v.Store(forged)
 	f.vf.cache.set(g, hb)[0].tag.Store(tagOf(hb))
 	if got := f.vf.cache.get(g, b, f.clock.Now()); got != nil {
 		t.Fatalf("get(b) returned the entry of another token with b's hash")
 	}
 	vb, err := f.vf.Verify(b, f.clock.Now())
-	if err != nil || vb.raw != b || vb.typed.ID == va.typed.ID {
+	if err != nil || vb.raw != b || vb.jti == va.jti {
 		t.Fatalf("verify(b) = %v, %v; want b's own claims", vb, err)
 	}
 }
@@ -497,7 +495,7 @@ func TestVerifiedCacheConcurrent(t *testing.T) {
 					t.Errorf("verify: %v", err)
 					return
 				}
-				if v.raw != tok || v.typed.Subject != "alice" {
+				if v.raw != tok || v.sub != "alice" {
 					t.Errorf("verify returned the claims of another token")
 					return
 				}

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"maps"
-	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -69,21 +68,6 @@ func (c *Claims) JWT() *jwt.Token {
 // ones, are refused rather than converted with overflow.
 const maxNumericDate = 253402300799
 
-// numericDate reads an optional NumericDate claim. present is false when the
-// claim is absent; ok is false when it is present but not a sane date.
-func numericDate(m map[string]any, name string) (t time.Time, present, ok bool) {
-	v, found := m[name]
-	if !found {
-		return time.Time{}, false, true
-	}
-	f, isNumber := v.(float64)
-	if !isNumber || math.IsNaN(f) || f < 0 || f > maxNumericDate {
-		return time.Time{}, true, false
-	}
-	sec, frac := math.Modf(f)
-	return time.Unix(int64(sec), int64(frac*1e9)), true, true
-}
-
 // toMicroseconds rounds t to the nearest microsecond. auth_time is written
 // to the microsecond (see formatMicros); decoded as a float64, whose step
 // near today's dates is about a quarter of a microsecond, it comes back as
@@ -117,16 +101,6 @@ func appendMicros(dst []byte, t time.Time) []byte {
 		frac %= div
 	}
 	return dst
-}
-
-// optionalString reads a claim that must be a string when present.
-func optionalString(m map[string]any, name string) (string, bool) {
-	v, found := m[name]
-	if !found {
-		return "", true
-	}
-	s, ok := v.(string)
-	return s, ok
 }
 
 // newID returns 128 random bits, base64url encoded, for jti and sid.

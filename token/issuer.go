@@ -108,7 +108,7 @@ func (i *Issuer) IssueAt(now time.Time, sub, role string, extra map[string]any) 
 // whether it extends the session at all: a session at its cap
 // (auth_time + MaxSessionAge) is not renewed.
 func (i *Issuer) expiryOfRenewal(v *Verified, now time.Time) (exp time.Time, extends bool) {
-	return i.renewalExpiry(v, v.typed.Role, now)
+	return i.renewalExpiry(v, v.role, now)
 }
 
 func (i *Issuer) renewalExpiry(v *Verified, role string, now time.Time) (exp time.Time, extends bool) {
@@ -119,7 +119,7 @@ func (i *Issuer) renewalExpiry(v *Verified, role string, now time.Time) (exp tim
 	// Tokens carry whole seconds: compare what would be written. A token
 	// accepted within the leeway after its exp must not be renewed into
 	// another token that has already expired.
-	return exp, exp.Unix() > v.typed.ExpiresAt.Unix() && exp.Unix() > now.Unix()
+	return exp, exp.Unix() > v.ExpiresAt().Unix() && exp.Unix() > now.Unix()
 }
 
 // renewedClaims are the claims a renewal sets; every other claim of the
@@ -138,7 +138,7 @@ type renewedClaims struct {
 var renewedNames = [...]string{"iat", "exp", "jti", "auth_time", "sid"}
 
 func renewalOf(v *Verified, now, exp time.Time) renewedClaims {
-	return renewedClaims{iat: now.Unix(), exp: exp.Unix(), jti: newID(), authTime: v.sessionStart(now), sid: v.typed.Session}
+	return renewedClaims{iat: now.Unix(), exp: exp.Unix(), jti: newID(), authTime: v.sessionStart(now), sid: v.session}
 }
 
 // set writes the claims into m; exact writes the numbers as json.Number,
@@ -330,8 +330,8 @@ func (i *Issuer) signRenewalClaims(v *Verified, claims jwt.MapClaims, now time.T
 	role, _ := claims["role"].(string)
 	exp, _ := i.renewalExpiry(v, role, now)
 	renewalOf(v, now, exp).set(claims, true)
-	if v.typed.Subject != "" {
-		claims["sub"] = v.typed.Subject
+	if v.sub != "" {
+		claims["sub"] = v.sub
 	} else {
 		delete(claims, "sub")
 	}

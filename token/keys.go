@@ -51,6 +51,9 @@ type checked struct {
 	// head is the base64url header of the tokens the key signs:
 	// {"alg":...,"kid":...,"typ":"JWT"}, kid only when the key has an ID.
 	head string
+	// algValue and idValue are alg and id boxed once, for the headers of
+	// the tokens the key verified (boxing a string allocates).
+	algValue, idValue any
 	// sigLen is the length of the signatures the key makes, base64url
 	// encoded: what a renewal's size is computed with.
 	sigLen int
@@ -240,7 +243,7 @@ func checkKey(k Key) (*checked, error) {
 	if method == nil || method == jwt.SigningMethodNone {
 		return nil, fmt.Errorf("slidingjwt: key %s: unknown algorithm %q", name, k.Algorithm)
 	}
-	c := &checked{id: k.ID, alg: k.Algorithm, method: method, signer: method}
+	c := &checked{id: k.ID, alg: k.Algorithm, method: method, signer: method, algValue: k.Algorithm, idValue: k.ID}
 	if k.Material == nil {
 		return nil, fmt.Errorf("slidingjwt: key %s has no material", name)
 	}

@@ -114,7 +114,7 @@ func checkRenewal(t *testing.T, f *verifyFixture, v *Verified, now, exp time.Tim
 	if !reflect.DeepEqual(kept, wantKept) {
 		t.Errorf("renewal changed the claims it keeps:\n got %q\nwant %q", kept, wantKept)
 	}
-	oldJTI := v.typed.ID
+	oldJTI := v.jti
 	for name, want := range map[string]string{
 		"iat":       `"iat":` + itoa(now.Unix()),
 		"exp":       `"exp":` + itoa(exp.Unix()),

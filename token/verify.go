@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -132,7 +133,7 @@ func NewVerifier(s config.Settings, opts *VerifierOptions) (*Verifier, error) {
 		maxSize:   o.MaxTokenSize,
 		vopts:     vopts[:len(vopts):len(vopts)],
 		validator: jwt.NewValidator(append(vopts[:len(vopts):len(vopts)], jwt.WithTimeFunc(o.Now))...),
-		cache:     newVerifiedCache(o.Keys, o.CacheSize, s.Leeway, !o.TokensAreWhole),
+		cache:     newVerifiedCache(o.Keys, o.CacheSize, !o.TokensAreWhole),
 	}, nil
 }
 
@@ -342,40 +343,25 @@ func (vf *Verifier) parse(raw string, snap *keySnapshot, now time.Time) (*Verifi
 
 	// The header in full, and the claims, now that they are known to be
 	// signed by one of our keys.
-	var header header
-	if hdr.other || hdr.kidType {
-		var m map[string]any
-		if err := json.Unmarshal(buf, &m); err != nil {
+	var other map[string]any
+	usual := !hdr.other && !hdr.kidType && string(hdr.alg) == key.alg &&
+		(hdr.typ == nil || string(hdr.typ) == "JWT") && (hdr.kid == nil || string(hdr.kid) == key.id)
+	if !usual {
+		if err := json.Unmarshal(buf, &other); err != nil {
 			return nil, jwtError("could not JSON decode header", jwt.ErrTokenMalformed, err)
 		}
-		header = compactHeader(m)
-	} else {
-		// The usual header: its strings, read already.
-		header.alg = string(hdr.alg)
-		if hdr.typ != nil {
-			header.typ = string(hdr.typ)
-		}
-		if hdr.kid != nil {
-			header.kid = string(hdr.kid)
-		}
 	}
+	v := &Verified{raw: raw, key: key, header: other, typJWT: hdr.typ != nil, kid: hdr.kid != nil}
 	buf, err = strictBase64.AppendDecode((*bp)[:0], []byte(payload))
 	*bp = buf
 	if err != nil {
 		return nil, jwtError("could not base64 decode claim", jwt.ErrTokenMalformed, err)
 	}
-	// Decoded into an any, not a map[string]any: JSON v2 builds the
-	// objects of an any directly, a third faster than through a map type.
-	var decoded any
-	if err := json.Unmarshal(buf, &decoded); err != nil {
+	cd := claimsDecoders.Get().(*claimsDecoder)
+	defer claimsDecoders.Put(cd)
+	rc := &cd.claims
+	if err := cd.read(buf); err != nil {
 		return nil, jwtError("could not JSON decode claim", jwt.ErrTokenMalformed, err)
-	}
-	claims, ok := decoded.(map[string]any)
-	switch {
-	case decoded == nil: // "null": it cannot pass the exp check
-		claims = map[string]any{}
-	case !ok:
-		return nil, jwtError("could not JSON decode claim", jwt.ErrTokenMalformed, errClaimsNotObject)
 	}
 	// golang-jwt's Validator reads its own clock: the verifier's, when now
 	// is that clock's reading (within a millisecond: the engine reads it
@@ -384,14 +370,12 @@ func (vf *Verifier) parse(raw string, snap *keySnapshot, now time.Time) (*Verifi
 	if d := vf.now().Sub(now); d <= -time.Millisecond || d >= time.Millisecond {
 		validator = jwt.NewValidator(append(vf.vopts, jwt.WithTimeFunc(func() time.Time { return now }))...)
 	}
-	if err := validator.Validate(jwt.MapClaims(claims)); err != nil {
+	if err := validator.Validate(rc); err != nil {
 		return nil, jwtError("", jwt.ErrTokenInvalidClaims, err)
 	}
-	v, err := vf.extract(raw, key.method, header, claims, now)
-	if err != nil {
+	if err := vf.extract(v, rc, now); err != nil {
 		return nil, err
 	}
-	v.sig = sig
 	return v, nil
 }
 
@@ -405,30 +389,33 @@ var (
 	errCritical = jwtError("", jwt.ErrTokenUnverifiable, errors.New(`the header lists "crit" extensions, none of which is supported`))
 )
 
-// extract builds the typed claims and checks what golang-jwt does not:
-// string-typed sub, sid and jti when present, sane dates and a positive
-// lifetime. A role that is not a string means no role.
-func (vf *Verifier) extract(raw string, method jwt.SigningMethod, header header, mc map[string]any, now time.Time) (*Verified, error) {
-	sub, ok0 := optionalString(mc, "sub")
-	if !ok0 || (sub == "" && mc["sub"] != nil) || len(sub) > maxSubjectBytes {
-		return nil, errBadSubject
+// extract fills v with the typed claims of rc and checks what golang-jwt
+// does not: string-typed sub, sid and jti when present, sane dates and a
+// positive lifetime. A role that is not a string means no role. It also
+// sets the instants between which the cache may answer for the token.
+func (vf *Verifier) extract(v *Verified, rc *readClaims, now time.Time) error {
+	if rc.sub.kind != 0 && (rc.sub.kind != '"' || rc.sub.s == "" || len(rc.sub.s) > maxSubjectBytes) {
+		return errBadSubject
 	}
-	role, _ := mc["role"].(string)
-	sid, ok2 := optionalString(mc, "sid")
-	jti, ok3 := optionalString(mc, "jti")
-	exp, _, ok4 := numericDate(mc, "exp")
-	iat, hasIAT, ok5 := numericDate(mc, "iat")
-	authTime, hasAuth, ok6 := numericDate(mc, "auth_time")
+	exp, _, ok4 := rc.exp.date()
+	iat, hasIAT, ok5 := rc.iat.date()
+	authTime, hasAuth, ok6 := rc.authTime.date()
+	nbf, hasNBF, ok7 := rc.nbf.date() // golang-jwt converts huge dates with overflow
+	if !(rc.sid.optional() && rc.jti.optional() && ok4 && ok5 && ok6 && ok7) {
+		return errBadClaim
+	}
 	authTime = toMicroseconds(authTime)
-	_, _, ok7 := numericDate(mc, "nbf") // golang-jwt converts huge dates with overflow
-	if !(ok2 && ok3 && ok4 && ok5 && ok6 && ok7) {
-		return nil, errBadClaim
+	v.sub, v.sid, v.jti = rc.sub.s, rc.sid.s, rc.jti.s
+	if rc.role.kind == '"' {
+		v.role = rc.role.s
 	}
-	lifetime := vf.settings.Lifetime(role)
+	v.exp, v.iat, v.authTime = rc.exp.f, rc.iat.f, rc.authTime.f
+	v.hasIAT, v.hasAuth = hasIAT, hasAuth
+	v.lifetime = vf.settings.Lifetime(v.role)
 	if hasIAT {
-		lifetime = exp.Sub(iat)
-		if lifetime <= 0 {
-			return nil, errBadClaim
+		v.lifetime = exp.Sub(iat)
+		if v.lifetime <= 0 {
+			return errBadClaim
 		}
 	}
 	if hasAuth {
@@ -438,105 +425,139 @@ func (vf *Verifier) extract(raw string, method jwt.SigningMethod, header header,
 		// second that iat, in whole seconds, lacks.
 		authSec := authTime.Truncate(time.Second)
 		if hasIAT && authSec.Sub(iat) > vf.settings.Leeway || authSec.Sub(now) > vf.settings.Leeway {
-			return nil, errAuthTime
+			return errAuthTime
 		}
 	}
-	v := &Verified{
-		raw:      raw,
-		method:   method,
-		header:   header,
-		lifetime: lifetime,
-		typed: Claims{
-			Subject: sub, Role: role, SessionID: sid, ID: jti, ExpiresAt: exp,
-		},
-	}
-	v.claims.Store(&claimSet{m: mc, fresh: true})
-	if hasIAT {
-		v.typed.IssuedAt = iat
-	}
 	switch {
-	case hasAuth:
-		v.typed.AuthTime = authTime
-		v.authTime = authTime
-	case hasIAT:
-		v.authTime = toMicroseconds(iat) // as a renewal writes it into auth_time
-	}
-	// Neither: the start is unknown, and stays the zero time (see
-	// AuthTime); exp - lifetime would put it in the future for a token
-	// with more time left than its role's lifetime.
-	switch {
-	case sid != "":
-		v.typed.Session = sid
-	case jti != "":
-		v.typed.Session = derivedSession("jti", jti)
+	case v.sid != "":
+		v.session = v.sid
+	case v.jti != "":
+		v.session = derivedSession("jti", v.jti)
 	default:
 		// The signed part, not the whole token: one token can be sent
 		// with another, equally valid signature (an ECDSA signature's
 		// second form), and must not become a second session.
-		v.typed.Session = derivedSession("tok", raw[:strings.LastIndexByte(raw, '.')])
+		v.session = derivedSession("tok", v.raw[:strings.LastIndexByte(v.raw, '.')])
 	}
-	v.session = store.SessionRevocationKey(v.typed.Session)
-	if sub != "" {
-		v.subject = store.SubjectRevocationKey(sub)
+	v.sessionRK = store.SessionRevocationKey(v.session)
+	if v.sub != "" {
+		v.subjectRK = store.SubjectRevocationKey(v.sub)
 	}
-	return v, nil
+
+	// The instants at which the time claims pass golang-jwt's checks, as
+	// its validator reads them (truncated to jwt.TimePrecision), leeway
+	// included, and auth_time's check above: the cache answers for the
+	// token only between them.
+	leeway := vf.settings.Leeway
+	until := exp.Truncate(jwt.TimePrecision).Add(leeway)
+	var from time.Time
+	for _, t := range [...]struct {
+		t       time.Time
+		present bool
+	}{{nbf, hasNBF}, {iat, hasIAT}} {
+		if f := t.t.Truncate(jwt.TimePrecision).Add(-leeway); t.present && f.After(from) {
+			from = f
+		}
+	}
+	if hasAuth {
+		if f := authTime.Truncate(time.Second).Add(-leeway); f.After(from) {
+			from = f
+		}
+	}
+	v.validFrom, v.validUntil = unixNanos(from), unixNanos(until)
+	return nil
 }
+
+// unixNanos returns t in Unix nanoseconds, saturated to the int64 range
+// (years 1678 to 2262).
+func unixNanos(t time.Time) int64 {
+	switch {
+	case t.Before(minUnixNano):
+		return math.MinInt64
+	case t.After(maxUnixNano):
+		return math.MaxInt64
+	}
+	return t.UnixNano()
+}
+
+var (
+	minUnixNano = time.Unix(0, math.MinInt64)
+	maxUnixNano = time.Unix(0, math.MaxInt64)
+)
 
 // Verified is one token that verified. It is immutable, and may be shared
 // by concurrent requests through the verifier's cache: nothing it returns
 // shares mutable state with it or with another caller.
+//
+// It keeps what a cache hit needs in a compact form: the token (whose
+// payload segment is the signed JSON a claims map is decoded from), the
+// key that verified it, the typed claims with the times as the claims
+// hold them, and the digests. Everything else is made per caller.
 type Verified struct {
-	raw    string
-	method jwt.SigningMethod
-	header header // never handed out: Token copies it
-	sig    []byte // the decoded signature; never handed out: Token copies it
-	// claims holds first the map the verification decoded (fresh), until
-	// the first caller that wants claims takes it, without a copy (a
-	// compare-and-swap to nil: one caller only): most tokens are seen once
-	// (a renewal replaces them), and their request then pays no copy.
-	// After that it holds the cache's own map, decoded again from the
-	// payload on the next demand (see claimsCopy), compacted by freeze,
-	// and only ever copied.
-	claims   atomic.Pointer[claimSet]
-	typed    Claims        // values only: Claims copies it
-	lifetime time.Duration // exp - iat, or the role's configured lifetime
-	authTime time.Time     // auth_time (to the microsecond), else iat, else zero: unknown
-	// session and subject are the digests of typed.Session and of sub
-	// (zero without one), by which stores and revocations know them.
-	session, subject store.RevocationKey
+	raw string
+	key *checked // the key whose signature verified: the method, and the usual header's values
+	// header is the JOSE header when it is not the usual one (string alg
+	// of the key, typ "JWT" or none, kid of the key or none), as decoded;
+	// never handed out: Token copies it. nil for the usual header, which
+	// typJWT and kid describe.
+	header      map[string]any
+	typJWT, kid bool
+	// hasIAT and hasAuth say whether iat and auth_time are present.
+	hasIAT, hasAuth bool
+	// claims holds the cache's own claims map once a second caller has
+	// wanted one (see claimsCopy).
+	claims atomic.Pointer[claimSet]
+	// The typed claims: the strings as written, the times in seconds as
+	// the claims hold them. session is Claims.Session (sid when present).
+	sub, role, sid, jti, session string
+	exp, iat, authTime           float64
+	lifetime                     time.Duration // exp - iat, or the role's configured lifetime
+	// sessionRK and subjectRK are the digests of session and of sub (zero
+	// without one), by which stores and revocations know them.
+	sessionRK, subjectRK store.RevocationKey
 	// renewedAt is when (Unix nanoseconds of the caller's clock) a store
 	// last granted a renewal asked with this token, or 0; see RenewedAt.
 	renewedAt atomic.Int64
-	cached    // set when the verification goes into the cache
+	// validFrom and validUntil (Unix nanoseconds, saturated) bound the
+	// instants at which the token's time claims pass, leeway included:
+	// valid when validFrom <= now < validUntil.
+	validFrom, validUntil int64
+}
+
+// secondsTime returns the time of a NumericDate claim of f seconds, as
+// golang-jwt converts it.
+func secondsTime(f float64) time.Time {
+	sec, frac := math.Modf(f)
+	return time.Unix(int64(sec), int64(frac*1e9))
 }
 
 // Raw returns the token as it was verified.
 func (v *Verified) Raw() string { return v.raw }
 
 // ExpiresAt returns the token's exp.
-func (v *Verified) ExpiresAt() time.Time { return v.typed.ExpiresAt }
+func (v *Verified) ExpiresAt() time.Time { return secondsTime(v.exp) }
 
 // Subject returns the token's sub ("" when it has none).
-func (v *Verified) Subject() string { return v.typed.Subject }
+func (v *Verified) Subject() string { return v.sub }
 
 // Role returns the token's role ("" when it has none, or one that is not a
 // string).
-func (v *Verified) Role() string { return v.typed.Role }
+func (v *Verified) Role() string { return v.role }
 
 // Session returns the session identity (see Claims.Session).
-func (v *Verified) Session() string { return v.typed.Session }
+func (v *Verified) Session() string { return v.session }
 
 // sessionKey returns the fixed-length digest of Session that identifies the
 // session in a store: the hex of store.SessionRevocationKey(v.Session()).
-func (v *Verified) sessionKey() string { return v.session.String() }
+func (v *Verified) sessionKey() string { return v.sessionRK.String() }
 
 // sessionRevKey returns store.SessionRevocationKey(v.Session()),
 // computed once.
-func (v *Verified) sessionRevKey() store.RevocationKey { return v.session }
+func (v *Verified) sessionRevKey() store.RevocationKey { return v.sessionRK }
 
 // subjectRevKey returns store.SubjectRevocationKey of the token's
 // sub, computed once; the zero key when the token has no sub.
-func (v *Verified) subjectRevKey() store.RevocationKey { return v.subject }
+func (v *Verified) subjectRevKey() store.RevocationKey { return v.subjectRK }
 
 // lifetimeLen returns the token's lifetime: exp - iat, or the configured
 // lifetime of its role when it has no iat.
@@ -545,16 +566,27 @@ func (v *Verified) lifetimeLen() time.Duration { return v.lifetime }
 // authStart returns when the session began, as a subject revocation's
 // cut-off is compared with it: auth_time (to the microsecond), else iat;
 // the zero time, before every cut-off, when the token has neither.
-func (v *Verified) authStart() time.Time { return v.authTime }
+func (v *Verified) authStart() time.Time {
+	switch {
+	case v.hasAuth:
+		return toMicroseconds(secondsTime(v.authTime))
+	case v.hasIAT:
+		return toMicroseconds(secondsTime(v.iat)) // as a renewal writes it into auth_time
+	}
+	// Neither: the start is unknown, and stays the zero time (see
+	// AuthTime); exp - lifetime would put it in the future for a token
+	// with more time left than its role's lifetime.
+	return time.Time{}
+}
 
 // sessionStart returns the start a renewal at now writes into auth_time
 // and caps the session from: AuthTime, or for a token without auth_time
 // and iat, exp minus its role's lifetime, but no later than now.
 func (v *Verified) sessionStart(now time.Time) time.Time {
-	if !v.authTime.IsZero() {
-		return v.authTime
+	if at := v.authStart(); !at.IsZero() {
+		return at
 	}
-	return earliest(v.typed.ExpiresAt.Add(-v.lifetime), now)
+	return earliest(v.ExpiresAt().Add(-v.lifetime), now)
 }
 
 // renewedAtNanos returns when (Unix nanoseconds) a renewal asked with this very
@@ -565,12 +597,25 @@ func (v *Verified) renewedAtNanos() int64 { return v.renewedAt.Load() }
 // at now. Safe for concurrent use.
 func (v *Verified) markRenewed(now time.Time) { v.renewedAt.Store(now.UnixNano()) }
 
+// typedClaims sets c to the typed claims, without a map.
+func (v *Verified) typedClaims(c *Claims) {
+	*c = Claims{
+		Subject: v.sub, Role: v.role, SessionID: v.sid, ID: v.jti,
+		ExpiresAt: secondsTime(v.exp), Session: v.session, v: v,
+	}
+	if v.hasIAT {
+		c.IssuedAt = secondsTime(v.iat)
+	}
+	if v.hasAuth {
+		c.AuthTime = toMicroseconds(secondsTime(v.authTime))
+	}
+}
+
 // Claims returns the typed claims, a copy of the caller's own. Its Map is
 // made on demand (a deep copy).
 func (v *Verified) Claims() *Claims {
 	c := new(Claims)
-	*c = v.typed
-	c.v = v
+	v.typedClaims(c)
 	return c
 }
 
@@ -583,11 +628,10 @@ func (v *Verified) Token() (*jwt.Token, *Claims) {
 	both := new(struct {
 		tok jwt.Token
 		c   Claims
-		sig [sha512.Size]byte // the Signature's copy, when it fits (HMAC, ES256, ES384, EdDSA)
+		sig [sha512.Size]byte // the Signature, when it fits (HMAC, ES256, ES384, EdDSA)
 	})
 	c := &both.c
-	*c = v.typed
-	c.v = v
+	v.typedClaims(c)
 	c.m = v.claimsCopy()
 	v.fillToken(&both.tok, c.m, both.sig[:0])
 	return &both.tok, c
@@ -615,100 +659,78 @@ func (v *Verified) token(claims jwt.Claims) *jwt.Token {
 }
 
 // fillToken sets t to a copy of the token whose Claims are claims, its
-// Signature a copy in buf when it fits.
+// Signature decoded into buf when it fits.
 func (v *Verified) fillToken(t *jwt.Token, claims jwt.Claims, buf []byte) {
-	sig := append(buf[:0:cap(buf)], v.sig...)
+	// The signature segment decoded when the token verified.
+	sig, _ := strictBase64.AppendDecode(buf[:0:cap(buf)], []byte(v.raw[strings.LastIndexByte(v.raw, '.')+1:]))
 	*t = jwt.Token{
 		Raw:       v.raw,
-		Method:    v.method,
-		Header:    v.header.copy(),
+		Method:    v.key.method,
+		Header:    v.headerCopy(),
 		Claims:    claims,
 		Signature: sig,
 		Valid:     true,
 	}
 }
 
-// header is a verified token's JOSE header. The usual one, string alg and
-// typ and an optional string kid, is kept as those strings, and made into
-// a map per request: it weighs about 400 bytes less in the cache than the
-// decoded map. Any other header is kept decoded.
-type header struct {
-	alg, typ, kid any            // strings, boxed once (boxing allocates)
-	other         map[string]any // set when the header is not the usual one
-}
-
-// compactHeader returns m as a header.
-func compactHeader(m map[string]any) header {
-	var h header
-	for name, val := range m {
-		_, ok := val.(string)
-		switch {
-		case !ok:
-			return header{other: m}
-		case name == "alg":
-			h.alg = val
-		case name == "typ":
-			h.typ = val
-		case name == "kid":
-			h.kid = val
-		default:
-			return header{other: m}
-		}
-	}
-	if _, ok := m["alg"]; !ok {
-		return header{other: m}
-	}
-	return h
-}
-
-// copy returns the header as a map of the caller's own.
-func (h *header) copy() map[string]any {
-	if h.other != nil {
-		return copyObject(h.other)
+// headerCopy returns the header as a map of the caller's own. The usual
+// header's values are the key's, boxed once (boxing a string allocates).
+func (v *Verified) headerCopy() map[string]any {
+	if v.header != nil {
+		return copyObject(v.header)
 	}
 	m := make(map[string]any, 3)
-	m["alg"] = h.alg
-	if h.typ != nil {
-		m["typ"] = h.typ
+	m["alg"] = v.key.algValue
+	if v.typJWT {
+		m["typ"] = typJWT
 	}
-	if h.kid != nil {
-		m["kid"] = h.kid
+	if v.kid {
+		m["kid"] = v.key.idValue
 	}
 	return m
 }
 
-// claimSet is the claims map of a Verified. fresh says whether m is the
-// map the verification decoded, for the caller that takes it; otherwise m
-// is the cache's map, never handed out.
-type claimSet struct {
-	m     map[string]any
-	fresh bool
-}
+// typJWT is the usual typ, boxed once.
+var typJWT any = "JWT"
 
-// claimsCopy returns claims of the caller's own: the map the verification
-// decoded, when no caller has taken it yet, else a deep copy of the cache's
-// map, which the first such call decodes (concurrent first calls may each
-// decode; one result is kept).
+// claimSet is the cache's claims map of a Verified, never handed out.
+type claimSet struct{ m map[string]any }
+
+// claimsTaken marks a verification whose claims one caller has had,
+// decoded for it alone: the cache keeps a map only for a token wanted
+// again.
+var claimsTaken = new(claimSet)
+
+// claimsCopy returns claims of the caller's own. The first caller gets a
+// map decoded from the payload, which nothing keeps: most tokens are seen
+// once (a renewal replaces them), and keep no map. A later caller gets a
+// deep copy of the cache's map, which the second call decodes (concurrent
+// calls may each decode; one result is kept), compacted by freeze.
 func (v *Verified) claimsCopy() jwt.MapClaims {
 	for {
 		p := v.claims.Load()
 		switch {
 		case p == nil:
-			v.claims.CompareAndSwap(nil, &claimSet{m: v.frozenClaims()})
-		case !p.fresh:
+			if v.claims.CompareAndSwap(nil, claimsTaken) {
+				return jwt.MapClaims(v.decodeClaims())
+			}
+		case p == claimsTaken:
+			m := v.decodeClaims()
+			freeze(m) // nested objects take a fraction of the memory
+			v.claims.CompareAndSwap(claimsTaken, &claimSet{m: m})
+		default:
 			return jwt.MapClaims(copyObject(p.m))
-		case v.claims.CompareAndSwap(p, nil):
-			// The only caller that reaches p: nobody else reads it now.
-			return jwt.MapClaims(p.m)
 		}
 	}
 }
 
-// frozenClaims decodes the claims from the payload again, in the compact
-// form the cache keeps (see freeze).
-func (v *Verified) frozenClaims() map[string]any {
+// decodeClaims decodes the claims from the payload as golang-jwt's parser
+// hands them out (numbers as float64), with JSON v2.
+func (v *Verified) decodeClaims() map[string]any {
 	bp := scratch.Get().(*[]byte)
 	payload, err := v.appendPayload((*bp)[:0])
+	// Decoded into an any, not a map[string]any: JSON v2 builds the
+	// objects of an any directly, a third faster than through a map type.
 	var decoded any
 	if err == nil {
 		err = json.Unmarshal(payload, &decoded)
@@ -719,13 +741,257 @@ func (v *Verified) frozenClaims() map[string]any {
 	}
 	m, ok := decoded.(map[string]any)
 	if err != nil || !ok {
-		// Not reached: these very bytes decoded to an object when the
+		// Not reached: these very bytes were read as an object when the
 		// token verified. An empty map hands out no claim of another
 		// token.
 		m = map[string]any{}
 	}
-	freeze(m) // nested objects take a fraction of the memory
 	return m
+}
+
+// claimsDecoder reads the claims of a token whose signature verified, in
+// one pass of JSON v2's decoder; see read. Pooled.
+type claimsDecoder struct {
+	dec    jsontext.Decoder
+	in     bytes.Reader
+	name   []byte
+	claims readClaims
+}
+
+var claimsDecoders = sync.Pool{New: func() any { return new(claimsDecoder) }}
+
+// readClaims are the claims a verification reads, each with the kind of
+// JSON value it had (0 when absent). It is a jwt.Claims with the semantics
+// of jwt.MapClaims holding the same JSON decoded by JSON v2: a date that
+// is not a number, or an iss that is not a string, is an error; a date of
+// 0 is absent; an aud that is neither a string nor an array is none.
+type readClaims struct {
+	exp, nbf, iat, authTime  numberClaim
+	sub, role, sid, jti, iss stringClaim
+	aud                      any // as JSON v2 decodes it into an any
+}
+
+type numberClaim struct {
+	kind jsontext.Kind
+	f    float64 // when kind is '0'
+}
+
+type stringClaim struct {
+	kind jsontext.Kind
+	s    string // when kind is '"'
+}
+
+// date reads an optional NumericDate claim: present is false when the
+// claim is absent; ok is false when it is present but not a sane date
+// (not a number, negative, or after year 9999: golang-jwt would convert it
+// with overflow). Unlike golang-jwt, it reads 0 as a date.
+func (c numberClaim) date() (t time.Time, present, ok bool) {
+	if c.kind == 0 {
+		return time.Time{}, false, true
+	}
+	if c.kind != '0' || math.IsNaN(c.f) || c.f < 0 || c.f > maxNumericDate {
+		return time.Time{}, true, false
+	}
+	return secondsTime(c.f), true, true
+}
+
+// optional reports whether the claim is absent or a string.
+func (c stringClaim) optional() bool { return c.kind == 0 || c.kind == '"' }
+
+// numericDate is jwt.MapClaims' reading of a date claim: absent or 0 is
+// none, a number a date, anything else invalid.
+func (c numberClaim) numericDate(invalid error) (*jwt.NumericDate, error) {
+	switch {
+	case c.kind == 0, c.kind == '0' && c.f == 0:
+		return nil, nil
+	case c.kind == '0':
+		return jwt.NewNumericDate(secondsTime(c.f)), nil
+	}
+	return nil, invalid
+}
+
+// The errors of jwt.MapClaims for a claim of the wrong type, with its text.
+var (
+	errExpType = claimTypeError("exp")
+	errNbfType = claimTypeError("nbf")
+	errIatType = claimTypeError("iat")
+	errIssType = claimTypeError("iss")
+	errSubType = claimTypeError("sub")
+	errAudType = claimTypeError("aud")
+)
+
+func claimTypeError(name string) error {
+	return fmt.Errorf("%w: %s is invalid", jwt.ErrInvalidType, name)
+}
+
+func (c *readClaims) GetExpirationTime() (*jwt.NumericDate, error) {
+	return c.exp.numericDate(errExpType)
+}
+
+func (c *readClaims) GetNotBefore() (*jwt.NumericDate, error) { return c.nbf.numericDate(errNbfType) }
+
+func (c *readClaims) GetIssuedAt() (*jwt.NumericDate, error) { return c.iat.numericDate(errIatType) }
+
+func (c *readClaims) GetIssuer() (string, error) { return c.iss.mapString(errIssType) }
+
+func (c *readClaims) GetSubject() (string, error) { return c.sub.mapString(errSubType) }
+
+func (c *readClaims) GetAudience() (jwt.ClaimStrings, error) {
+	var cs []string
+	switch v := c.aud.(type) {
+	case string:
+		cs = append(cs, v)
+	case []any:
+		for _, a := range v {
+			s, ok := a.(string)
+			if !ok {
+				return nil, errAudType
+			}
+			cs = append(cs, s)
+		}
+	}
+	return cs, nil
+}
+
+// mapString is jwt.MapClaims' reading of a string claim.
+func (c stringClaim) mapString(invalid error) (string, error) {
+	switch c.kind {
+	case 0:
+		return "", nil
+	case '"':
+		return c.s, nil
+	}
+	return "", invalid
+}
+
+// read reads the claims in buf into d.claims, in one pass of JSON v2's
+// decoder (duplicate names and invalid UTF-8 are errors, names are
+// compared unescaped). The claims the verification needs are read as
+// tokens; every other value is read through, its numbers checked as JSON
+// v2 checks them when it decodes into an any (a number beyond a float64's
+// range is an error), so that what verifies here decodes into the claims
+// map a handler is given. JSON null is no claims at all, as decoding it
+// into a map gives.
+func (d *claimsDecoder) read(buf []byte) error {
+	d.claims = readClaims{}
+	d.in.Reset(buf)
+	d.dec.Reset(&d.in)
+	tok, err := d.dec.ReadToken()
+	if err != nil {
+		return err
+	}
+	switch tok.Kind() {
+	case 'n':
+		return d.end()
+	case '{':
+	default:
+		return errClaimsNotObject
+	}
+	c := &d.claims
+	for d.dec.PeekKind() != '}' {
+		name, err := d.dec.ReadValue() // valid until the next read
+		if err != nil {
+			return err
+		}
+		if d.name, err = jsontext.AppendUnquote(d.name[:0], name); err != nil {
+			return err
+		}
+		switch string(d.name) {
+		case "exp":
+			err = d.number(&c.exp)
+		case "nbf":
+			err = d.number(&c.nbf)
+		case "iat":
+			err = d.number(&c.iat)
+		case "auth_time":
+			err = d.number(&c.authTime)
+		case "sub":
+			err = d.string(&c.sub)
+		case "role":
+			err = d.string(&c.role)
+		case "sid":
+			err = d.string(&c.sid)
+		case "jti":
+			err = d.string(&c.jti)
+		case "iss":
+			err = d.string(&c.iss)
+		case "aud":
+			err = json.UnmarshalDecode(&d.dec, &c.aud)
+		default:
+			err = d.skip()
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if _, err := d.dec.ReadToken(); err != nil { // '}'
+		return err
+	}
+	return d.end()
+}
+
+// end checks that nothing follows the claims.
+func (d *claimsDecoder) end() error {
+	if _, err := d.dec.ReadToken(); err != io.EOF {
+		if err == nil {
+			err = errors.New("data after the claims")
+		}
+		return err
+	}
+	return nil
+}
+
+// number reads the next value into c.
+func (d *claimsDecoder) number(c *numberClaim) error {
+	c.kind = d.dec.PeekKind()
+	if c.kind != '0' {
+		return d.skip()
+	}
+	tok, err := d.dec.ReadToken()
+	if err != nil {
+		return err
+	}
+	c.f, err = tok.Float()
+	return err
+}
+
+// string reads the next value into c.
+func (d *claimsDecoder) string(c *stringClaim) error {
+	c.kind = d.dec.PeekKind()
+	if c.kind != '"' {
+		return d.skip()
+	}
+	tok, err := d.dec.ReadToken()
+	if err != nil {
+		return err
+	}
+	c.s = tok.String()
+	return nil
+}
+
+// skip reads the next value through, token by token, and fails on a
+// number that does not fit a float64.
+func (d *claimsDecoder) skip() error {
+	depth := 0
+	for {
+		tok, err := d.dec.ReadToken()
+		if err != nil {
+			return err
+		}
+		switch tok.Kind() {
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+		case '0':
+			if _, err := tok.Float(); err != nil {
+				return err
+			}
+		}
+		if depth == 0 {
+			return nil
+		}
+	}
 }
 
 // payload returns the token's claims segment, decoded: the signed JSON.

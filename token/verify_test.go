@@ -453,6 +453,17 @@ func verifySeeds(tb testing.TB, f *verifyFixture) []string {
 		signParts(tb, `{"alg":"HS256","kid":"a"}`, verifyClaims(`,"x":"\udf89\ud83c"`), a, hs),
 		signParts(tb, `{"alg":"HS256","kid":"a"}`, verifyClaims(`,"x":"\ud83c\udf89 \u00e9 \/ <&>"`), a, hs),
 		signParts(tb, `{"alg":"HS256","kid":"a"}`, verifyClaims(",\"x\":\"\xc3\""), a, hs),
+		signParts(tb, `{"alg":"HS256","kid":"a"}`, verifyClaims(`,"m":{"x":[1,-1e400]}`), a, hs),             // a custom number beyond float64
+		signParts(tb, `{"alg":"HS256","kid":"a"}`, verifyClaims(`,"role":{"x":1e400}`), a, hs),               // in a claim read as a string
+		signParts(tb, `{"alg":"HS256","kid":"a"}`, verifyClaims(`,"nbf":[1e999]`), a, hs),                    // in a date of the wrong type
+		signParts(tb, `{"alg":"HS256","kid":"a"}`, verifyClaims(`,"aud":["x",1e400]`), a, hs),                // in aud
+		signParts(tb, `{"alg":"HS256","kid":"a"}`, verifyClaims(`,"m":{"x":1.7976931348623157e308}`), a, hs), // the largest float64
+		signParts(tb, `{"alg":"HS256","kid":"a"}`, verifyClaims(`,"\u0065xp":1}`), a, hs),                    // exp again, escaped
+		signParts(tb, `{"alg":"HS256","kid":"a"}`, verifyClaims(`,"aud":null,"nbf":0,"iat":0`), a, hs),
+		signParts(tb, `{"alg":"HS256","kid":"a"}`, verifyClaims(`,"aud":["x",1]`), a, hs),
+		signParts(tb, `{"alg":"HS256","kid":"a"}`, verifyClaims(`,"nbf":null`), a, hs),
+		signParts(tb, `{"alg":"HS256","kid":"a","typ":"at+jwt"}`, verifyClaims(""), a, hs),
+		signParts(tb, `{"alg":"HS256","kid":"a","typ":"JWT","cty":"x"}`, verifyClaims(""), a, hs),
 		signParts(tb, `{"alg":"HS256","kid":"a"}`, verifyClaims(`,"nbf":-1`), a, hs),
 		signParts(tb, `{"alg":"HS256","kid":"a"}`, verifyClaims(`,"auth_time":253402300800`), a, hs),
 		signParts(tb, `{"alg":"HS256","kid":"a"}`, verifyClaims(`,"auth_time":"yesterday"`), a, hs),
