@@ -47,6 +47,8 @@
 //	                  request (b.N tokens minted before the timer), the
 //	                  cache at its default size and filling up: the full
 //	                  verification of the first request of every token.
+//	check-cold-typed  check-cold with TypedClaimsOnly: the claims are read
+//	                  into typed values only, and no claims map is made.
 //	invalid           a token whose signature does not match, answered 401;
 //	                  failures are never cached.
 //	ratelimited       a token due for renewal whose session this instance

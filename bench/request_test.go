@@ -406,6 +406,14 @@ func BenchmarkRequest(b *testing.B) {
 		serve(b, a.e, src, parallel, want{status: http.StatusOK})
 	})
 
+	// check-cold-typed: check-cold with TypedClaimsOnly: no claims map is
+	// made for a request whose handler does not ask for one.
+	both(b, "check-cold-typed", func(b *testing.B, parallel bool) {
+		a := newApp(b, memory.New(nil), middleware.Config{TypedClaimsOnly: true})
+		src := &tokens{list: a.bearers(b, b.N, 0)}
+		serve(b, a.e, src, parallel, want{status: http.StatusOK})
+	})
+
 	both(b, "invalid", func(b *testing.B, parallel bool) {
 		a := newApp(b, memory.New(nil), middleware.Config{})
 		tok := a.token(b, 0)

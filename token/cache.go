@@ -7,9 +7,28 @@ import (
 	"time"
 )
 
+// DefaultCacheBudget is the memory the cache of verified tokens is sized
+// for by default: 64 MiB.
+const DefaultCacheBudget = 64 << 20
+
+// CacheEntryBytes is what one remembered token is counted at when a cache
+// size is computed from memory: 1 280 bytes. That is what a token of about
+// 340 bytes with 8 claims (one a nested object) weighs in the cache while
+// in use by a door that hands each request its own claims map, slot and
+// token included (TestVerifiedEntrySize; BenchmarkVerifiedCache in the
+// bench module); with TypedClaimsOnly, or for a token seen once, it weighs
+// about half. A token twice as long, or with twice the claims, weighs
+// about twice as much.
+const CacheEntryBytes = 1280
+
 // DefaultCacheSize is the number of verified tokens a Verifier remembers
-// when VerifierOptions.CacheSize is zero.
-const DefaultCacheSize = 10_000
+// when VerifierOptions.CacheSize is zero: DefaultCacheBudget /
+// CacheEntryBytes, 52 428 (52 432 slots once rounded up to a multiple of
+// 8). To size a cache for n active sessions, give it n (or n plus the
+// sessions that renew within an interval, whose new tokens take slots
+// too); its memory is then about n x CacheEntryBytes for tokens like the
+// benchmark's.
+const DefaultCacheSize = DefaultCacheBudget / CacheEntryBytes
 
 // MaxCacheSize bounds VerifierOptions.CacheSize: the slot table is
 // allocated up front, 16 bytes a slot (a cacheSlot: a tag and a pointer).

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -54,8 +55,8 @@ type VerifierOptions struct {
 	// Optional. Default DefaultMaxTokenSize (8 KiB).
 	MaxTokenSize int
 	// CacheSize is how many verified tokens are remembered; see Verifier.
-	// Optional. Default DefaultCacheSize (10 000). A negative value turns
-	// the cache off.
+	// Optional. Default DefaultCacheSize (52 428 tokens, sized for 64 MiB;
+	// see CacheEntryBytes). A negative value turns the cache off.
 	CacheSize int
 	// TokensAreWhole tells the cache that every raw token given to Verify
 	// is a string of its own (a whole header value past its prefix), which
@@ -749,16 +750,45 @@ func (v *Verified) decodeClaims() map[string]any {
 	return m
 }
 
-// claimsDecoder reads the claims of a token whose signature verified, in
-// one pass of JSON v2's decoder; see read. Pooled.
+// claimsDecoder reads the claims of a token whose signature verified; see
+// read. Pooled.
 type claimsDecoder struct {
-	dec    jsontext.Decoder
-	in     bytes.Reader
-	name   []byte
+	texts  claimTexts
 	claims readClaims
+	dec    jsontext.Decoder // for checkNumbers
+	in     bytes.Reader
+	buf    []byte
 }
 
 var claimsDecoders = sync.Pool{New: func() any { return new(claimsDecoder) }}
+
+// claimTexts are the JSON texts of the claims a verification reads, as
+// json.Unmarshal finds them in the claims object: empty when absent. The
+// other members are kept together in Unknown, as a JSON object.
+type claimTexts struct {
+	Exp      jsontext.Value `json:"exp"`
+	NBF      jsontext.Value `json:"nbf"`
+	IAT      jsontext.Value `json:"iat"`
+	AuthTime jsontext.Value `json:"auth_time"`
+	Sub      jsontext.Value `json:"sub"`
+	Role     jsontext.Value `json:"role"`
+	SID      jsontext.Value `json:"sid"`
+	JTI      jsontext.Value `json:"jti"`
+	Iss      jsontext.Value `json:"iss"`
+	Aud      jsontext.Value `json:"aud"`
+	Unknown  jsontext.Value `json:",embed"`
+}
+
+// reset empties every text, keeping its buffer.
+func (t *claimTexts) reset() {
+	for _, v := range t.all() {
+		*v = (*v)[:0]
+	}
+}
+
+func (t *claimTexts) all() [11]*jsontext.Value {
+	return [...]*jsontext.Value{&t.Exp, &t.NBF, &t.IAT, &t.AuthTime, &t.Sub, &t.Role, &t.SID, &t.JTI, &t.Iss, &t.Aud, &t.Unknown}
+}
 
 // readClaims are the claims a verification reads, each with the kind of
 // JSON value it had (0 when absent). It is a jwt.Claims with the semantics
@@ -864,132 +894,120 @@ func (c stringClaim) mapString(invalid error) (string, error) {
 	return "", invalid
 }
 
-// read reads the claims in buf into d.claims, in one pass of JSON v2's
-// decoder (duplicate names and invalid UTF-8 are errors, names are
-// compared unescaped). The claims the verification needs are read as
-// tokens; every other value is read through, its numbers checked as JSON
-// v2 checks them when it decodes into an any (a number beyond a float64's
-// range is an error), so that what verifies here decodes into the claims
-// map a handler is given. JSON null is no claims at all, as decoding it
-// into a map gives.
+// read reads the claims in buf into d.claims with JSON v2: json.Unmarshal
+// finds the texts of the claims the verification needs in one pass
+// (duplicate names, invalid UTF-8 and trailing data are errors, names are
+// compared unescaped and exactly), and each is then read as JSON v2 reads
+// it into an any: a number with strconv.ParseFloat, a string unquoted by
+// jsontext, an aud decoded. What verifies here must also decode into the
+// claims map a handler is given, which JSON v2 refuses for a number beyond
+// a float64's range anywhere in the claims: the texts that may hold one
+// are read through with jsontext (checkNumbers). JSON null is no claims at
+// all, as decoding it into a map gives; any other value that is not an
+// object is an error.
 func (d *claimsDecoder) read(buf []byte) error {
 	d.claims = readClaims{}
-	d.in.Reset(buf)
-	d.dec.Reset(&d.in)
-	tok, err := d.dec.ReadToken()
-	if err != nil {
+	d.texts.reset()
+	if err := json.Unmarshal(buf, &d.texts); err != nil {
+		if k := jsontext.Value(buf).Kind(); k != '{' && k != 'n' {
+			return errClaimsNotObject
+		}
 		return err
 	}
-	switch tok.Kind() {
-	case 'n':
-		return d.end()
-	case '{':
-	default:
-		return errClaimsNotObject
-	}
-	c := &d.claims
-	for d.dec.PeekKind() != '}' {
-		name, err := d.dec.ReadValue() // valid until the next read
-		if err != nil {
-			return err
-		}
-		if d.name, err = jsontext.AppendUnquote(d.name[:0], name); err != nil {
-			return err
-		}
-		switch string(d.name) {
-		case "exp":
-			err = d.number(&c.exp)
-		case "nbf":
-			err = d.number(&c.nbf)
-		case "iat":
-			err = d.number(&c.iat)
-		case "auth_time":
-			err = d.number(&c.authTime)
-		case "sub":
-			err = d.string(&c.sub)
-		case "role":
-			err = d.string(&c.role)
-		case "sid":
-			err = d.string(&c.sid)
-		case "jti":
-			err = d.string(&c.jti)
-		case "iss":
-			err = d.string(&c.iss)
-		case "aud":
-			err = json.UnmarshalDecode(&d.dec, &c.aud)
-		default:
-			err = d.skip()
-		}
-		if err != nil {
+	t, c := &d.texts, &d.claims
+	for _, n := range [...]struct {
+		text  jsontext.Value
+		claim *numberClaim
+	}{{t.Exp, &c.exp}, {t.NBF, &c.nbf}, {t.IAT, &c.iat}, {t.AuthTime, &c.authTime}} {
+		if err := d.number(n.text, n.claim); err != nil {
 			return err
 		}
 	}
-	if _, err := d.dec.ReadToken(); err != nil { // '}'
-		return err
+	for _, s := range [...]struct {
+		text  jsontext.Value
+		claim *stringClaim
+	}{{t.Sub, &c.sub}, {t.Role, &c.role}, {t.SID, &c.sid}, {t.JTI, &c.jti}, {t.Iss, &c.iss}} {
+		if err := d.string(s.text, s.claim); err != nil {
+			return err
+		}
 	}
-	return d.end()
+	if len(t.Aud) > 0 {
+		if err := json.Unmarshal(t.Aud, &c.aud); err != nil {
+			return err
+		}
+	}
+	return d.checkNumbers(t.Unknown)
 }
 
-// end checks that nothing follows the claims.
-func (d *claimsDecoder) end() error {
-	if _, err := d.dec.ReadToken(); err != io.EOF {
-		if err == nil {
-			err = errors.New("data after the claims")
-		}
-		return err
+// number reads the claim of text into c.
+func (d *claimsDecoder) number(text jsontext.Value, c *numberClaim) error {
+	if len(text) == 0 {
+		return nil
 	}
-	return nil
-}
-
-// number reads the next value into c.
-func (d *claimsDecoder) number(c *numberClaim) error {
-	c.kind = d.dec.PeekKind()
+	c.kind = text.Kind()
 	if c.kind != '0' {
-		return d.skip()
+		return d.checkNumbers(text)
 	}
-	tok, err := d.dec.ReadToken()
-	if err != nil {
-		return err
-	}
-	c.f, err = tok.Float()
+	var err error
+	c.f, err = strconv.ParseFloat(string(text), 64)
 	return err
 }
 
-// string reads the next value into c.
-func (d *claimsDecoder) string(c *stringClaim) error {
-	c.kind = d.dec.PeekKind()
+// string reads the claim of text into c.
+func (d *claimsDecoder) string(text jsontext.Value, c *stringClaim) error {
+	if len(text) == 0 {
+		return nil
+	}
+	c.kind = text.Kind()
 	if c.kind != '"' {
-		return d.skip()
+		return d.checkNumbers(text)
 	}
-	tok, err := d.dec.ReadToken()
-	if err != nil {
-		return err
+	var err error
+	d.buf, err = jsontext.AppendUnquote(d.buf[:0], text)
+	c.s = string(d.buf)
+	return err
+}
+
+// checkNumbers fails when the JSON text holds a number beyond a float64's
+// range. Such a number has an exponent, which follows a digit, or more
+// than 308 digits in a row; a text with neither (most: a string, a small
+// object) is let through at a glance, and any other is read token by
+// token with jsontext, each number parsed as JSON v2 parses it.
+func (d *claimsDecoder) checkNumbers(text jsontext.Value) error {
+	run := 0
+	for _, c := range text {
+		switch {
+		case '0' <= c && c <= '9':
+			run++
+			if run <= 308 {
+				continue
+			}
+		case run == 0 || c != 'e' && c != 'E':
+			run = 0
+			continue
+		}
+		return d.walk(text)
 	}
-	c.s = tok.String()
 	return nil
 }
 
-// skip reads the next value through, token by token, and fails on a
-// number that does not fit a float64.
-func (d *claimsDecoder) skip() error {
-	depth := 0
+// walk reads text through, token by token, and fails on a number that does
+// not fit a float64.
+func (d *claimsDecoder) walk(text jsontext.Value) error {
+	d.in.Reset(text)
+	d.dec.Reset(&d.in)
 	for {
 		tok, err := d.dec.ReadToken()
+		if err == io.EOF {
+			return nil
+		}
 		if err != nil {
 			return err
 		}
-		switch tok.Kind() {
-		case '{', '[':
-			depth++
-		case '}', ']':
-			depth--
-		case '0':
+		if tok.Kind() == '0' {
 			if _, err := tok.Float(); err != nil {
 				return err
 			}
-		}
-		if depth == 0 {
-			return nil
 		}
 	}
 }

@@ -1,0 +1,100 @@
+package token
+
+import (
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/slidingjwt/slidingjwt/config"
+)
+
+// TestVerifiedEntrySize: what a remembered token weighs in the cache of
+// verified tokens, its slot and its own copy of the token included, for
+// the benchmarks' token (8 claims, one a nested object, about 340 bytes):
+// at most 700 bytes while no claims map is kept (a token seen once, or
+// every token of a door with TypedClaimsOnly), and at most CacheEntryBytes,
+// which DefaultCacheSize is computed with, once its claims map is kept for
+// the copies a door hands each request. The live heap is counted after a
+// full collection, so the test is skipped under the race detector (whose
+// pool drops and bookkeeping move it) and in -short mode.
+func TestVerifiedEntrySize(t *testing.T) {
+	if raceEnabled || testing.Short() {
+		t.Skip("heap counts need a run without -race and -short")
+	}
+	s := config.Default()
+	s.Secret = string(cacheSecret("size"))
+	issuer, err := NewIssuer(s, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	const n = 8192
+	raws := make([]string, n)
+	for i := range raws {
+		raws[i], _, err = issuer.IssueAt(now, "alice", "user", map[string]any{"metadata": map[string]any{"auth_mode": "enabled"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if l := len(raws[0]); l < 300 || l > 360 {
+		t.Fatalf("the token is %d bytes long, not the benchmarks' (about 340)", l)
+	}
+	// Four slots a token, so that no set overflows; the slots beyond one
+	// a token are not the entries' own, and are taken off.
+	vf, err := NewVerifier(s, &VerifierOptions{Keys: issuer.Keys(), CacheSize: 4 * n, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const slotBytes = 16
+	slots := len(vf.cache.generation().slots)
+	before := liveHeap()
+	// Verified once: the cache keeps no claims map.
+	for _, raw := range raws {
+		if _, err := vf.Verify(raw, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	held := 0
+	for i := range vf.cache.generation().slots {
+		if vf.cache.generation().slots[i].v.Load() != nil {
+			held++
+		}
+	}
+	if held < n*9/10 {
+		t.Fatalf("the cache holds %d of %d tokens", held, n)
+	}
+	perEntry := func() float64 {
+		return float64(liveHeap()-before-uint64((slots-held)*slotBytes)) / float64(held)
+	}
+	lean := perEntry()
+	// Each token's claims handed out twice, as a door without
+	// TypedClaimsOnly does for two requests: the second keeps a map.
+	for _, raw := range raws {
+		for range 2 {
+			v, err := vf.Verify(raw, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			v.Token()
+		}
+	}
+	withMap := perEntry()
+	runtime.KeepAlive(raws)
+	runtime.KeepAlive(vf)
+	t.Logf("bytes a remembered token: %.0f without a claims map, %.0f with one", lean, withMap)
+	if lean > 700 {
+		t.Errorf("a remembered token without a claims map takes %.0f bytes, want at most 700", lean)
+	}
+	if withMap > CacheEntryBytes {
+		t.Errorf("a remembered token with its claims map takes %.0f bytes, want at most CacheEntryBytes (%d)", withMap, CacheEntryBytes)
+	}
+}
+
+// liveHeap returns the bytes of live heap objects after a full collection.
+func liveHeap() uint64 {
+	var m runtime.MemStats
+	runtime.GC()
+	runtime.GC()
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
