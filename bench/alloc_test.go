@@ -62,3 +62,51 @@ func TestDoorCheckAllocations(t *testing.T) {
 		}
 	}
 }
+
+// TestDoorColdAllocations: the first request of a token, a full
+// verification through the Echo v4 door, allocates exactly what the
+// benchmark table says for check-cold and check-cold-typed. With
+// TypedClaimsOnly the claims are read into typed values only: a change
+// that makes the first sight build the claims map again (or any other
+// per-token copy) fails here. Run without the race detector.
+func TestDoorColdAllocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are not exact under the race detector")
+	}
+	for _, tc := range []struct {
+		name  string
+		typed bool
+		want  float64
+	}{
+		// The verification's own (typed claims, strings, digests, the
+		// golang-jwt validator's dates), the cache entry, the request's
+		// *jwt.Token, header map and claims map decoded for it, and Echo's.
+		{"echo/check-cold", false, 40},
+		// The same without the *jwt.Token and its maps.
+		{"echo/check-cold-typed", true, 14},
+	} {
+		st := memory.New(nil)
+		t.Cleanup(func() { _ = st.Close() })
+		a := newApp(t, st, middleware.Config{TypedClaimsOnly: tc.typed})
+		const runs = 200
+		list := a.bearers(t, runs+2, 0) // AllocsPerRun runs the function once more first
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		auth := []string{""}
+		req.Header[echo.HeaderAuthorization] = auth
+		s := newSink()
+		next := 0
+		got := testing.AllocsPerRun(runs, func() {
+			clear(s.h)
+			s.code = 0
+			auth[0] = list[next]
+			next++
+			a.e.ServeHTTP(s, req)
+			if s.code != http.StatusOK {
+				t.Fatalf("%s: status %d, want 200", tc.name, s.code)
+			}
+		})
+		if got != tc.want {
+			t.Errorf("%s: %v allocations a first request, want %v", tc.name, got, tc.want)
+		}
+	}
+}
