@@ -12,26 +12,27 @@ import (
 const DefaultCacheBudget = 64 << 20
 
 // CacheEntryBytes is what one remembered token is counted at when a cache
-// size is computed from memory: 1 280 bytes. That is what a token of about
+// size is computed from memory: 1 344 bytes. That is what a token of about
 // 340 bytes with 8 claims (one a nested object) weighs in the cache while
 // in use by a door that hands each request its own claims map, slot and
 // token included (TestVerifiedEntrySize; BenchmarkVerifiedCache in the
 // bench module); with TypedClaimsOnly, or for a token seen once, it weighs
 // about half. A token twice as long, or with twice the claims, weighs
 // about twice as much.
-const CacheEntryBytes = 1280
+const CacheEntryBytes = 1344
 
 // DefaultCacheSize is the number of verified tokens a Verifier remembers
 // when VerifierOptions.CacheSize is zero: DefaultCacheBudget /
-// CacheEntryBytes, 52 428 (52 432 slots once rounded up to a multiple of
+// CacheEntryBytes, 49 932 (49 936 slots once rounded up to a multiple of
 // 8). To size a cache for n active sessions, give it n (or n plus the
 // sessions that renew within an interval, whose new tokens take slots
 // too); its memory is then about n x CacheEntryBytes for tokens like the
 // benchmark's.
 const DefaultCacheSize = DefaultCacheBudget / CacheEntryBytes
 
-// MaxCacheSize bounds VerifierOptions.CacheSize: the slot table is
-// allocated up front, 16 bytes a slot (a cacheSlot: a tag and a pointer).
+// MaxCacheSize bounds VerifierOptions.CacheSize: the slot table takes 16
+// bytes a slot (a cacheSlot: a tag and a pointer), allocated 8 KiB at a
+// time as the cache fills.
 const MaxCacheSize = 1 << 24
 
 // cacheWays is how many entries share a set: a token can live in any slot of
@@ -52,7 +53,8 @@ const cacheWays = 8
 // KeySet and is dropped, empty, when the set changes (Rotate, Retire), so a
 // retired key stops verifying for the next request.
 //
-// Layout: a fixed table of slots, cacheWays slots per set. A slot holds an
+// Layout: a fixed table of slots, cacheWays slots per set, allocated in
+// chunks of 64 sets as tokens are first put in them. A slot holds an
 // atomic pointer to an immutable verification and, next to it, a tag: the
 // token's hash with its lowest bit used as a "referenced" mark. A lookup
 // hashes the end of the token (maphash, with a seed of the process's
@@ -61,7 +63,8 @@ const cacheWays = 8
 // never let another token through. Lookups take no lock and write nothing
 // shared, except to set a slot's mark the first time it is hit after an
 // eviction scan, so concurrent requests, even with the same token, do not
-// contend, and a miss reads two cache lines of tags. An insert takes an
+// contend, and a miss reads two cache lines of tags (none while the set's
+// chunk is not allocated). An insert takes an
 // empty or unmarked slot of its set, clearing the marks it passes (CLOCK,
 // second chance): a token in use survives a flood of tokens seen once.
 // Memory is bounded by the slot count times the size of one verified token,
@@ -77,10 +80,21 @@ type verifiedCache struct {
 	gen   atomic.Pointer[cacheGen]
 }
 
-// cacheGen is the cache for one snapshot of the key set.
+// cacheGen is the cache for one snapshot of the key set. Its table of
+// slots is allocated in chunks of chunkSets sets, each on the first insert
+// into one of its sets, so that a cache sized for many tokens but holding
+// few takes little memory, and gives the garbage collector little to scan.
 type cacheGen struct {
-	snap  *keySnapshot
-	slots []cacheSlot
+	snap   *keySnapshot
+	chunks []atomic.Pointer[cacheChunk] // nil: the cache is off
+}
+
+// chunkSets is how many sets make a chunk of the slot table: 64 sets of 8
+// slots, 8 KiB.
+const chunkSets = 64
+
+type cacheChunk struct {
+	slots [chunkSets * cacheWays]cacheSlot
 }
 
 // cacheSlot is one place in the table. tag is 0 for an empty slot, else
@@ -127,7 +141,7 @@ func (c *verifiedCache) generation() *cacheGen {
 		}
 		ng := &cacheGen{snap: snap}
 		if c.sets > 0 {
-			ng.slots = make([]cacheSlot, c.sets*uint64(c.ways))
+			ng.chunks = make([]atomic.Pointer[cacheChunk], (c.sets+chunkSets-1)/chunkSets)
 		}
 		if c.gen.CompareAndSwap(g, ng) {
 			return ng
@@ -150,22 +164,47 @@ func (c *verifiedCache) hash(raw string) uint64 {
 	return maphash.String(c.seed, raw)
 }
 
-// set returns the slots a token with hash h may occupy.
-func (c *verifiedCache) set(g *cacheGen, h uint64) []cacheSlot {
+// set returns the slots a token with hash h may occupy; nil when their
+// chunk is not allocated yet, unless create, which allocates it.
+func (c *verifiedCache) set(g *cacheGen, h uint64, create bool) []cacheSlot {
 	// Lemire's multiply-shift maps the hash's top 32 bits onto [0, sets).
 	i := int((h >> 32) * c.sets >> 32)
-	return g.slots[i*c.ways : (i+1)*c.ways]
+	p := &g.chunks[i/chunkSets]
+	ch := p.Load()
+	if ch == nil {
+		if !create {
+			return nil
+		}
+		p.CompareAndSwap(nil, new(cacheChunk)) // or another insert did meanwhile
+		ch = p.Load()
+	}
+	j := i % chunkSets * c.ways
+	return ch.slots[j : j+c.ways]
+}
+
+// slotCount returns how many slots the table has, allocated or not.
+func (c *verifiedCache) slotCount() int { return int(c.sets) * c.ways }
+
+// each calls fn with every allocated slot of g.
+func (g *cacheGen) each(fn func(*cacheSlot)) {
+	for i := range g.chunks {
+		if ch := g.chunks[i].Load(); ch != nil {
+			for j := range ch.slots {
+				fn(&ch.slots[j])
+			}
+		}
+	}
 }
 
 // get returns the verification of raw remembered by g when its time claims
 // still pass at now, and nil otherwise. It does not allocate.
 func (c *verifiedCache) get(g *cacheGen, raw string, now time.Time) *Verified {
-	if g.slots == nil {
+	if g.chunks == nil {
 		return nil
 	}
 	h := c.hash(raw)
 	want := tagOf(h)
-	set := c.set(g, h)
+	set := c.set(g, h, false)
 	for i := range set {
 		sl := &set[i]
 		tag := sl.tag.Load()
@@ -197,7 +236,7 @@ func (c *verifiedCache) get(g *cacheGen, raw string, now time.Time) *Verified {
 // it takes a copy of the token, so that the cache keeps no larger string (a
 // Cookie header, a query) the token was cut from.
 func (c *verifiedCache) put(g *cacheGen, v *Verified, now time.Time) {
-	if g.slots == nil {
+	if g.chunks == nil {
 		return
 	}
 	if ns, ok := nowNanos(now); !ok || ns >= v.validUntil {
@@ -208,7 +247,7 @@ func (c *verifiedCache) put(g *cacheGen, v *Verified, now time.Time) {
 	}
 	h := c.hash(v.raw)
 	want := tagOf(h)
-	set := c.set(g, h)
+	set := c.set(g, h, true)
 	victim := -1
 	for i := range set {
 		// An empty slot, or one that holds this token already (a

@@ -23,12 +23,18 @@ func TestVerifiedCacheSlots(t *testing.T) {
 		want int // slots
 	}{
 		{-1, 0}, {0, 0}, {1, 1}, {3, 3}, {7, 7}, {8, 8}, {9, 16}, {15, 16}, {16, 16}, {17, 24},
-		{10_000, 10_000}, {10_001, 10_008}, {DefaultCacheSize, 52_432},
+		{10_000, 10_000}, {10_001, 10_008}, {DefaultCacheSize, 49_936},
 	}
 	for _, tt := range tests {
 		c := newVerifiedCache(keys, tt.size, false)
-		if got := len(c.generation().slots); got != tt.want {
+		if got := c.slotCount(); got != tt.want {
 			t.Errorf("newVerifiedCache(size %d): %d slots, want %d", tt.size, got, tt.want)
+		}
+		// The table is allocated as tokens are put in it.
+		allocated := 0
+		c.generation().each(func(*cacheSlot) { allocated++ })
+		if allocated != 0 {
+			t.Errorf("newVerifiedCache(size %d): %d slots allocated before any token, want 0", tt.size, allocated)
 		}
 	}
 }

@@ -101,12 +101,11 @@ func (f *cacheFixture) held(tok string) bool {
 // entries counts the entries of the current generation that match.
 func (f *cacheFixture) entries(match func(*Verified) bool) int {
 	n := 0
-	g := f.vf.cache.generation()
-	for i := range g.slots {
-		if v := g.slots[i].v.Load(); v != nil && match(v) {
+	f.vf.cache.generation().each(func(sl *cacheSlot) {
+		if v := sl.v.Load(); v != nil && match(v) {
 			n++
 		}
-	}
+	})
 	return n
 }
 
@@ -335,8 +334,8 @@ func TestVerifiedCacheCollision(t *testing.T) {
 	hb := f.vf.cache.hash(b)
 	forged := &Verified{raw: va.raw, key: va.key, sub: va.sub, jti: va.jti, session: va.session,
 		exp: va.exp, validFrom: va.validFrom, validUntil: va.validUntil}
-	f.vf.cache.set(g, hb)[0].v.Store(forged)
-	f.vf.cache.set(g, hb)[0].tag.Store(tagOf(hb))
+	f.vf.cache.set(g, hb, true)[0].v.Store(forged)
+	f.vf.cache.set(g, hb, true)[0].tag.Store(tagOf(hb))
 	if got := f.vf.cache.get(g, b, f.clock.Now()); got != nil {
 		t.Fatalf("get(b) returned the entry of another token with b's hash")
 	}
@@ -352,7 +351,7 @@ func TestVerifiedCacheBound(t *testing.T) {
 		t.Run(fmt.Sprint(size), func(t *testing.T) {
 			t.Parallel()
 			f := newCacheFixture(t, size, nil)
-			slots := len(f.vf.cache.generation().slots)
+			slots := f.vf.cache.slotCount()
 			if limit := (size + cacheWays - 1) / cacheWays * cacheWays; slots < size || slots > limit {
 				t.Fatalf("%d slots for size %d, want %d to %d", slots, size, size, limit)
 			}
@@ -405,7 +404,7 @@ func TestVerifiedCacheOff(t *testing.T) {
 	if v1 == v2 {
 		t.Errorf("with the cache off, two verifications returned one result")
 	}
-	if f.vf.cache.generation().slots != nil {
+	if f.vf.cache.generation().chunks != nil {
 		t.Errorf("the cache is off but has slots")
 	}
 }

@@ -41,24 +41,28 @@ func TestVerifiedEntrySize(t *testing.T) {
 	}
 	// Four slots a token, so that no set overflows; the slots beyond one
 	// a token are not the entries' own, and are taken off.
+	before := liveHeap()
 	vf, err := NewVerifier(s, &VerifierOptions{Keys: issuer.Keys(), CacheSize: 4 * n, Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	const slotBytes = 16
-	slots := len(vf.cache.generation().slots)
-	before := liveHeap()
+	slots := vf.cache.slotCount()
 	// Verified once: the cache keeps no claims map.
 	for _, raw := range raws {
 		if _, err := vf.Verify(raw, now); err != nil {
 			t.Fatal(err)
 		}
 	}
-	held := 0
-	for i := range vf.cache.generation().slots {
-		if vf.cache.generation().slots[i].v.Load() != nil {
+	held, allocated := 0, 0
+	vf.cache.generation().each(func(sl *cacheSlot) {
+		allocated++
+		if sl.v.Load() != nil {
 			held++
 		}
+	})
+	if allocated != slots {
+		t.Fatalf("%d of %d slots allocated: the count below assumes all", allocated, slots)
 	}
 	if held < n*9/10 {
 		t.Fatalf("the cache holds %d of %d tokens", held, n)

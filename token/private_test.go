@@ -318,3 +318,55 @@ func TestFreshClaimsTakenOnce(t *testing.T) {
 	last, _ := v.Token()
 	sameAs(t, "Token after the concurrent callers", last, want)
 }
+
+// TestFirstSightFollowsHandOver: a verifier decodes a claims map at a
+// token's first sight only while the first requests of tokens take one
+// (Token), and hands it to that request without a copy; once a first
+// request takes the typed claims only (Claims), the next token is read
+// without a map, and a map already decoded is not kept.
+func TestFirstSightFollowsHandOver(t *testing.T) {
+	t.Parallel()
+	f := newVerifyFixture(t, 0)
+	now := f.clock.Now()
+	verify := func() *Verified {
+		t.Helper()
+		raw, _, err := f.issuer.IssueAt(now, "alice", "user", map[string]any{"metadata": map[string]any{"auth_mode": "enabled"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := f.vf.Verify(raw, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	fresh := func(v *Verified) map[string]any {
+		if p := v.claims.Load(); p != nil && p.fresh {
+			return p.m
+		}
+		return nil
+	}
+	if v := verify(); fresh(v) != nil {
+		t.Fatalf("a new verifier decoded a claims map at the first sight of a token")
+	} else if v.Token(); !f.vf.wantMaps.Load() {
+		t.Fatalf("after a first request took a *jwt.Token the verifier does not expect maps")
+	}
+	v := verify()
+	m := fresh(v)
+	if m == nil {
+		t.Fatalf("while first requests take maps, the first sight decoded none")
+	}
+	if tok, _ := v.Token(); reflect.ValueOf(tok.Claims).UnsafePointer() != reflect.ValueOf(m).UnsafePointer() {
+		t.Errorf("the first request got a copy, not the map the verification decoded")
+	}
+	v = verify()
+	if c := v.Claims(); c.Subject != "alice" {
+		t.Fatalf("Claims: subject %q", c.Subject)
+	}
+	if f.vf.wantMaps.Load() || v.claims.Load() != nil {
+		t.Errorf("after a first request took the typed claims only: expect maps %v, map kept %v", f.vf.wantMaps.Load(), v.claims.Load() != nil)
+	}
+	if v := verify(); fresh(v) != nil {
+		t.Errorf("after a first request took the typed claims only, the first sight still decoded a map")
+	}
+}

@@ -55,7 +55,7 @@ type VerifierOptions struct {
 	// Optional. Default DefaultMaxTokenSize (8 KiB).
 	MaxTokenSize int
 	// CacheSize is how many verified tokens are remembered; see Verifier.
-	// Optional. Default DefaultCacheSize (52 428 tokens, sized for 64 MiB;
+	// Optional. Default DefaultCacheSize (49 932 tokens, sized for 64 MiB;
 	// see CacheEntryBytes). A negative value turns the cache off.
 	CacheSize int
 	// TokensAreWhole tells the cache that every raw token given to Verify
@@ -80,6 +80,11 @@ type Verifier struct {
 	// validator is vopts with the verifier's clock.
 	validator *jwt.Validator
 	cache     *verifiedCache
+	// wantMaps says whether the first request of the last token verified
+	// wanted its claims as a map (a door that hands each request a
+	// *jwt.Token), as claimsCopy and Claims report it; see parse. Written
+	// only when it changes.
+	wantMaps atomic.Bool
 }
 
 // NewVerifier returns a Verifier for the settings (validated first) and
@@ -352,16 +357,27 @@ func (vf *Verifier) parse(raw string, snap *keySnapshot, now time.Time) (*Verifi
 			return nil, jwtError("could not JSON decode header", jwt.ErrTokenMalformed, err)
 		}
 	}
-	v := &Verified{raw: raw, key: key, header: other, typJWT: hdr.typ != nil, kid: hdr.kid != nil}
+	v := &Verified{raw: raw, key: key, header: other, typJWT: hdr.typ != nil, kid: hdr.kid != nil, wantMaps: &vf.wantMaps}
 	buf, err = strictBase64.AppendDecode((*bp)[:0], []byte(payload))
 	*bp = buf
 	if err != nil {
 		return nil, jwtError("could not base64 decode claim", jwt.ErrTokenMalformed, err)
 	}
+	// The claims: when the first request of a token is expected to want
+	// them as a map, they are decoded into one, handed to that request
+	// without a copy, and read from it; otherwise only the claims the
+	// verification needs are read, and a map is decoded for the request
+	// that asks for one. Either way the same claims verify.
 	cd := claimsDecoders.Get().(*claimsDecoder)
 	defer claimsDecoders.Put(cd)
 	rc := &cd.claims
-	if err := cd.read(buf); err != nil {
+	if vf.wantMaps.Load() {
+		m, err := cd.readMap(buf)
+		if err != nil {
+			return nil, jwtError("could not JSON decode claim", jwt.ErrTokenMalformed, err)
+		}
+		v.claims.Store(&claimSet{m: m, fresh: true})
+	} else if err := cd.read(buf); err != nil {
 		return nil, jwtError("could not JSON decode claim", jwt.ErrTokenMalformed, err)
 	}
 	// golang-jwt's Validator reads its own clock: the verifier's, when now
@@ -505,9 +521,11 @@ type Verified struct {
 	typJWT, kid bool
 	// hasIAT and hasAuth say whether iat and auth_time are present.
 	hasIAT, hasAuth bool
-	// claims holds the cache's own claims map once a second caller has
-	// wanted one (see claimsCopy).
-	claims atomic.Pointer[claimSet]
+	// claims holds the map the verification decoded, until its first
+	// caller takes it, or the cache's own claims map once a second caller
+	// has wanted one (see claimsCopy).
+	claims   atomic.Pointer[claimSet]
+	wantMaps *atomic.Bool // the verifier's; see Verifier.wantMaps
 	// The typed claims: the strings as written, the times in seconds as
 	// the claims hold them. session is Claims.Session (sid when present).
 	sub, role, sid, jti, session string
@@ -615,9 +633,26 @@ func (v *Verified) typedClaims(c *Claims) {
 // Claims returns the typed claims, a copy of the caller's own. Its Map is
 // made on demand (a deep copy).
 func (v *Verified) Claims() *Claims {
+	if p := v.claims.Load(); p == nil || p.fresh {
+		// The first request of the token, or one before any wanted a
+		// map: a map the verification decoded is dropped, and decoded
+		// again for a caller that asks.
+		v.firstWants(false)
+		if p != nil {
+			v.claims.CompareAndSwap(p, nil)
+		}
+	}
 	c := new(Claims)
 	v.typedClaims(c)
 	return c
+}
+
+// firstWants records whether the first request of a token wanted its
+// claims as a map, for the verifier's next first sight (see parse).
+func (v *Verified) firstWants(maps bool) {
+	if v.wantMaps != nil && v.wantMaps.Load() != maps {
+		v.wantMaps.Store(maps)
+	}
 }
 
 // Token returns a new *jwt.Token for the caller alone, as golang-jwt's
@@ -694,26 +729,38 @@ func (v *Verified) headerCopy() map[string]any {
 // typJWT is the usual typ, boxed once.
 var typJWT any = "JWT"
 
-// claimSet is the cache's claims map of a Verified, never handed out.
-type claimSet struct{ m map[string]any }
+// claimSet is a claims map of a Verified: with fresh, the map the
+// verification decoded, for the first caller to take; otherwise the
+// cache's own, never handed out.
+type claimSet struct {
+	m     map[string]any
+	fresh bool
+}
 
-// claimsTaken marks a verification whose claims one caller has had,
-// decoded for it alone: the cache keeps a map only for a token wanted
-// again.
+// claimsTaken marks a verification whose claims one caller has had: the
+// cache keeps a map only for a token wanted again.
 var claimsTaken = new(claimSet)
 
-// claimsCopy returns claims of the caller's own. The first caller gets a
-// map decoded from the payload, which nothing keeps: most tokens are seen
-// once (a renewal replaces them), and keep no map. A later caller gets a
-// deep copy of the cache's map, which the second call decodes (concurrent
-// calls may each decode; one result is kept), compacted by freeze.
+// claimsCopy returns claims of the caller's own. The first caller gets the
+// map the verification decoded, or one decoded from the payload for it;
+// nothing keeps it: most tokens are seen once (a renewal replaces them),
+// and keep no map. A later caller gets a deep copy of the cache's map,
+// which the second call decodes (concurrent calls may each decode; one
+// result is kept), compacted by freeze.
 func (v *Verified) claimsCopy() jwt.MapClaims {
 	for {
 		p := v.claims.Load()
 		switch {
 		case p == nil:
 			if v.claims.CompareAndSwap(nil, claimsTaken) {
+				v.firstWants(true)
 				return jwt.MapClaims(v.decodeClaims())
+			}
+		case p.fresh:
+			if v.claims.CompareAndSwap(p, claimsTaken) {
+				// The only caller that reaches p: nobody else reads it.
+				v.firstWants(true)
+				return jwt.MapClaims(p.m)
 			}
 		case p == claimsTaken:
 			m := v.decodeClaims()
@@ -892,6 +939,65 @@ func (c stringClaim) mapString(invalid error) (string, error) {
 		return c.s, nil
 	}
 	return "", invalid
+}
+
+// readMap decodes the claims in buf into a map as golang-jwt's parser hands
+// them out (JSON v2, numbers as float64), and reads d.claims from it: the
+// same claims verify as with read. JSON null is no claims at all, an
+// empty map.
+func (d *claimsDecoder) readMap(buf []byte) (map[string]any, error) {
+	d.claims = readClaims{}
+	// Decoded into an any, not a map[string]any: JSON v2 builds the
+	// objects of an any directly, a third faster than through a map type.
+	var decoded any
+	if err := json.Unmarshal(buf, &decoded); err != nil {
+		return nil, err
+	}
+	m, ok := decoded.(map[string]any)
+	switch {
+	case decoded == nil:
+		return map[string]any{}, nil
+	case !ok:
+		return nil, errClaimsNotObject
+	}
+	c := &d.claims
+	for _, n := range [...]struct {
+		name  string
+		claim *numberClaim
+	}{{"exp", &c.exp}, {"nbf", &c.nbf}, {"iat", &c.iat}, {"auth_time", &c.authTime}} {
+		if v, ok := m[n.name]; ok {
+			n.claim.kind = kindOf(v)
+			n.claim.f, _ = v.(float64)
+		}
+	}
+	for _, s := range [...]struct {
+		name  string
+		claim *stringClaim
+	}{{"sub", &c.sub}, {"role", &c.role}, {"sid", &c.sid}, {"jti", &c.jti}, {"iss", &c.iss}} {
+		if v, ok := m[s.name]; ok {
+			s.claim.kind = kindOf(v)
+			s.claim.s, _ = v.(string)
+		}
+	}
+	c.aud = m["aud"]
+	return m, nil
+}
+
+// kindOf returns the kind of JSON value v was decoded from.
+func kindOf(v any) jsontext.Kind {
+	switch v.(type) {
+	case string:
+		return '"'
+	case float64:
+		return '0'
+	case map[string]any:
+		return '{'
+	case []any:
+		return '['
+	case bool:
+		return 't'
+	}
+	return 'n'
 }
 
 // read reads the claims in buf into d.claims with JSON v2: json.Unmarshal

@@ -130,6 +130,43 @@ func (f *verifyFixture) parseRef(raw string) (*jwt.Token, error) {
 	return f.ref.ParseWithClaims(raw, jwt.MapClaims{}, f.keyFunc)
 }
 
+// bothWays verifies raw twice, once reading the claims into a map first
+// (as the verifier does while first requests want maps) and once reading
+// only the claims it needs, and fails unless both ways agree: the same
+// kinds of error, or tokens and claims alike. It returns the second
+// verification. The fixture's verifier must not cache.
+func (f *verifyFixture) bothWays(t *testing.T, raw string) (*Verified, error) {
+	t.Helper()
+	f.vf.wantMaps.Store(true)
+	vm, mapErr := f.vf.Verify(raw, f.clock.Now())
+	f.vf.wantMaps.Store(false)
+	v, err := f.vf.Verify(raw, f.clock.Now())
+	if (err == nil) != (mapErr == nil) {
+		t.Fatalf("%q: read through a map: %v; read directly: %v", raw, mapErr, err)
+	}
+	if err != nil {
+		for _, k := range append(golangJWTKinds, claimKinds...) {
+			if errors.Is(err, k) != errors.Is(mapErr, k) {
+				t.Fatalf("%q: read through a map: %v; read directly: %v", raw, mapErr, err)
+			}
+		}
+		return v, err
+	}
+	if v == vm {
+		t.Fatalf("%q: both ways returned one verification: the verifier caches", raw)
+	}
+	tm, cm := vm.Token()
+	td, cd := v.Token()
+	v.claims.Store(nil) // v's first caller is still to come
+	cm.v, cd.v = nil, nil
+	if !reflect.DeepEqual(tm, td) || !reflect.DeepEqual(cm, cd) || vm.lifetime != v.lifetime ||
+		vm.sessionRK != v.sessionRK || vm.subjectRK != v.subjectRK ||
+		vm.validFrom != v.validFrom || vm.validUntil != v.validUntil {
+		t.Fatalf("%q: read through a map: %+v %+v; read directly: %+v %+v", raw, tm, cm, td, cd)
+	}
+	return v, err
+}
+
 // golangJWTKinds are the token errors golang-jwt's parser returns.
 var golangJWTKinds = []error{
 	jwt.ErrTokenMalformed, jwt.ErrTokenUnverifiable, jwt.ErrTokenSignatureInvalid, jwt.ErrTokenInvalidClaims,
@@ -151,7 +188,7 @@ var claimKinds = []error{
 // refuses it.
 func (f *verifyFixture) compare(t *testing.T, raw string) {
 	t.Helper()
-	v, gotErr := f.vf.Verify(raw, f.clock.Now())
+	v, gotErr := f.bothWays(t, raw)
 	if len(raw) > f.vf.MaxTokenSize() {
 		if !errors.Is(gotErr, ErrTokenTooLarge) {
 			t.Fatalf("%.40q... of %d bytes: error %v, want ErrTokenTooLarge", raw, len(raw), gotErr)
