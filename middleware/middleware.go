@@ -379,3 +379,6 @@ func (m *mw) Watch(c echo.Context, p *engine.Pending[echo.Context]) echo.Context
 
 // Status is 200: what Echo sends for a handler that wrote nothing.
 func (m *mw) Status(echo.Context) int { return http.StatusOK }
+
+// Header is the Echo response's header.
+func (m *mw) Header(c echo.Context) http.Header { return c.Response().Header() }

@@ -284,3 +284,6 @@ func (d *door) Watch(c call, p *engine.Pending[call]) call {
 
 // Status is 200: net/http's answer for a handler that wrote nothing.
 func (d *door) Status(call) int { return http.StatusOK }
+
+// Header is the response writer's header.
+func (d *door) Header(c call) http.Header { return c.w.Header() }
