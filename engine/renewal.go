@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"net/http"
 	"net/textproto"
+	"strconv"
 	"strings"
 	"time"
 
@@ -248,7 +249,7 @@ func (p *Pending[C]) Decide(status int, h http.Header) {
 			return
 		}
 		e.delivery.addCookie(h, sc)
-		setExpires(h, r, exp)
+		setExpires(h, r, strconv.FormatInt(exp.Unix(), 10))
 		e.observe(c, v, Event{Renewed: true, Session: key, NewExpiresAt: time.Unix(exp.Unix(), 0)})
 		return
 	}

@@ -3,8 +3,6 @@ package engine
 import (
 	"errors"
 	"net/http"
-	"strconv"
-	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/slidingjwt/slidingjwt/token"
@@ -161,7 +159,7 @@ func (e *Engine[C]) Serve(c C, d Door[C], next func(C) error) error {
 		return d.Fail(c, err, defaultAnswer(err), next)
 	}
 	if e.cookie != nil {
-		setExpires(d.Header(c), e.cfg.Request(c), v.ExpiresAt())
+		setExpires(d.Header(c), e.cfg.Request(c), v.ExpiresText())
 	}
 	p := e.begin(c, v, now, byCookie)
 	if p == nil {
@@ -179,8 +177,8 @@ func (e *Engine[C]) Serve(c C, d Door[C], next func(C) error) error {
 
 // setExpires tells the page when its session ends, in
 // HeaderSessionExpires, exposed to a page of another origin.
-func setExpires(h http.Header, r *http.Request, exp time.Time) {
-	h[HeaderSessionExpires] = []string{strconv.FormatInt(exp.Unix(), 10)}
+func setExpires(h http.Header, r *http.Request, exp string) {
+	h[HeaderSessionExpires] = []string{exp}
 	if len(r.Header[headerOrigin]) > 0 {
 		addToList(h, headerExposeHeaders, HeaderSessionExpires)
 	}
