@@ -27,6 +27,7 @@ import (
 	"github.com/slidingjwt/slidingjwt/store/redis"
 
 	"github.com/slidingjwt/slidingjwt/config"
+	"github.com/slidingjwt/slidingjwt/engine"
 	"github.com/slidingjwt/slidingjwt/internal/redistest"
 	"github.com/slidingjwt/slidingjwt/internal/testkit"
 	"github.com/slidingjwt/slidingjwt/middleware"
@@ -54,6 +55,8 @@ type hit struct {
 	status  int
 	renewed bool   // the response carried X-New-Token
 	expose  string // Access-Control-Expose-Headers of the response
+	cookie  bool   // the request carried a Cookie header
+	fetch   string // its Sec-Fetch-Site header
 }
 
 // traffic records every request to the demo's API, so tests can count
@@ -66,7 +69,8 @@ type traffic struct {
 
 func (tr *traffic) wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := hit{at: tr.now(), method: r.Method, path: r.URL.Path, origin: r.Header.Get("Origin")}
+		h := hit{at: tr.now(), method: r.Method, path: r.URL.Path, origin: r.Header.Get("Origin"),
+			cookie: r.Header.Get("Cookie") != "", fetch: r.Header.Get("Sec-Fetch-Site")}
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(sw, r)
 		h.status = sw.status
@@ -981,8 +985,8 @@ func TestMetrics(t *testing.T) {
 			t.Errorf("summary renewals[%s]: got %v, want %v", label, got, want)
 		}
 	}
-	if len(summary.Requests) != 7 || summary.Renewals["renewed"] != 1 || summary.Renewals["rate_limited"] != 1 {
-		t.Errorf("summary: got %d outcomes, renewals %v; want 7 outcomes, one renewal, one rate limit", len(summary.Requests), summary.Renewals)
+	if len(summary.Requests) != len(engine.Outcomes()) || summary.Renewals["renewed"] != 1 || summary.Renewals["rate_limited"] != 1 {
+		t.Errorf("summary: got %d outcomes, renewals %v; want %d outcomes, one renewal, one rate limit", len(summary.Requests), summary.Renewals, len(engine.Outcomes()))
 	}
 	if summary.StoreCalls != 1 || summary.StoreErrors != 0 {
 		t.Errorf("summary store: got %v calls %v errors, want 1 and 0", summary.StoreCalls, summary.StoreErrors)
