@@ -1082,3 +1082,32 @@ func TestGuestSignOut(t *testing.T) {
 		t.Errorf("another guest after one guest's /logout: status %d, want 200", status)
 	}
 }
+
+// TestCookieDeliveryBodies: with TOKEN_DELIVERY=cookie no answer carries a
+// token in its body: /auth-status (a GET) sets no cookie and gives no
+// token; POST /login sets the HttpOnly session cookie and answers without
+// the token; a sign-in from another site is refused with 403 and sets
+// nothing.
+func TestCookieDeliveryBodies(t *testing.T) {
+	t.Parallel()
+	d := startDemo(t, map[string]string{"TOKEN_DELIVERY": "cookie", "CORS_ORIGINS": "http://localhost:9999"})
+	status, body, h := d.call(t, http.MethodGet, "/auth-status", nil, nil)
+	if status != http.StatusOK || body["access_token"] != nil || body["token_delivery"] != "cookie" || len(h.Values("Set-Cookie")) != 0 {
+		t.Errorf("GET /auth-status: %d %v, Set-Cookie %q; want 200, token_delivery cookie, no token, no cookie", status, body, h.Values("Set-Cookie"))
+	}
+	status, body, h = d.call(t, http.MethodPost, "/login", nil, nil)
+	cookies := h.Values("Set-Cookie")
+	if status != http.StatusOK || body["access_token"] != nil || len(cookies) != 1 ||
+		!strings.HasPrefix(cookies[0], "slidingjwt_session=eyJ") || !strings.Contains(cookies[0], "; HttpOnly") {
+		t.Errorf("POST /login: %d %v, Set-Cookie %q; want 200, no token in the body, one HttpOnly session cookie", status, body, cookies)
+	}
+	for k, v := range body {
+		if s, ok := v.(string); ok && strings.HasPrefix(s, "eyJ") {
+			t.Errorf("POST /login: the body's %s holds a token", k)
+		}
+	}
+	status, _, h = d.call(t, http.MethodPost, "/login", nil, http.Header{"Sec-Fetch-Site": {"cross-site"}, "Origin": {"https://evil.example"}})
+	if status != http.StatusForbidden || len(h.Values("Set-Cookie")) != 0 {
+		t.Errorf("POST /login from another site: %d, Set-Cookie %q; want 403 and none", status, h.Values("Set-Cookie"))
+	}
+}
