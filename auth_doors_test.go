@@ -10,6 +10,7 @@ import (
 
 	"github.com/slidingjwt/slidingjwt"
 	"github.com/slidingjwt/slidingjwt/config"
+	"github.com/slidingjwt/slidingjwt/doortest"
 	"github.com/slidingjwt/slidingjwt/middleware"
 	"github.com/slidingjwt/slidingjwt/nethttp"
 )
@@ -158,55 +159,14 @@ func TestSignOutNeedsTheCheck(t *testing.T) {
 	}
 }
 
-// TestSignOutHandlersClearCookie: in cookie delivery, the ready-made
-// sign-out handlers of every door delete the session cookie when they
-// sign out (an empty value, Max-Age=0, the cookie's Path, Secure,
-// HttpOnly and SameSite, no-store), and not when they refuse (a guest's
-// /logout-all).
+// TestSignOutHandlersClearCookie: in cookie delivery the ready-made
+// sign-out handlers delete the session cookie (doortest.SignOutDeletesCookie).
 func TestSignOutHandlersClearCookie(t *testing.T) {
 	t.Parallel()
 	for _, d := range authDoors {
 		t.Run(d.name, func(t *testing.T) {
 			t.Parallel()
-			s := config.Default()
-			s.Secret = testSecret
-			s.Delivery = config.DeliveryCookie
-			a, err := slidingjwt.Open(context.Background(), s, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = a.Close() })
-			h := d.build(t, a, false)
-			send := func(method, path, sub, role string) *httptest.ResponseRecorder {
-				tok, err := a.Issuer().Issue(sub, role, nil)
-				if err != nil {
-					t.Fatal(err)
-				}
-				req := httptest.NewRequest(method, path, nil)
-				req.AddCookie(&http.Cookie{Name: config.DefaultCookieName, Value: tok})
-				rec := httptest.NewRecorder()
-				h.ServeHTTP(rec, req)
-				return rec
-			}
-			rec := send(http.MethodPost, "/api/logout", "alice", "user")
-			if rec.Code != http.StatusNoContent {
-				t.Fatalf("POST /api/logout: %d %q, want 204", rec.Code, rec.Body.String())
-			}
-			want := config.DefaultCookieName + "=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/; HttpOnly; Secure; SameSite=Lax"
-			if got := rec.Header().Values("Set-Cookie"); len(got) != 1 || got[0] != want {
-				t.Errorf("POST /api/logout: Set-Cookie %q, want [%q]", got, want)
-			}
-			if got := rec.Header().Get("Cache-Control"); got != "no-store" {
-				t.Errorf("POST /api/logout: Cache-Control %q, want no-store", got)
-			}
-			rec = send(http.MethodPost, "/api/logout-all", "guest", "guest")
-			if rec.Code != http.StatusForbidden || len(rec.Header().Values("Set-Cookie")) != 0 {
-				t.Errorf("a guest's /logout-all: %d, Set-Cookie %q; want 403 and none", rec.Code, rec.Header().Values("Set-Cookie"))
-			}
-			rec = send(http.MethodPost, "/api/logout-all", "bob", "user")
-			if got := rec.Header().Values("Set-Cookie"); rec.Code != http.StatusNoContent || len(got) != 1 || got[0] != want {
-				t.Errorf("POST /api/logout-all: %d, Set-Cookie %q; want 204 and [%q]", rec.Code, got, want)
-			}
+			doortest.SignOutDeletesCookie(t, func(t *testing.T, a *slidingjwt.Auth) http.Handler { return d.build(t, a, false) })
 		})
 	}
 }

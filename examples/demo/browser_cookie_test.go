@@ -68,6 +68,18 @@ func (s *scenario) sessionCookie() *network.Cookie {
 	return nil
 }
 
+// signedInCookieScenario is a cookie scenario on a demo with password
+// accounts, alice signed in on its page.
+func signedInCookieScenario(t *testing.T, browser context.Context) *scenario {
+	t.Helper()
+	s := newCookieScenario(t, browser, cookieEnv(accountsEnv()))
+	s.navigate(s.demo.url + "/?poll=0")
+	s.do(waitState("login"))
+	s.login("alice", "wonderland")
+	s.do(waitState("active"))
+	return s
+}
+
 func testCookieDelivery(t *testing.T, browser context.Context) {
 	t.Run("cookie: out of script's reach, and the session slides", func(t *testing.T) {
 		t.Parallel()
@@ -127,12 +139,8 @@ func testCookieDelivery(t *testing.T, browser context.Context) {
 
 	t.Run("cookie: a form from another port of the host is refused", func(t *testing.T) {
 		t.Parallel()
-		s := newCookieScenario(t, browser, cookieEnv(accountsEnv()))
+		s := signedInCookieScenario(t, browser)
 		d := s.demo
-		s.navigate(d.url + "/?poll=0")
-		s.do(waitState("login"))
-		s.login("alice", "wonderland")
-		s.do(waitState("active"))
 		before := s.sessionCookie()
 		if before == nil {
 			t.Fatal("no session cookie after the login")
@@ -212,12 +220,8 @@ func testCookieDelivery(t *testing.T, browser context.Context) {
 
 	t.Run("cookie: sign-out deletes the cookie, and the old value gets 401", func(t *testing.T) {
 		t.Parallel()
-		s := newCookieScenario(t, browser, cookieEnv(accountsEnv()))
+		s := signedInCookieScenario(t, browser)
 		d := s.demo
-		s.navigate(d.url + "/?poll=0")
-		s.do(waitState("login"))
-		s.login("alice", "wonderland")
-		s.do(waitState("active"))
 		old := s.sessionCookie()
 		if old == nil {
 			t.Fatal("no session cookie after the login")
