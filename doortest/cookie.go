@@ -249,7 +249,8 @@ func cookieCrossOrigin(t *testing.T, x target) {
 // cookieUnauthorized: a 401 deletes the session cookie (same name and
 // attributes, empty, Max-Age=0) when it is malformed, badly signed, too
 // large or revoked, but not when it has merely expired (a concurrent
-// renewal may have set a newer one) or is missing.
+// renewal may have set a newer one) or is missing. A guest sign-in may
+// replace a revoked session cookie, not a valid one.
 func cookieUnauthorized(t *testing.T, x target) {
 	name := config.DefaultCookieName
 	a, list := signOutApp(t, x, func(s *Setup) {
@@ -311,6 +312,19 @@ func cookieUnauthorized(t *testing.T, x target) {
 		})
 	}
 	a.wantAllows(0)
+
+	// A revoked session cookie is no obstacle to a guest's sign-in; a
+	// valid one is.
+	a.at(time.Second)
+	guest := a.mint("guest", "guest", time.Second)
+	for _, tt := range []struct {
+		name, cookie string
+		want         int
+	}{{"over the revoked cookie", revoked, http.StatusNoContent}, {"over a valid cookie", good, http.StatusConflict}} {
+		if rec := a.send(http.MethodPost, "/signin", name, tt.cookie, "X-Signin-Token", guest); rec.Code != tt.want {
+			t.Errorf("guest sign-in %s: status %d, want %d", tt.name, rec.Code, tt.want)
+		}
+	}
 }
 
 // cookieTooLarge: a token (under the 8 KiB token cap) whose Set-Cookie

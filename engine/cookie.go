@@ -246,14 +246,15 @@ func (d *Delivery) SignIn(h http.Header, r *http.Request, tok string) error {
 }
 
 // validCookie reports whether r carries a session cookie that verifies at
-// now and whose session is not revoked.
+// now and whose session is not known to be revoked.
 func (d *Delivery) validCookie(r *http.Request, now time.Time) bool {
 	for _, raw := range cookieValues(r, d.name, nil) {
 		v, _, err := ops.VerifyHit(d.verifier, raw, now)
 		if err != nil {
 			continue
 		}
-		if d.rev == nil || d.rev.Check(ops.SessionRevKey(v), ops.SubjectRevKey(v), ops.AuthTime(v), now) == revocation.OK {
+		// A list not loaded yet cannot tell: the cookie counts as valid.
+		if d.rev == nil || d.rev.Check(ops.SessionRevKey(v), ops.SubjectRevKey(v), ops.AuthTime(v), now) != revocation.Revoked {
 			return true
 		}
 	}
