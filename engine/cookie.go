@@ -153,24 +153,51 @@ func (d *Delivery) CheckOrigin(r *http.Request) error {
 	return nil
 }
 
-// SetCookie returns the Set-Cookie value that stores tok, expiring at exp,
-// as seen at now: the cookie's name and attributes, HttpOnly, Max-Age and
-// Expires.
-func (d *Delivery) setCookie(tok string, exp, now time.Time) string {
+// setCookie returns the Set-Cookie value that stores tok, expiring at
+// exp, as seen at now (the cookie's name and attributes, HttpOnly, Max-Age
+// and Expires), and exp in decimal Unix seconds, both cut from one
+// allocation.
+func (d *Delivery) setCookie(tok string, exp, now time.Time) (cookie, expText string) {
 	age := int64(exp.Sub(now) / time.Second)
 	if age < 1 {
 		age = 1 // the token is valid now: keep it until exp, which the browser judges on its clock
 	}
-	b := make([]byte, 0, len(d.name)+1+len(tok)+80+len(d.attrs))
-	b = append(b, d.name...)
-	b = append(b, '=')
-	b = append(b, tok...)
-	b = append(b, "; Expires="...)
-	b = exp.UTC().AppendFormat(b, http.TimeFormat)
-	b = append(b, "; Max-Age="...)
-	b = strconv.AppendInt(b, age, 10)
-	b = append(b, d.attrs...)
-	return string(b)
+	var scratch [32]byte
+	var b strings.Builder
+	b.Grow(len(d.name) + 1 + len(tok) + len("; Expires=") + len(http.TimeFormat) + len("; Max-Age=") + len(d.attrs) + 40)
+	b.WriteString(d.name)
+	b.WriteByte('=')
+	b.WriteString(tok)
+	b.WriteString("; Expires=")
+	b.Write(exp.UTC().AppendFormat(scratch[:0], http.TimeFormat))
+	b.WriteString("; Max-Age=")
+	b.Write(strconv.AppendInt(scratch[:0], age, 10))
+	b.WriteString(d.attrs)
+	n := b.Len()
+	b.Write(strconv.AppendInt(scratch[:0], exp.Unix(), 10))
+	all := b.String()
+	return all[:n], all[n:]
+}
+
+// setRenewal puts the Set-Cookie value sc in h with the headers that go
+// with it (Cache-Control: no-store, Vary: Cookie) and the new expiry
+// expText in HeaderSessionExpires; the four values share one allocation
+// where h has none of them yet. Each slice has a capacity of one, so
+// appending to one never writes into the next.
+func setRenewal(h http.Header, sc, expText string) {
+	vals := []string{sc, "no-store", headerCookie, expText}
+	if len(h[headerSetCookie]) == 0 {
+		h[headerSetCookie] = vals[0:1:1]
+	} else {
+		h[headerSetCookie] = append(h[headerSetCookie], sc)
+	}
+	h[headerCacheControl] = vals[1:2:2]
+	if len(h[headerVary]) == 0 {
+		h[headerVary] = vals[2:3:3]
+	} else {
+		addToList(h, headerVary, headerCookie)
+	}
+	h[HeaderSessionExpires] = vals[3:4:4]
 }
 
 // clearCookie is the Set-Cookie value that deletes the session cookie:
@@ -240,8 +267,8 @@ func (d *Delivery) SignIn(h http.Header, r *http.Request, tok string) error {
 	if v.Role() == config.RoleGuest && d.validCookie(r, now) {
 		return &SignInError{http.StatusConflict, "a session is already signed in here", ErrSessionExists}
 	}
-	d.addCookie(h, d.setCookie(tok, v.ExpiresAt(), now))
-	h[HeaderSessionExpires] = []string{strconv.FormatInt(v.ExpiresAt().Unix(), 10)}
+	sc, expText := d.setCookie(tok, v.ExpiresAt(), now)
+	setRenewal(h, sc, expText)
 	return nil
 }
 

@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"net/http"
 	"net/textproto"
-	"strconv"
 	"strings"
 	"time"
 
@@ -242,14 +241,16 @@ func (p *Pending[C]) Decide(status int, h http.Header) {
 		return
 	}
 	if p.byCookie {
-		sc := e.delivery.setCookie(tok, exp, p.now)
+		sc, expText := e.delivery.setCookie(tok, exp, p.now)
 		if len(sc) > MaxCookieSize {
 			// BeforeRenew made it larger than begin foresaw.
 			e.observe(c, v, Event{Reason: ReasonTooLarge, Session: key})
 			return
 		}
-		e.delivery.addCookie(h, sc)
-		setExpires(h, r, strconv.FormatInt(exp.Unix(), 10))
+		setRenewal(h, sc, expText)
+		if len(r.Header[headerOrigin]) > 0 {
+			addToList(h, headerExposeHeaders, HeaderSessionExpires)
+		}
 		e.observe(c, v, Event{Renewed: true, Session: key, NewExpiresAt: time.Unix(exp.Unix(), 0)})
 		return
 	}
