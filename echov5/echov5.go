@@ -48,6 +48,10 @@ var (
 	// ErrRevocationsNotReady: the revocation list is not loaded yet; the
 	// default answer is 503.
 	ErrRevocationsNotReady = engine.ErrRevocationsNotReady
+	// ErrCrossOrigin: in cookie delivery, an unsafe request
+	// authenticated by the session cookie came from an untrusted origin;
+	// the default answer is 403.
+	ErrCrossOrigin = engine.ErrCrossOrigin
 )
 
 // Config configures the sliding renewal middleware; its fields are those

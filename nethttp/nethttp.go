@@ -36,6 +36,7 @@ var (
 	ErrTokenInvalid        = engine.ErrTokenInvalid
 	ErrSessionRevoked      = engine.ErrSessionRevoked
 	ErrRevocationsNotReady = engine.ErrRevocationsNotReady
+	ErrCrossOrigin         = engine.ErrCrossOrigin
 )
 
 // Config configures the net/http middleware; its fields mean what the
