@@ -60,6 +60,10 @@
 //	                  request (minted before the timer): verify, ask the
 //	                  store, record the renewal, sign and send a new token.
 //	                  The worst case, paid once per session per renewal.
+//	cookie/check      check with TOKEN_DELIVERY=cookie: the token in the
+//	                  session cookie, and X-Session-Expires on the response.
+//	cookie/renew/memory  renew/memory with the token in the session cookie,
+//	                  renewed by Set-Cookie.
 //
 // Every row also runs as <row>/parallel with b.RunParallel, GOMAXPROCS
 // goroutines. Besides ns/op, each row reports cpu-ns/op, the CPU time of

@@ -31,7 +31,8 @@ func From(a *slidingjwt.Auth) func(http.Handler) http.Handler { return New(Confi
 // instance (a /logout): 204 once recorded; 503, with a JSON message, when
 // it cannot be recorded now (the store is full or down: retry); 500 when
 // the program is wired wrongly (sign-out off, or the handler is not behind
-// the middleware). Mount it behind the middleware built from a.
+// the middleware). In cookie delivery the 204 also deletes the session
+// cookie. Mount it behind the middleware built from a.
 func SignOutHandler(a *slidingjwt.Auth) http.Handler { return signOutHandler(a, false) }
 
 // SignOutAllHandler returns a handler that ends every session of the
@@ -41,9 +42,25 @@ func SignOutHandler(a *slidingjwt.Auth) http.Handler { return signOutHandler(a, 
 func SignOutAllHandler(a *slidingjwt.Auth) http.Handler { return signOutHandler(a, true) }
 
 func signOutHandler(a *slidingjwt.Auth, everywhere bool) http.Handler {
-	so := a.SignOut()
+	so, d := a.SignOut(), a.Delivery()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ans, _ := engine.SignOut(r.Context(), so, ClaimsFrom(r.Context()), everywhere)
+		if ans.Status == http.StatusNoContent {
+			d.ClearCookie(w.Header())
+		}
 		ans.WriteSignOut(w)
 	})
+}
+
+// SetSessionCookie puts tok, a token the login (or guest) route just
+// issued, in the session cookie of the response to r, with the attributes
+// of d's settings (TOKEN_DELIVERY=cookie or both; d is Auth.Delivery). It
+// refuses, setting nothing, a request that is not a POST, one that fails
+// the cross-origin check, a token that does not verify or is too large for
+// a cookie, and a guest token while r holds a valid session cookie; the
+// error is an *engine.SignInError whose Status and Message are the answer
+// to give. On success, answer without the token in the body. See
+// engine.Delivery.SignIn.
+func SetSessionCookie(w http.ResponseWriter, r *http.Request, d *engine.Delivery, tok string) error {
+	return d.SignIn(w.Header(), r, tok)
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -449,6 +450,7 @@ func (vf *Verifier) extract(raw string, method jwt.SigningMethod, header header,
 		typed: Claims{
 			Subject: sub, Role: role, SessionID: sid, ID: jti, ExpiresAt: exp,
 		},
+		expText: strconv.FormatInt(exp.Unix(), 10),
 	}
 	v.claims.Store(&claimSet{m: mc, fresh: true})
 	if hasIAT {
@@ -499,6 +501,7 @@ type Verified struct {
 	// and only ever copied.
 	claims   atomic.Pointer[claimSet]
 	typed    Claims        // values only: Claims copies it
+	expText  string        // typed.ExpiresAt in decimal Unix seconds
 	lifetime time.Duration // exp - iat, or the role's configured lifetime
 	authTime time.Time     // auth_time (to the microsecond), else iat, else zero: unknown
 	// session and subject are the digests of typed.Session and of sub
@@ -515,6 +518,10 @@ func (v *Verified) Raw() string { return v.raw }
 
 // ExpiresAt returns the token's exp.
 func (v *Verified) ExpiresAt() time.Time { return v.typed.ExpiresAt }
+
+// ExpiresText returns the token's exp in decimal Unix seconds, made once
+// when the token verified, for a response header.
+func (v *Verified) ExpiresText() string { return v.expText }
 
 // Subject returns the token's sub ("" when it has none).
 func (v *Verified) Subject() string { return v.typed.Subject }

@@ -409,6 +409,7 @@ func TestBrowser(t *testing.T) {
 		t.Parallel()
 		testClientRules(t, browser)
 	})
+	testCookieDelivery(t, browser)
 
 	t.Run("guest renewal on an API call", func(t *testing.T) {
 		t.Parallel()
@@ -709,7 +710,7 @@ func TestBrowser(t *testing.T) {
 		origin := "http://" + pageSrv.Listener.Addr().String()
 		s := newScenario(t, browser, shortEnv(map[string]string{"CORS_ORIGINS": origin}))
 		d := s.demo
-		pageSrv.Config.Handler = pageHandler(d.url)
+		pageSrv.Config.Handler = pageHandler(d.url, "")
 		pageSrv.Start()
 		t.Cleanup(pageSrv.Close)
 

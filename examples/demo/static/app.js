@@ -13,12 +13,16 @@
 // /api/me, and every poll interval; data-server-renewals,
 // data-server-rate-limited and data-server-reads on <body> mirror it.
 
-import { createClient, decodeJWT } from "./client.js";
+import { createClient, createCookieClient, decodeJWT } from "./client.js";
 
 const $ = (id) => document.getElementById(id);
 const body = document.body;
 
 const apiBase = document.querySelector('meta[name="slidingjwt-api-base"]')?.content ?? "";
+// TOKEN_DELIVERY: "header" keeps the token in localStorage; "cookie" (and
+// "both") leaves it in the HttpOnly cookie, out of script's reach.
+const delivery = document.querySelector('meta[name="slidingjwt-delivery"]')?.content || "header";
+const cookieMode = delivery !== "header";
 const pollSeconds = pollInterval(new URLSearchParams(location.search).get("poll"));
 
 const page = {
@@ -32,12 +36,15 @@ const page = {
   expiredBy: "",
 };
 
-const client = createClient({
+const client = (cookieMode ? createCookieClient : createClient)({
   baseURL: apiBase,
   onToken(token, claims, reason) {
     if (reason === "renewed") {
       page.renewals++;
-      note(`renewed: X-New-Token received, now valid until ${clock(claims.exp)}`, "good");
+      const how = cookieMode ? "new session cookie set" : "X-New-Token received";
+      note(`renewed: ${how}, now valid until ${clock(claims.exp)}`, "good");
+    } else if (reason === "resumed") {
+      note(`resumed the session of ${claims?.sub} (valid until ${clock(claims?.exp)})`);
     } else if (reason === "guest") {
       note(`guest session started (valid until ${clock(claims?.exp)})`);
     } else {
@@ -66,7 +73,7 @@ const client = createClient({
 });
 
 // A console playground, and what the browser tests read.
-window.demo = { client, page, decodeJWT };
+window.demo = { client, page, decodeJWT, delivery };
 
 function pollInterval(raw) {
   if (raw === null || raw === "") return 5;
@@ -174,7 +181,7 @@ function stopPolling() {
 }
 
 async function poll() {
-  if (page.polling || !client.token) return;
+  if (page.polling || !client.claims) return;
   page.polling = true;
   try {
     const res = await client.fetch("/api/status", {}, { background: true });
@@ -276,6 +283,8 @@ async function callMe() {
       // not JSON: show it as it is
     }
     const renewed = res.headers.get("X-New-Token") ? " · carried X-New-Token" : "";
+    // (In cookie delivery a renewal is a Set-Cookie, which script cannot
+    // see; the log shows it from X-Session-Expires.)
     $("response").textContent = `${res.status} ${res.statusText}${renewed}\n${shown}`;
     body.dataset.meStatus = String(res.status);
     note(`GET /api/me → ${res.status}`, res.ok ? "" : "bad");
@@ -336,6 +345,10 @@ async function submitLogin(event) {
 // start shows the stored session when it is still valid, and otherwise asks
 // the server how to get one: a guest token, or the login form.
 async function start() {
+  if (cookieMode && (await client.resume())) {
+    showSession();
+    return;
+  }
   const claims = client.claims;
   if (claims && typeof claims.exp === "number" && claims.exp > Date.now() / 1000) {
     note(`resumed the stored session of ${claims.sub}`);
@@ -343,7 +356,7 @@ async function start() {
     return;
   }
   try {
-    const status = await client.authStatus(); // stores a guest token in guest mode
+    const status = await client.authStatus(); // starts a guest session in guest mode
     if (status.auth_configured) {
       $("mode").textContent = "password login";
       client.clear();

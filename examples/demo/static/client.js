@@ -368,6 +368,198 @@ export class TokenClient {
   }
 }
 
+/** The response header with the session's expiry (Unix seconds) in cookie delivery. */
+export const SESSION_EXPIRES_HEADER = "X-Session-Expires";
+
+/**
+ * CookieClient is the client of an API in cookie delivery
+ * (TOKEN_DELIVERY=cookie): the token lives in an HttpOnly cookie that
+ * script cannot read, so nothing is kept in storage and no Authorization
+ * header is sent; requests go with credentials. The session's facts
+ * (claims) come from mePath after a sign-in, and its expiry from the
+ * X-Session-Expires header of every authenticated response: a later
+ * expiry there is a renewal. It has the TokenClient's methods and
+ * callbacks (onToken gets null for the token), and its options, but for
+ * storage and storageKey, plus:
+ *   mePath   the route that answers the session's claims (default "/api/me")
+ * token is always null: script never holds the token. claims is null
+ * while no session is known.
+ */
+export class CookieClient {
+  #fetch;
+  #session = null;
+  #refreshing = null;
+
+  constructor(options = {}) {
+    this.baseURL = (options.baseURL ?? "").replace(/\/+$/, "");
+    this.authStatusPath = options.authStatusPath ?? "/auth-status";
+    this.loginPath = options.loginPath ?? "/login";
+    this.mePath = options.mePath ?? "/api/me";
+    this.guest = options.guest ?? null;
+    const f = options.fetch ?? globalThis.fetch;
+    this.#fetch = (...args) => f.apply(globalThis, args);
+    const noop = () => {};
+    this.onToken = options.onToken ?? noop;
+    this.onIgnored = options.onIgnored ?? noop;
+    this.onExpired = options.onExpired ?? noop;
+    this.onLoginRequired = options.onLoginRequired ?? noop;
+  }
+
+  /** token is null: in cookie delivery script never holds the token. */
+  get token() {
+    return null;
+  }
+
+  /** claims are the session's claims as mePath answered them (exp kept current), or null. */
+  get claims() {
+    return this.#session;
+  }
+
+  /** url: see TokenClient.url. */
+  url(path) {
+    return TokenClient.prototype.url.call(this, path);
+  }
+
+  /** isGuest reports whether the session is a guest's. */
+  isGuest() {
+    return this.#session ? isGuestClaims(this.#session) : this.guest === true;
+  }
+
+  /** clear forgets the session here (the server's sign-out deletes the cookie). */
+  clear() {
+    this.#session = null;
+  }
+
+  /**
+   * resume looks for a session the cookie already holds (a reload) and
+   * reports whether there is one.
+   */
+  async resume() {
+    try {
+      await this.#loadSession("resumed");
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** fetch: see TokenClient.fetch; the cookie goes with the request. */
+  async fetch(path, init = {}, opts = {}) {
+    const url = this.url(path);
+    const res = await this.#send(url, init);
+    if (res.status !== 401 || !this.#session) return res;
+    if (!this.isGuest()) {
+      this.#loginRequired("expired");
+      return res;
+    }
+    if (opts.background) {
+      this.onExpired("expired");
+      return res;
+    }
+    try {
+      await this.refreshGuest();
+    } catch (err) {
+      this.#loginRequired(err instanceof LoginRequired ? err.reason : "refresh-failed");
+      return res;
+    }
+    const again = await this.#send(url, init);
+    if (again.status === 401) this.#loginRequired("rejected");
+    return again;
+  }
+
+  /**
+   * authStatus asks the server whether logins are configured; in guest
+   * mode it then starts a guest session (a POST to loginPath, which sets
+   * the cookie). Concurrent calls share one request.
+   */
+  authStatus() {
+    if (!this.#refreshing) {
+      this.#refreshing = (async () => {
+        const res = await this.#fetch(this.url(this.authStatusPath), {
+          headers: { Accept: "application/json" },
+          credentials: "include",
+          cache: "no-store",
+        });
+        if (!res.ok) throw new Error(`${this.authStatusPath} answered ${res.status}`);
+        const body = await res.json();
+        this.guest = body.auth_configured === false;
+        if (this.guest) await this.#signIn(undefined, "guest");
+        return body;
+      })().finally(() => {
+        this.#refreshing = null;
+      });
+    }
+    return this.#refreshing;
+  }
+
+  /** refreshGuest starts a new guest session. */
+  async refreshGuest() {
+    const body = await this.authStatus();
+    if (body.auth_configured !== false) throw new LoginRequired("auth-configured");
+  }
+
+  /** login signs in; the answer sets the cookie. It returns the session's claims. */
+  async login(username, password) {
+    await this.#signIn({ username, password }, "login");
+    return this.#session;
+  }
+
+  // signIn POSTs to loginPath (credentials in the body when given) and
+  // then reads the session. A 409 means a valid session cookie is there
+  // already (a guest session is never put over it): that one is read.
+  async #signIn(credentials, reason) {
+    const res = await this.#fetch(this.url(this.loginPath), {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify(credentials ?? {}),
+      credentials: "include",
+      cache: "no-store",
+    });
+    if (!res.ok && res.status !== 409) {
+      const body = await res.json().catch(() => ({}));
+      throw new Error(body.message || `login failed (${res.status})`);
+    }
+    await this.#loadSession(res.status === 409 ? "resumed" : reason);
+  }
+
+  async #loadSession(reason) {
+    const res = await this.#fetch(this.url(this.mePath), {
+      headers: { Accept: "application/json" },
+      credentials: "include",
+      cache: "no-store",
+    });
+    if (!res.ok) throw new Error(`${this.mePath} answered ${res.status}`);
+    const claims = await res.json();
+    this.#session = claims;
+    this.onToken(null, claims, reason);
+  }
+
+  async #send(url, init) {
+    const headers = new Headers(init.headers);
+    if (!headers.has("Accept")) headers.set("Accept", "application/json");
+    const res = await this.#fetch(url, { ...init, headers, credentials: "include" });
+    const exp = Number(res.headers.get(SESSION_EXPIRES_HEADER));
+    const current = this.#session;
+    if (res.ok && current && Number.isFinite(exp) && exp > (current.exp ?? 0)) {
+      // A renewal: the new token keeps the session's lifetime.
+      const lifetime = typeof current.iat === "number" ? current.exp - current.iat : 0;
+      this.#session = { ...current, exp, iat: lifetime ? exp - lifetime : current.iat };
+      this.onToken(null, this.#session, "renewed");
+    }
+    return res;
+  }
+
+  #loginRequired(reason) {
+    this.clear();
+    this.onLoginRequired(reason);
+  }
+}
+
+/** createCookieClient returns a CookieClient; see its options. */
+export function createCookieClient(options) {
+  return new CookieClient(options);
+}
+
 /** createClient returns a TokenClient; see its options. */
 export function createClient(options) {
   return new TokenClient(options);
