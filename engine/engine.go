@@ -3,8 +3,16 @@
 // renewal, and commits the renewal where the response's headers leave,
 // on net/http types only (*http.Request, http.ResponseWriter,
 // http.Header). The Echo v4 middleware (package middleware), the net/http
-// middleware (package nethttp) and the Echo v5 middleware (module echov5)
-// are thin doors over it; none holds a copy of the decision.
+// middleware (package nethttp), the Echo v5 middleware (module echov5) and
+// the Gin middleware (module slidinggin) are thin doors over it; none
+// holds a copy of the decision.
+//
+// Applications meet this package through what the doors report: Event,
+// Reason and Outcome for OnRenewal and an Observer, the errors an
+// ErrorHandler receives, the header names, and Delivery for cookie
+// sessions. The rest (Config, New, Engine.Serve, Door, HandOver, Pending,
+// Answer, SignOut, the lookup) is the kit a door is made of, for a door
+// over another framework: docs/doors.md says how, and doortest checks one.
 //
 // An Engine is generic in C, the value a door hands to the application's
 // callbacks: *http.Request for net/http, echo.Context for Echo. Config.Request
