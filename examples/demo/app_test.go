@@ -544,7 +544,8 @@ func TestPage(t *testing.T) {
 		contains    string
 	}{
 		{"/", http.StatusOK, "text/html", `<meta name="slidingjwt-api-base" content="">`},
-		{"/static/client.js", http.StatusOK, "text/javascript", "export function decodeJWT"},
+		{"/static/client.js", http.StatusOK, "text/javascript", "export function createClient"},
+		{"/static/axios.js", http.StatusOK, "text/javascript", "export function attach"},
 		{"/static/app.js", http.StatusOK, "text/javascript", "createClient"},
 		{"/static/style.css", http.StatusOK, "text/css", ".card"},
 		{"/static/index.html", http.StatusNotFound, "", ""},
