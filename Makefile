@@ -37,6 +37,7 @@ MODULES = $(shell .ci/modules)
 # under make -j, and the first failure stops the run.
 test: deps tools
 	$(RUN_VET)
+	$(RUN_CLIENT_DEPS)
 	$(RUN_RACE)
 	$(RUN_ALLOCATIONS)
 	$(RUN_CLIENT)
@@ -85,11 +86,18 @@ define RUN_ALLOCATIONS
 done
 endef
 
-# The JS client's tests (client/): installed from its lockfile, run with
-# Node's test runner against a demo server they build and start.
+# The JS client's tests (client/): installed from its lockfile (before the
+# race step, whose demo browser tests load axios's browser build from
+# client/node_modules), run with Node's test runner against a demo server
+# they build and start.
+define RUN_CLIENT_DEPS
+@echo "== client: npm ci"
+@cd client && npm ci --no-audit --no-fund --loglevel=error
+endef
+
 define RUN_CLIENT
-@echo "== client: npm ci && node --test"
-@cd client && npm ci --no-audit --no-fund --loglevel=error && GO="$(GO)" node --test
+@echo "== client: node --test"
+@cd client && { test -d node_modules || npm ci --no-audit --no-fund --loglevel=error; } && GO="$(GO)" node --test
 endef
 
 define RUN_STATICCHECK

@@ -99,7 +99,7 @@ export interface IgnoredEvent {
 
 export interface SessionEndEvent {
   reason: SessionEndReason;
-  /** The 401 answered a background request. */
+  /** The 401 answered a background request (here, or in the other tab that reported it). */
   background: boolean;
   fromOtherTab: boolean;
   /** The token of the session that ended (null: none was sent). */

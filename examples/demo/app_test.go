@@ -65,10 +65,26 @@ type traffic struct {
 	now  func() time.Time // the demo's clock
 	mu   sync.Mutex
 	hits []hit
+	// hold, when set, is called with each request before the demo
+	// answers it, and may block it: a test holds an answer back.
+	hold func(*http.Request)
+}
+
+// setHold sets the function every request waits on (nil: none).
+func (tr *traffic) setHold(hold func(*http.Request)) {
+	tr.mu.Lock()
+	tr.hold = hold
+	tr.mu.Unlock()
 }
 
 func (tr *traffic) wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tr.mu.Lock()
+		hold := tr.hold
+		tr.mu.Unlock()
+		if hold != nil {
+			hold(r)
+		}
 		h := hit{at: tr.now(), method: r.Method, path: r.URL.Path, origin: r.Header.Get("Origin"),
 			cookie: r.Header.Get("Cookie") != "", fetch: r.Header.Get("Sec-Fetch-Site")}
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}

@@ -356,6 +356,13 @@ func (s *scenario) advance(d time.Duration) {
 		s.t.Fatalf("advance(%v): want whole milliseconds, not negative", d)
 	}
 	s.clock.Set(s.clock.Now().Add(d))
+	s.advancePage(d)
+}
+
+// advancePage moves the tab's clock d forward, to the server's time (which
+// the caller has moved), and waits until no poll is in flight.
+func (s *scenario) advancePage(d time.Duration) {
+	s.t.Helper()
 	got := mustEval[struct {
 		Now    int64    `json:"now"`
 		Errors []string `json:"errors"`
@@ -410,6 +417,7 @@ func TestBrowser(t *testing.T) {
 		testClientRules(t, browser)
 	})
 	testCookieDelivery(t, browser)
+	testTabs(t, browser)
 
 	t.Run("guest renewal on an API call", func(t *testing.T) {
 		t.Parallel()

@@ -368,7 +368,7 @@ export function createClient(options = {}) {
     if (cred !== null) {
       if (current() !== cred) return;
       forget();
-      tabs.post({ kind: "end", token: cookieMode ? null : cred, key: cookieMode ? cred.key : undefined, reason });
+      tabs.post({ kind: "end", token: cookieMode ? null : cred, key: cookieMode ? cred.key : undefined, reason, background });
     }
     emit("sessionend", { reason, background, fromOtherTab: false, token: cookieMode ? null : cred, claims: claimsOf(cred), status });
   }
@@ -835,7 +835,7 @@ export function createClient(options = {}) {
       } else if (!sharedWithTabs) {
         return; // this tab holds no session to end
       }
-      emit("sessionend", { reason: msg.reason, background: false, fromOtherTab: true, token: msg.token, claims: ended });
+      emit("sessionend", { reason: msg.reason, background: msg.background === true, fromOtherTab: true, token: msg.token, claims: ended });
     }
   }
 
@@ -856,7 +856,7 @@ export function createClient(options = {}) {
       store({ key: s.key, exp, claims: s.claims ?? null, guest: typeof s.guest === "boolean" ? s.guest : undefined }, msg.reason, true);
     } else if (msg.kind === "end") {
       if (now !== null) cookie = null;
-      emit("sessionend", { reason: msg.reason, background: false, fromOtherTab: true, token: null, claims: now?.claims ?? null });
+      emit("sessionend", { reason: msg.reason, background: msg.background === true, fromOtherTab: true, token: null, claims: now?.claims ?? null });
     }
   }
 
