@@ -14,8 +14,10 @@
 // Every request of the instance is resolved by the client: a path is
 // appended to the client's baseURL (or to the instance's baseURL, which
 // must then be on the client's origin); a URL on another origin rejects
-// with ForeignOriginError before anything is sent. The adapter does not
-// import axios: it works with the instance it is given.
+// with ForeignOriginError before anything is sent. In cookie delivery the
+// requests go withCredentials and the expiry is read from
+// X-Session-Expires. The adapter does not import axios: it works with the
+// instance it is given.
 
 import { ForeignOriginError } from "./client.js";
 

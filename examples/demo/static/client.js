@@ -7,6 +7,11 @@
 // 401, reports the end of a session, and keeps the tabs of one origin in
 // step.
 //
+// In cookie delivery (createClient({ delivery: "cookie" })) the token lives
+// in the server's HttpOnly cookie instead: the module keeps none, sends its
+// requests with credentials, and reads the session's expiry, and a renewal
+// as a later one, from the X-Session-Expires header.
+//
 // Plain ES module, no dependencies and no Node-only imports: it runs as it
 // is in a browser (served as a static file) and in Node 20 or later.
 //
