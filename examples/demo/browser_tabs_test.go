@@ -37,6 +37,22 @@ func (s *scenario) otherTab(url string) *scenario {
 	return o
 }
 
+// guestTabs starts a demo in guest mode and opens its page in two tabs of
+// one browser context, with the query query (e.g. "poll=0"; b's own when
+// given), both showing the one guest session.
+func guestTabs(t *testing.T, browser context.Context, query string, bQuery ...string) (a, b *scenario) {
+	t.Helper()
+	a = newScenario(t, browser, shortEnv(nil))
+	a.navigate(a.demo.url + "/?" + query)
+	a.do(waitState("active"))
+	if len(bQuery) > 0 {
+		query = bQuery[0]
+	}
+	b = a.otherTab(a.demo.url + "/?" + query)
+	b.do(waitState("active"))
+	return a, b
+}
+
 // advanceTabs moves the time d forward for the demo and every tab.
 func advanceTabs(d time.Duration, first *scenario, others ...*scenario) {
 	first.t.Helper()
@@ -56,13 +72,9 @@ func click(t *testing.T, tab context.Context, id string) {
 func testTabs(t *testing.T, browser context.Context) {
 	t.Run("tabs: a renewal in one tab reaches the other at once", func(t *testing.T) {
 		t.Parallel()
-		a := newScenario(t, browser, shortEnv(nil))
+		a, b := guestTabs(t, browser, "poll=0")
 		d := a.demo
-		a.navigate(d.url + "/?poll=0")
-		a.do(waitState("active"))
 		first := storedToken(t, a.page)
-		b := a.otherTab(d.url + "/?poll=0")
-		b.do(waitState("active"))
 		if got := mustEval[string](t, b.page, `window.demo.client.token`); got != first {
 			t.Fatalf("the second tab did not take up the stored session")
 		}
@@ -119,13 +131,9 @@ func testTabs(t *testing.T, browser context.Context) {
 
 	t.Run("tabs: only one tab starts the new guest session", func(t *testing.T) {
 		t.Parallel()
-		a := newScenario(t, browser, shortEnv(nil))
+		a, b := guestTabs(t, browser, "poll=0")
 		d := a.demo
-		a.navigate(d.url + "/?poll=0")
-		a.do(waitState("active"))
 		old := storedToken(t, a.page)
-		b := a.otherTab(d.url + "/?poll=0")
-		b.do(waitState("active"))
 
 		// The guest session is signed out behind the tabs' backs, so both
 		// tabs' next requests get a 401 and each needs a new session.
@@ -178,10 +186,10 @@ func testTabs(t *testing.T, browser context.Context) {
 		if got := d.traffic.count(get("/auth-status")) - statusBefore; got != 1 {
 			t.Errorf("/auth-status calls for two tabs: got %d, want 1\n%s", got, d.traffic.summary())
 		}
-		me := func(status int) func(hit) bool {
-			return func(h hit) bool { return get("/api/me")(h) && h.status == status }
+		me := func(status int) int {
+			return d.traffic.count(func(h hit) bool { return get("/api/me")(h) && h.status == status })
 		}
-		if d.traffic.count(me(http.StatusUnauthorized)) != 2 || d.traffic.count(me(http.StatusOK)) != 2 {
+		if me(http.StatusUnauthorized) != 2 || me(http.StatusOK) != 2 {
 			t.Errorf("/api/me: want two 401s (one a tab) and two retries answered 200\n%s", d.traffic.summary())
 		}
 		ta, tb := storedToken(t, a.page), storedToken(t, b.page)
@@ -192,13 +200,9 @@ func testTabs(t *testing.T, browser context.Context) {
 
 	t.Run("tabs: idle tabs run out; background polls renew nothing", func(t *testing.T) {
 		t.Parallel()
-		a := newScenario(t, browser, shortEnv(nil))
+		a, b := guestTabs(t, browser, "poll=0", "poll=1") // b polls /api/status every second
 		d := a.demo
-		a.navigate(d.url + "/?poll=0")
-		a.do(waitState("active"))
 		first := decode(t, storedToken(t, a.page))
-		b := a.otherTab(d.url + "/?poll=1") // b polls /api/status every second
-		b.do(waitState("active"))
 
 		for a.clock.Now().Before(first.expires().Add(time.Second)) {
 			advanceTabs(time.Second, a, b)
@@ -268,12 +272,8 @@ func testTabs(t *testing.T, browser context.Context) {
 	t.Run("tabs: axios in the page picks up a renewal that reaches the other tab", func(t *testing.T) {
 		t.Parallel()
 		axiosSrc := axiosBrowserBuild(t)
-		a := newScenario(t, browser, shortEnv(nil))
+		a, b := guestTabs(t, browser, "poll=0")
 		d := a.demo
-		a.navigate(d.url + "/?poll=0")
-		a.do(waitState("active"))
-		b := a.otherTab(d.url + "/?poll=0")
-		b.do(waitState("active"))
 		// axios's browser build defines window.axios; the adapter is the
 		// demo's copy of the package's axios.js.
 		mustEval[bool](t, a.page, axiosSrc+";\ntypeof window.axios === \"function\"")
