@@ -65,10 +65,26 @@ type traffic struct {
 	now  func() time.Time // the demo's clock
 	mu   sync.Mutex
 	hits []hit
+	// hold, when set, is called with each request before the demo
+	// answers it, and may block it: a test holds an answer back.
+	hold func(*http.Request)
+}
+
+// setHold sets the function every request waits on (nil: none).
+func (tr *traffic) setHold(hold func(*http.Request)) {
+	tr.mu.Lock()
+	tr.hold = hold
+	tr.mu.Unlock()
 }
 
 func (tr *traffic) wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tr.mu.Lock()
+		hold := tr.hold
+		tr.mu.Unlock()
+		if hold != nil {
+			hold(r)
+		}
 		h := hit{at: tr.now(), method: r.Method, path: r.URL.Path, origin: r.Header.Get("Origin"),
 			cookie: r.Header.Get("Cookie") != "", fetch: r.Header.Get("Sec-Fetch-Site")}
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
@@ -506,6 +522,28 @@ func TestCORS(t *testing.T) {
 			t.Errorf("Allow-Headers: got %q, want it to list authorization", got)
 		}
 	})
+	// The headers the client package sends (its background header) and
+	// those of LightRAG's web UI (X-Skip-Interceptor on its silent guest
+	// refresh of /auth-status): a preflight that left one out would block
+	// the request in the browser.
+	t.Run("preflight allows the clients' headers", func(t *testing.T) {
+		for _, path := range []string{"/api/status", "/auth-status"} {
+			status, _, h := d.call(t, http.MethodOptions, path, nil, http.Header{
+				"Origin":                         {origin},
+				"Access-Control-Request-Method":  {"GET"},
+				"Access-Control-Request-Headers": {"authorization,content-type,x-slidingjwt-background,x-skip-interceptor"},
+			})
+			if status != http.StatusNoContent {
+				t.Fatalf("%s: status: got %d, want 204", path, status)
+			}
+			allowed := strings.ToLower(h.Get("Access-Control-Allow-Headers"))
+			for _, want := range []string{"authorization", "content-type", "x-slidingjwt-background", "x-skip-interceptor"} {
+				if !strings.Contains(allowed, want) {
+					t.Errorf("%s: Allow-Headers: got %q, want it to list %s", path, allowed, want)
+				}
+			}
+		}
+	})
 	t.Run("renewal is readable cross-origin", func(t *testing.T) {
 		status, _, h := d.call(t, http.MethodGet, "/api/me", nil, http.Header{
 			"Origin": {origin}, "Authorization": {"Bearer " + tok},
@@ -544,7 +582,8 @@ func TestPage(t *testing.T) {
 		contains    string
 	}{
 		{"/", http.StatusOK, "text/html", `<meta name="slidingjwt-api-base" content="">`},
-		{"/static/client.js", http.StatusOK, "text/javascript", "export function decodeJWT"},
+		{"/static/client.js", http.StatusOK, "text/javascript", "export function createClient"},
+		{"/static/axios.js", http.StatusOK, "text/javascript", "export function attach"},
 		{"/static/app.js", http.StatusOK, "text/javascript", "createClient"},
 		{"/static/style.css", http.StatusOK, "text/css", ".card"},
 		{"/static/index.html", http.StatusNotFound, "", ""},
