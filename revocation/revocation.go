@@ -162,6 +162,8 @@ type List struct {
 	enforced   atomic.Bool  // a middleware checks requests against the List (Enforce)
 	overflow   atomic.Bool  // a revocation was dropped at hardLimit: answer NotReady
 	drops      atomic.Int64 // revocations dropped at hardLimit
+	resets     atomic.Int64 // histories found lost (Resets)
+	written    atomic.Int64 // revocations written back (WrittenBack)
 	synced     atomic.Bool  // lastSync is set
 	lastSync   atomic.Int64 // the clock at the last successful sync, Unix ns
 	freshUntil atomic.Int64 // lastSync + staleAfter, saturated
@@ -542,8 +544,8 @@ func (l *List) prune(now int64) {
 // last sync (everything, the first time or for a backend that is not a
 // store.RevocationFeed) into the copy, and when the backend has lost state
 // (a Reset, or revocations of the copy missing from a full read), writes
-// the live revocations of the copy back to it first, so that Lists created
-// later learn them too. On success the List is Ready and its Staleness
+// back the live revocations of the copy that it lacks, so that Lists
+// created later learn them too (Resets and WrittenBack count these). On success the List is Ready and its Staleness
 // starts again from zero. The background catch-up calls it every
 // Options.CatchUp; call it to catch up at once.
 func (l *List) Sync(ctx context.Context) error {
@@ -594,7 +596,11 @@ func (l *List) Sync(ctx context.Context) error {
 }
 
 // syncFeed reads the pages that changed after the cursor, or all of them
-// when refill is set. Called with syncMu held.
+// when refill is set. When the backend reports a Reset (it lost part of
+// its history: emptied, or rolled back to an older state), the pages from
+// there list everything it holds, and the revocations of the copy it
+// lacks, or holds shorter, are written back before the cursor moves: if
+// that fails, the next sync sees the Reset again. Called with syncMu held.
 func (l *List) syncFeed(ctx context.Context, now time.Time, refill bool) error {
 	cursor := l.cursor
 	if refill {
@@ -604,16 +610,18 @@ func (l *List) syncFeed(ctx context.Context, now time.Time, refill bool) error {
 	// tables it changes, so a large first load applied page by page would
 	// copy them a hundred times.
 	var pending []store.Revocation
+	var held map[field]entry // after a Reset: what the backend holds
 	for {
 		page, err := l.feed.RevocationsSince(ctx, cursor, now, pageSize)
 		if err != nil {
 			return err
 		}
 		if page.Reset {
-			// The backend lost state. Write back before moving the
-			// cursor: if this fails, the next sync sees the Reset again.
-			if err := l.writeBack(ctx, now, nil); err != nil {
-				return err
+			held = make(map[field]entry)
+		}
+		if held != nil {
+			for _, r := range page.Revocations {
+				held[field{r.Kind, r.Key}] = entry{before: r.Before.UnixNano(), until: r.Until.UnixNano()}
 			}
 		}
 		pending = append(pending, page.Revocations...)
@@ -627,8 +635,23 @@ func (l *List) syncFeed(ctx context.Context, now time.Time, refill bool) error {
 		}
 	}
 	l.learnAll(pending)
+	if held != nil {
+		l.resets.Add(1)
+		if err := l.writeBack(ctx, now, lacks(held)); err != nil {
+			return err
+		}
+	}
 	l.cursor = cursor
 	return nil
+}
+
+// lacks returns a writeBack filter that accepts the revocations held does
+// not have, or has with an earlier Before or Until.
+func lacks(held map[field]entry) func(field, entry) bool {
+	return func(f field, e entry) bool {
+		k, ok := held[f]
+		return !ok || k.before < e.before || k.until < e.until
+	}
 }
 
 // syncFull reads every revocation, and writes back those of the copy the
@@ -638,15 +661,12 @@ func (l *List) syncFull(ctx context.Context, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	known := make(map[field]entry, len(rs))
+	held := make(map[field]entry, len(rs))
 	for _, r := range rs {
-		known[field{r.Kind, r.Key}] = entry{before: r.Before.UnixNano(), until: r.Until.UnixNano()}
+		held[field{r.Kind, r.Key}] = entry{before: r.Before.UnixNano(), until: r.Until.UnixNano()}
 	}
 	l.learnAll(rs)
-	return l.writeBack(ctx, now, func(f field, e entry) bool {
-		k, ok := known[f]
-		return !ok || k.before < e.before || k.until < e.until
-	})
+	return l.writeBack(ctx, now, lacks(held))
 }
 
 type field struct {
@@ -655,7 +675,8 @@ type field struct {
 }
 
 // writeBack records the revocations of the copy that are live at now (and
-// that want accepts, when not nil) in the backend, a batch at a time.
+// that want accepts, when not nil) in the backend, a batch at a time, and
+// counts those it sent in WrittenBack.
 func (l *List) writeBack(ctx context.Context, now time.Time, want func(field, entry) bool) error {
 	n := nanos(now)
 	batch := make([]store.Revocation, 0, writeBackBatch)
@@ -672,6 +693,9 @@ func (l *List) writeBack(ctx context.Context, now time.Time, want func(field, en
 					break
 				}
 			}
+		}
+		if err == nil {
+			l.written.Add(int64(len(batch)))
 		}
 		batch = batch[:0]
 		if err != nil {
@@ -730,6 +754,19 @@ func (l *List) WaitReady(ctx context.Context) error {
 // not pruned yet (pruning runs about once a minute). It is meant for
 // metrics: compare it with Options.MaxRevocations.
 func (l *List) Len() int { return int(l.count.Load()) }
+
+// Resets reports how many times a catch-up found that the backend had lost
+// part of the history this List had read: a Redis server emptied or
+// restarted without its data, restarted from an older snapshot, or a
+// replica promoted while it lagged. Each time, the List read everything
+// again and wrote back what the backend lacked (WrittenBack). It is meant
+// for metrics: outside such events it stays where it is.
+func (l *List) Resets() int64 { return l.resets.Load() }
+
+// WrittenBack reports how many revocations this List has written back to
+// a backend that lacked them (see Resets and Sync). It is meant for
+// metrics.
+func (l *List) WrittenBack() int64 { return l.written.Load() }
 
 // Staleness reports how long before now the last successful sync with the
 // backend was, by the List's clock: about Options.CatchUp at most while the

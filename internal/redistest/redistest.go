@@ -17,6 +17,12 @@
 // back on the same port, so clients that held the old address reconnect to
 // it. It comes back empty, unless the server was started with AppendOnly:
 // then it reloads what it had.
+//
+// Save and RestartFromSnapshot simulate a server that comes back older than
+// it was (a restart from an RDB snapshot, as after losing the append-only
+// file's last second): RestartFromSnapshot kills the server and starts it
+// from the snapshot the last Save wrote, so every write after that Save is
+// lost.
 package redistest
 
 import (
@@ -188,6 +194,44 @@ func (s *Server) Restart() {
 	s.mu.Unlock()
 }
 
+// Save makes the server write its RDB snapshot now (SAVE), in its working
+// directory; RestartFromSnapshot starts the server from it. It fails the
+// test if the server does not answer +OK.
+func (s *Server) Save() {
+	s.tb.Helper()
+	if err := Command(s.Addr(), "SAVE"); err != nil {
+		s.tb.Fatalf("redistest: SAVE: %v", err)
+	}
+}
+
+// RestartFromSnapshot kills the server (SIGKILL, so it writes nothing on
+// the way out) and starts it again on the same port from the snapshot the
+// last Save wrote: the server comes back with the data it had at that
+// Save, and every write after it is lost. It is for servers started
+// without AppendOnly (with it, the server would reload its append-only
+// file instead); such a server fails the test.
+func (s *Server) RestartFromSnapshot() {
+	s.tb.Helper()
+	if s.aof {
+		s.tb.Fatalf("redistest: RestartFromSnapshot on a server started with AppendOnly, which reloads its append-only file instead")
+	}
+	s.mu.Lock()
+	p := s.proc
+	s.proc = nil
+	s.mu.Unlock()
+	if p != nil {
+		_ = p.cmd.Process.Kill()
+		<-p.done
+	}
+	p, err := s.launch(s.port)
+	if err != nil {
+		s.tb.Fatalf("redistest: restart from the snapshot on port %d: %v", s.port, err)
+	}
+	s.mu.Lock()
+	s.proc = p
+	s.mu.Unlock()
+}
+
 // launch starts redis-server on port and waits until it answers PING. On
 // failure the process is gone and the error carries its output.
 func (s *Server) launch(port int) (*process, error) {
@@ -264,26 +308,54 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// ping sends one RESP PING to addr and expects +PONG. It speaks the wire
-// protocol itself so this package needs no client library.
+// ping sends one RESP PING to addr and expects +PONG.
 func ping(addr string) error {
-	conn, err := net.DialTimeout("tcp", addr, time.Second)
+	line, err := Call(addr, "PING")
 	if err != nil {
 		return err
 	}
-	defer conn.Close()
-	if err := conn.SetDeadline(time.Now().Add(time.Second)); err != nil {
-		return err
-	}
-	if _, err := conn.Write([]byte("*1\r\n$4\r\nPING\r\n")); err != nil {
-		return err
-	}
-	line, err := bufio.NewReader(conn).ReadString('\n')
-	if err != nil {
-		return err
-	}
-	if line = strings.TrimSpace(line); line != "+PONG" {
+	if line != "+PONG" {
 		return fmt.Errorf("PING answered %q", line)
 	}
 	return nil
+}
+
+// Command sends one command to the server at addr and expects +OK.
+func Command(addr string, args ...string) error {
+	line, err := Call(addr, args...)
+	if err != nil {
+		return err
+	}
+	if line != "+OK" {
+		return fmt.Errorf("%s answered %q", strings.Join(args, " "), line)
+	}
+	return nil
+}
+
+// Call sends one command to the server at addr, on a connection of its
+// own, and returns the first line of the answer without its line end. It
+// speaks the wire protocol (RESP) itself so this package needs no client
+// library; it suits commands whose answer is one line (+OK, :1, -ERR ...).
+func Call(addr string, args ...string) (string, error) {
+	conn, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close()
+	if err := conn.SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
+		return "", err
+	}
+	var req strings.Builder
+	fmt.Fprintf(&req, "*%d\r\n", len(args))
+	for _, a := range args {
+		fmt.Fprintf(&req, "$%d\r\n%s\r\n", len(a), a)
+	}
+	if _, err := conn.Write([]byte(req.String())); err != nil {
+		return "", err
+	}
+	line, err := bufio.NewReader(conn).ReadString('\n')
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimRight(line, "\r\n"), nil
 }
