@@ -324,6 +324,15 @@ func decodeRecord(field, record string) (store.Revocation, bool) {
 	return r, true
 }
 
+// decodeMessage reads a message of the revocation channel: a field (17
+// bytes) followed by its record (40 digits).
+func decodeMessage(payload string) (store.Revocation, bool) {
+	if len(payload) != 17+40 {
+		return store.Revocation{}, false
+	}
+	return decodeRecord(payload[:17], payload[17:])
+}
+
 // revokeArgs are revokeScript's ARGV for r at now.
 func (s *Store) revokeArgs(r store.Revocation, now time.Time) []any {
 	n := now.UnixNano()
@@ -611,10 +620,8 @@ func (s *Store) WatchRevocations(ctx context.Context, revoked func(store.Revocat
 				subscribed()
 			}
 		case *goredis.Message:
-			if len(m.Payload) == 57 {
-				if r, ok := decodeRecord(m.Payload[:17], m.Payload[17:]); ok {
-					revoked(r)
-				}
+			if r, ok := decodeMessage(m.Payload); ok {
+				revoked(r)
 			}
 		}
 	}
