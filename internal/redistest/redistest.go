@@ -29,6 +29,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -333,9 +334,10 @@ func Command(addr string, args ...string) error {
 }
 
 // Call sends one command to the server at addr, on a connection of its
-// own, and returns the first line of the answer without its line end. It
-// speaks the wire protocol (RESP) itself so this package needs no client
-// library; it suits commands whose answer is one line (+OK, :1, -ERR ...).
+// own, and returns the answer: a one-line answer (+OK, :1, -ERR ...) as it
+// is, without its line end; a bulk string (INFO, CLUSTER NODES) as its
+// content. It speaks the wire protocol (RESP) itself so this package needs
+// no client library.
 func Call(addr string, args ...string) (string, error) {
 	conn, err := net.DialTimeout("tcp", addr, time.Second)
 	if err != nil {
@@ -353,9 +355,18 @@ func Call(addr string, args ...string) (string, error) {
 	if _, err := conn.Write([]byte(req.String())); err != nil {
 		return "", err
 	}
-	line, err := bufio.NewReader(conn).ReadString('\n')
+	r := bufio.NewReader(conn)
+	line, err := r.ReadString('\n')
 	if err != nil {
 		return "", err
 	}
-	return strings.TrimRight(line, "\r\n"), nil
+	line = strings.TrimRight(line, "\r\n")
+	if n, err := strconv.Atoi(strings.TrimPrefix(line, "$")); strings.HasPrefix(line, "$") && err == nil && n >= 0 {
+		buf := make([]byte, n+2)
+		if _, err := io.ReadFull(r, buf); err != nil {
+			return "", err
+		}
+		return string(buf[:n]), nil
+	}
+	return line, nil
 }
