@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net"
 	"net/url"
 	"strconv"
 	"strings"
@@ -146,9 +147,17 @@ func New(client goredis.UniversalClient, opts *Options) (*Store, error) {
 //	redis://[[user]:password@]host[:port][/db]
 //	rediss://...            the same over TLS
 //	unix://[[user]:password@]/path/to/redis.sock[?db=N]
+//	redis-cluster://[[user]:password@]host:port[,host:port...]
+//	rediss-cluster://...    a Redis Cluster over TLS
 //
-// Query parameters such as dial_timeout or pool_size set the go-redis
-// options of the same name. The client honours context deadlines, dials
+// A redis-cluster:// URL opens a go-redis ClusterClient: it names some of
+// the cluster's nodes (one is enough, more let the client start while
+// some are down), separated by commas, and the client learns the rest and
+// the slots from them. It has no database (a cluster has only 0), and
+// takes the go-redis cluster options as query parameters (addr=host:port
+// names one more node). Query parameters such as dial_timeout or
+// pool_size set the go-redis options of the same name. The client
+// honours context deadlines, dials
 // once per attempt and, unless the URL sets max_retries, makes no retries,
 // so Options.Timeout bounds every call and a server that refuses
 // connections fails a call at once. Close closes the client.
@@ -158,23 +167,131 @@ func New(client goredis.UniversalClient, opts *Options) (*Store, error) {
 // an error that names the problem and shows the URL with its password
 // masked.
 func Open(rawURL string, opts *Options) (*Store, error) {
-	co, err := parseURL(rawURL)
+	client, err := newClient(rawURL)
 	if err != nil {
 		return nil, err
 	}
 	o, err := resolve(opts)
 	if err != nil {
+		_ = client.Close()
 		return nil, err
 	}
-	// Timeout is the whole budget of a call, so the client must stop at
-	// the context's deadline and not spend the budget on repeats: a
-	// refused connection fails at once instead of after five dials.
+	return &Store{client: client, owned: true, prefix: o.KeyPrefix, timeout: o.Timeout, rev: newRevocations(o)}, nil
+}
+
+// newClient makes the client a URL describes. Timeout is the whole budget
+// of a call, so the client must stop at the context's deadline and not
+// spend the budget on repeats: a refused connection fails at once instead
+// of after five dials. (A cluster client still follows MOVED and ASK
+// redirects, up to three, within that budget: that is how it follows a
+// failover.)
+func newClient(rawURL string) (goredis.UniversalClient, error) {
+	if isClusterURL(rawURL) {
+		co, err := parseClusterURL(rawURL)
+		if err != nil {
+			return nil, err
+		}
+		co.ContextTimeoutEnabled = true
+		if co.MaxRetries == 0 {
+			co.MaxRetries = -1
+		}
+		co.DialerRetries = 1
+		return goredis.NewClusterClient(co), nil
+	}
+	co, err := parseURL(rawURL)
+	if err != nil {
+		return nil, err
+	}
 	co.ContextTimeoutEnabled = true
 	if co.MaxRetries == 0 {
 		co.MaxRetries = -1 // go-redis: -1 disables retries, 0 means the default 3
 	}
 	co.DialerRetries = 1
-	return &Store{client: goredis.NewClient(co), owned: true, prefix: o.KeyPrefix, timeout: o.Timeout, rev: newRevocations(o)}, nil
+	return goredis.NewClient(co), nil
+}
+
+// Schemes of the cluster URL form.
+const (
+	clusterScheme    = "redis-cluster"
+	clusterTLSScheme = "rediss-cluster"
+)
+
+// isClusterURL reports whether raw has a cluster scheme.
+func isClusterURL(raw string) bool {
+	scheme, _, ok := strings.Cut(raw, "://")
+	return ok && (scheme == clusterScheme || scheme == clusterTLSScheme)
+}
+
+// parseClusterURL turns a redis-cluster:// or rediss-cluster:// URL into
+// cluster client options: it rewrites the URL in the form go-redis reads
+// (redis://first?addr=second&addr=...) and checks it as parseURL does.
+// Errors show the URL as given, with anything before an "@" masked.
+func parseClusterURL(raw string) (*goredis.ClusterOptions, error) {
+	scheme, rest, _ := strings.Cut(raw, "://")
+	shown := raw
+	if strings.Contains(raw, "@") {
+		shown = maskRaw(raw)
+	}
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("store/redis: invalid URL %q: %s", shown, fmt.Sprintf(format, args...))
+	}
+	// The host list ends at the first "/" or "?" after the user info.
+	at := strings.LastIndex(rest, "@")
+	auth, tail := rest, ""
+	if i := strings.IndexAny(rest[at+1:], "/?#"); i >= 0 {
+		auth, tail = rest[:at+1+i], rest[at+1+i:]
+	}
+	userinfo, hosts := auth[:at+1], auth[at+1:]
+	if strings.Contains(tail, "#") {
+		return nil, bad("a fragment (#) has no meaning here")
+	}
+	path, query, _ := strings.Cut(tail, "?")
+	if path != "" && path != "/" && path != "/0" {
+		return nil, bad("a cluster has only database 0; remove the path %q", path)
+	}
+	list := strings.Split(hosts, ",")
+	for _, h := range list {
+		if host, port, err := net.SplitHostPort(h); err != nil || host == "" || port == "" {
+			return nil, bad("node address %q is not host:port; want %s://host:port[,host:port...]", h, scheme)
+		}
+	}
+	params := query
+	for _, h := range list[1:] {
+		if params != "" {
+			params += "&"
+		}
+		params += "addr=" + url.QueryEscape(h)
+	}
+	rewritten := strings.TrimSuffix(scheme, "-cluster") + "://" + userinfo + list[0]
+	if params != "" {
+		rewritten += "?" + params
+	}
+	// go-redis may quote a query value, and nothing stops a password
+	// from appearing there too.
+	if u, err := url.Parse(rewritten); err == nil {
+		if p, ok := u.User.Password(); ok && p != "" {
+			shown = strings.ReplaceAll(shown, p, "xxxxx")
+			bad = func(format string, args ...any) error {
+				msg := strings.ReplaceAll(fmt.Sprintf(format, args...), p, "xxxxx")
+				return fmt.Errorf("store/redis: invalid URL %q: %s", shown, msg)
+			}
+		}
+	}
+	if _, err := parseURL(rewritten); err != nil && !strings.Contains(err.Error(), "unexpected option") {
+		// The checks shared with the one-server form (user info,
+		// escapes); its message quotes the rewritten URL, so only what
+		// follows it is kept.
+		msg := err.Error()
+		if i := strings.Index(msg, `": `); i >= 0 {
+			msg = msg[i+3:]
+		}
+		return nil, bad("%s", msg)
+	}
+	co, err := goredis.ParseClusterURL(rewritten)
+	if err != nil {
+		return nil, bad("%s", strings.TrimPrefix(err.Error(), "redis: "))
+	}
+	return co, nil
 }
 
 // resolve fills in the defaults and checks opts.
@@ -352,7 +469,7 @@ func ttlMillis(interval time.Duration) int64 {
 // that could be part of one.
 func parseURL(raw string) (*goredis.Options, error) {
 	if raw == "" {
-		return nil, errors.New("store/redis: empty URL; want redis://host:port/db, rediss://host:port/db or unix:///path/to/socket")
+		return nil, errors.New("store/redis: empty URL; want redis://host:port/db, rediss://host:port/db, unix:///path/to/socket or redis-cluster://host:port,host:port")
 	}
 	const encodeHint = "percent-encode reserved characters in the user name and password"
 	u, err := url.Parse(raw)
@@ -382,7 +499,7 @@ func parseURL(raw string) (*goredis.Options, error) {
 	switch u.Scheme {
 	case "redis", "rediss", "unix":
 	default:
-		return nil, fmt.Errorf("store/redis: invalid URL %q: scheme %q is not redis, rediss or unix", shown, u.Scheme)
+		return nil, fmt.Errorf("store/redis: invalid URL %q: scheme %q is not redis, rediss, unix, redis-cluster or rediss-cluster", shown, u.Scheme)
 	}
 	o, err := goredis.ParseURL(raw)
 	if err != nil {
