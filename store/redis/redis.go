@@ -55,7 +55,28 @@ type Options struct {
 	// Optional. Default store.DefaultMaxRevocations (1 000 000). Negative
 	// is an error.
 	MaxRevocations int
+
+	// WaitReplicas, when positive, makes every revocation (Revoke,
+	// RevokeBatch, so every sign-out and write-back) wait until that many
+	// replicas of the primary holding the revocations have it (Redis
+	// WAIT), for at most three quarters of Timeout: then a sign-out that
+	// returned survives a failover to any of them. One that is recorded
+	// but not acknowledged in time fails with an error wrapping
+	// ErrNotReplicated (the sign-out reports an error; retrying it is
+	// harmless). It needs a *redis.Client or a *redis.ClusterClient (Open
+	// makes one); New refuses another client. Optional. Default 0: a
+	// revocation returns once the primary has it, and a failover to a
+	// replica that had not received it yet can lose it unless an instance
+	// that learned it is running (see docs/redis-topologies.md). Negative
+	// is an error.
+	WaitReplicas int
 }
+
+// ErrNotReplicated is wrapped by the error of a revocation that the primary
+// recorded but fewer than Options.WaitReplicas replicas acknowledged in
+// time. The revocation is in force where the primary's data is; it may not
+// survive a failover.
+var ErrNotReplicated = errors.New("store/redis: revocation not acknowledged by enough replicas")
 
 // Store is the Redis store.Store. Create it with Open or New. It is safe for
 // concurrent use.
@@ -138,6 +159,13 @@ func New(client goredis.UniversalClient, opts *Options) (*Store, error) {
 	o, err := resolve(opts)
 	if err != nil {
 		return nil, err
+	}
+	if o.WaitReplicas > 0 {
+		switch client.(type) {
+		case *goredis.Client, *goredis.ClusterClient:
+		default:
+			return nil, fmt.Errorf("store/redis: New: Options.WaitReplicas is %d, which needs a *redis.Client or *redis.ClusterClient, not a %T", o.WaitReplicas, client)
+		}
 	}
 	return &Store{client: client, prefix: o.KeyPrefix, timeout: o.Timeout, rev: newRevocations(o)}, nil
 }

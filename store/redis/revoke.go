@@ -91,6 +91,7 @@ type revocations struct {
 	keys    []string // data, exp, log, seq, epoch, hist, format
 	channel string
 	max     int
+	wait    int // Options.WaitReplicas
 	closing chan struct{} // closed by Close: ends the watches
 }
 
@@ -101,6 +102,9 @@ func resolveRevocations(o Options) (Options, error) {
 	}
 	if o.MaxRevocations == 0 {
 		o.MaxRevocations = store.DefaultMaxRevocations
+	}
+	if o.WaitReplicas < 0 {
+		return o, fmt.Errorf("store/redis: Options.WaitReplicas is %d; want 0 (do not wait) or a number of replicas", o.WaitReplicas)
 	}
 	if strings.ContainsAny(o.RevocationKeyPrefix, "{}") {
 		return o, fmt.Errorf("store/redis: Options.RevocationKeyPrefix %q contains a brace; the store adds the Redis Cluster hash tag itself", o.RevocationKeyPrefix)
@@ -117,6 +121,7 @@ func newRevocations(o Options) revocations {
 		keys:    []string{tag + "data", tag + "exp", tag + "log", tag + "seq", tag + "epoch", tag + "hist", tag + "format"},
 		channel: o.RevocationKeyPrefix + "events",
 		max:     o.MaxRevocations,
+		wait:    o.WaitReplicas,
 		closing: make(chan struct{}),
 	}
 }
@@ -385,6 +390,9 @@ func (s *Store) Revoke(ctx context.Context, r store.Revocation, now time.Time) e
 	if !live || err != nil {
 		return err
 	}
+	if s.rev.wait > 0 {
+		return s.revokeChunk(ctx, []store.Revocation{r}, now)
+	}
 	callCtx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	err = revokeScript.Run(callCtx, s.client, s.revokeKeys(), s.revokeArgs(r, now)...).Err()
@@ -444,18 +452,39 @@ func (s *Store) RevokeBatch(ctx context.Context, rs []store.Revocation, now time
 	return nil
 }
 
+// revokeChunk sends rs in one pipeline; with Options.WaitReplicas, to the
+// primary that holds the revocations, on one connection, followed by a
+// WAIT for its replicas.
 func (s *Store) revokeChunk(ctx context.Context, rs []store.Revocation, now time.Time) error {
 	callCtx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
+	var on goredis.Scripter = s.client
+	var pipe goredis.Pipeliner
+	if s.rev.wait > 0 {
+		primary, err := s.primary(callCtx)
+		if err != nil {
+			return s.failure("revoke", ctx, callCtx, err)
+		}
+		on, pipe = primary, primary.Pipeline()
+	} else {
+		pipe = s.client.Pipeline()
+	}
 	// Load the script, then send only its digest: a server that lost its
 	// scripts since then fails the batch, and the caller tries again.
-	if err := revokeScript.Load(callCtx, s.client).Err(); err != nil {
+	if err := revokeScript.Load(callCtx, on).Err(); err != nil {
 		return s.failure("revoke", ctx, callCtx, err)
 	}
-	pipe := s.client.Pipeline()
 	cmds := make([]*goredis.Cmd, len(rs))
 	for i, r := range rs {
 		cmds[i] = revokeScript.EvalSha(callCtx, pipe, s.revokeKeys(), s.revokeArgs(r, now)...)
+	}
+	var wait *goredis.IntCmd
+	waitFor := max(s.timeout*3/4, time.Millisecond)
+	if s.rev.wait > 0 {
+		// WAIT is not among go-redis's pipeline methods; it takes
+		// its timeout in milliseconds.
+		wait = goredis.NewIntCmd(callCtx, "wait", s.rev.wait, waitFor.Milliseconds())
+		_ = pipe.Process(callCtx, wait)
 	}
 	_, err := pipe.Exec(callCtx)
 	for i, c := range cmds {
@@ -466,7 +495,23 @@ func (s *Store) revokeChunk(ctx context.Context, rs []store.Revocation, now time
 	if err != nil {
 		return s.failure("revoke", ctx, callCtx, err)
 	}
+	if wait != nil && wait.Val() < int64(s.rev.wait) {
+		return fmt.Errorf("%w: %d revocations recorded, acknowledged by %d replicas within %v; Options.WaitReplicas is %d",
+			ErrNotReplicated, len(rs), wait.Val(), waitFor, s.rev.wait)
+	}
 	return nil
+}
+
+// primary returns a client of the server that holds the revocation keys:
+// the client itself, or the cluster's primary for their slot.
+func (s *Store) primary(ctx context.Context) (*goredis.Client, error) {
+	switch c := s.client.(type) {
+	case *goredis.Client:
+		return c, nil
+	case *goredis.ClusterClient:
+		return c.MasterForKey(ctx, s.rev.keys[0])
+	}
+	return nil, fmt.Errorf("Options.WaitReplicas needs a *redis.Client or *redis.ClusterClient, not a %T", s.client)
 }
 
 // RevocationsSince implements store.RevocationFeed in one round trip: a
