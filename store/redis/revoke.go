@@ -91,7 +91,7 @@ type revocations struct {
 	keys    []string // data, exp, log, seq, epoch, hist, format
 	channel string
 	max     int
-	wait    int // Options.WaitReplicas
+	wait    int           // Options.WaitReplicas
 	closing chan struct{} // closed by Close: ends the watches
 }
 
