@@ -392,6 +392,12 @@ func (l *List) revoke(ctx context.Context, r store.Revocation, now time.Time) er
 		return fmt.Errorf("revocation: revoke %s %s: %w", r.Kind, r.Key, err)
 	}
 	l.learn(r)
+	if l.feed != nil {
+		// Catch up soon, so that the cursor stands on this change too: a
+		// backend that loses it later (rolled back to an older state)
+		// then shows a Reset, and the List writes it back.
+		l.catchUpNow()
+	}
 	return nil
 }
 
@@ -764,8 +770,9 @@ func (l *List) Len() int { return int(l.count.Load()) }
 func (l *List) Resets() int64 { return l.resets.Load() }
 
 // WrittenBack reports how many revocations this List has written back to
-// a backend that lacked them (see Resets and Sync). It is meant for
-// metrics.
+// a backend that lacked them (see Resets and Sync). A revocation made
+// through this List while such a read runs may be counted, and written
+// again, which changes nothing. It is meant for metrics.
 func (l *List) WrittenBack() int64 { return l.written.Load() }
 
 // Staleness reports how long before now the last successful sync with the

@@ -432,6 +432,7 @@ func (s *Store) Close() error {
 // context.DeadlineExceeded when Options.Timeout ran out. (go-redis reports
 // a deadline it put on the socket as a network timeout.)
 func (s *Store) failure(op string, ctx, callCtx context.Context, err error) error {
+	s.followTopology()
 	var reason error
 	switch {
 	case s.closed.Load():
@@ -446,6 +447,17 @@ func (s *Store) failure(op string, ctx, callCtx context.Context, err error) erro
 		return fmt.Errorf("store/redis: %s: %w", op, err)
 	}
 	return fmt.Errorf("store/redis: %s: %w: %w", op, reason, err)
+}
+
+// followTopology asks a cluster client to read the cluster's slots again
+// after a call failed: the primary it called may be gone and a replica
+// promoted in its place, which the client learns otherwise only from a
+// MOVED answer or once a minute. go-redis reloads in the background, one
+// reload at a time.
+func (s *Store) followTopology() {
+	if c, ok := s.client.(*goredis.ClusterClient); ok {
+		c.ReloadState(context.Background())
+	}
 }
 
 // ctxErr is ctx.Err(), except that a deadline in the past counts even if

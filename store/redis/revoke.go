@@ -675,6 +675,7 @@ func (s *Store) WatchRevocations(ctx context.Context, revoked func(store.Revocat
 // watchError says why a watch ended: store.ErrClosed, ctx's error, or the
 // connection's.
 func (s *Store) watchError(ctx context.Context, err error) error {
+	s.followTopology()
 	switch {
 	case s.closed.Load():
 		return store.ErrClosed
