@@ -43,9 +43,12 @@ func TestClusterFailover(t *testing.T) {
 		t.Cleanup(func() { _ = st.Close() })
 		return st
 	}
-	as := newSpy(openStore())
-	a := newList(t, as, clock, revocation.Options{CatchUp: time.Hour})
+	a := newList(t, openStore(), clock, revocation.Options{CatchUp: time.Hour})
 	b := newList(t, feedOnly{openStore()}, clock, revocation.Options{CatchUp: time.Hour})
+	ws := newSpy(openStore())
+	w := newList(t, ws, clock, revocation.Options{CatchUp: time.Hour})
+	<-ws.subscribed
+	raw := openStore()
 	renewals := openStore()
 	primary, replica, err := c.PrimaryOf("{" + prefix + "}data")
 	if err != nil || replica == "" {
@@ -97,15 +100,18 @@ func TestClusterFailover(t *testing.T) {
 		t.Fatalf("B Sync: %v", err)
 	}
 	wantSessions(t, "B before the failover", b, clock.Now(), revocation.Revoked, lost...)
-	// Sign-outs that only A learns: A's own catch-up after each (which
-	// a sign-out asks for) stands its cursor on them.
+	// Sign-outs that only A learns, its own, and sign-outs that only W
+	// learns, by pub/sub: no catch-up reads them before the failover.
 	ownLost := revoke(a, 150, 155)
-	seq, err := redistest.Call(primary, "GET", "{"+prefix+"}seq")
-	if err != nil {
-		t.Fatal(err)
+	var heard []int
+	for i := 300; i < 305; i++ {
+		revokeIn(t, raw, clock.Now(), sessionRev(i, until))
+		heard = append(heard, i)
 	}
-	eventually(t, "A catches up after its sign-outs", func() bool { return fmt.Sprint(as.seq.Load()) == seq })
-	lost = append(lost, ownLost...)
+	eventually(t, "W hears the sign-outs", func() bool {
+		return w.Check(sessionKey(304), noKey, base, clock.Now()) == revocation.Revoked
+	})
+	lost = append(append(lost, ownLost...), heard...)
 	lostRenewals := renew(60, 120)
 
 	if err := c.Kill(primary); err != nil {
@@ -120,15 +126,27 @@ func TestClusterFailover(t *testing.T) {
 	// After the failover B signs out more sessions than were lost, so the
 	// sequence number passes the instances' cursors again.
 	after := revoke(b, 200, 230)
+	// W first: it learned the lost sign-outs by pub/sub only.
+	syncEventually(t, "W", w)
 	syncEventually(t, "A", a)
 	syncEventually(t, "B", b)
 	all := append(append(append([]int{}, kept...), lost...), after...)
-	wantSessions(t, "A", a, clock.Now(), revocation.Revoked, all...)
+	wantSessions(t, "A", a, clock.Now(), revocation.Revoked, append(append(append([]int{}, kept...), lost[:15]...), after...)...)
 	wantSessions(t, "B", b, clock.Now(), revocation.Revoked, all...)
-	if a.Resets() == 0 || b.Resets() == 0 {
-		t.Errorf("Resets: A %d, B %d; want both to see the lost history", a.Resets(), b.Resets())
+	wantSessions(t, "W", w, clock.Now(), revocation.Revoked, heard...)
+	// W, which learned every lost sign-out by pub/sub alone, writes them
+	// all back; B sees its cursor's change gone; nothing is written twice.
+	if got, want := w.WrittenBack(), int64(len(lost)); got != want {
+		t.Errorf("W WrittenBack = %d, want %d: the lost sign-outs it heard of", got, want)
 	}
-	t.Logf("after the failover: A Resets %d WrittenBack %d, B Resets %d WrittenBack %d", a.Resets(), a.WrittenBack(), b.Resets(), b.WrittenBack())
+	if w.Resets() == 0 || b.Resets() == 0 {
+		t.Errorf("Resets: W %d, B %d; want both to see the lost history", w.Resets(), b.Resets())
+	}
+	if got, want := a.WrittenBack()+b.WrittenBack()+w.WrittenBack(), int64(len(lost)); got != want {
+		t.Errorf("%d written back in all, want %d", got, want)
+	}
+	t.Logf("after the failover: A Resets %d WrittenBack %d, B Resets %d WrittenBack %d, W Resets %d WrittenBack %d",
+		a.Resets(), a.WrittenBack(), b.Resets(), b.WrittenBack(), w.Resets(), w.WrittenBack())
 	cl := waitReady(t, openStore(), clock)
 	wantSessions(t, "C, started after the failover", cl, clock.Now(), revocation.Revoked, all...)
 	wantSessions(t, "C", cl, clock.Now(), revocation.OK, 1000)

@@ -172,6 +172,8 @@ type List struct {
 
 	syncMu sync.Mutex // one sync at a time; guards cursor
 	cursor store.RevocationCursor
+	syncs  atomic.Int64 // catch-ups started (feed backends)
+	unread unread
 
 	resMu    sync.Mutex
 	reserved int64 // new revocations on their way to the backend
@@ -391,13 +393,7 @@ func (l *List) revoke(ctx context.Context, r store.Revocation, now time.Time) er
 	if err := l.backend.Revoke(ctx, r, now); err != nil {
 		return fmt.Errorf("revocation: revoke %s %s: %w", r.Kind, r.Key, err)
 	}
-	l.learn(r)
-	if l.feed != nil {
-		// Catch up soon, so that the cursor stands on this change too: a
-		// backend that loses it later (rolled back to an older state)
-		// then shows a Reset, and the List writes it back.
-		l.catchUpNow()
-	}
+	l.learnUnread(r)
 	return nil
 }
 
@@ -441,6 +437,93 @@ func (sh *shard) table(kind store.RevocationKind) *atomic.Pointer[table] {
 	return &sh.sessions
 }
 
+// learnUnread merges r, which did not come from a catch-up read (this
+// List recorded it, or a watch delivered it), into the copy; if that
+// changed the copy, it notes r as unread (see unread). It holds unread.mu
+// throughout, so that a catch-up applying what it read either applies r
+// first (then r changes nothing here) or sees it noted (and drops it).
+func (l *List) learnUnread(r store.Revocation) {
+	if l.feed == nil {
+		l.learn(r)
+		return
+	}
+	l.unread.mu.Lock()
+	defer l.unread.mu.Unlock()
+	if l.learnShard(l.shardOf(r.Key), []store.Revocation{r}) > 0 {
+		l.noteUnread(r, l.syncs.Load())
+	}
+}
+
+// noteUnread notes r as unread since catch-up gen. Called with unread.mu
+// held.
+func (l *List) noteUnread(r store.Revocation, gen int64) {
+	e := entry{before: r.Before.UnixNano(), until: r.Until.UnixNano()}
+	u := &l.unread
+	if u.all {
+		return
+	}
+	if len(u.m) >= maxUnread {
+		u.all, u.m = true, nil
+		return
+	}
+	if u.m == nil {
+		u.m = make(map[field]unreadEntry)
+	}
+	f := field{r.Kind, r.Key}
+	if cur, ok := u.m[f]; ok {
+		e = entry{before: max(cur.e.before, e.before), until: max(cur.e.until, e.until)}
+		gen = min(gen, cur.gen)
+	}
+	u.m[f] = unreadEntry{e: e, gen: gen}
+}
+
+// applyRead merges revocations a catch-up read into the copy, and drops
+// the unread revocations they cover, under unread.mu (see learnUnread).
+func (l *List) applyRead(rs []store.Revocation) {
+	if l.feed == nil {
+		l.learnAll(rs)
+		return
+	}
+	l.unread.mu.Lock()
+	defer l.unread.mu.Unlock()
+	if len(l.unread.m) > 0 {
+		for _, r := range rs {
+			f := field{r.Kind, r.Key}
+			if ue, ok := l.unread.m[f]; ok && r.Before.UnixNano() >= ue.e.before && r.Until.UnixNano() >= ue.e.until {
+				delete(l.unread.m, f)
+			}
+		}
+	}
+	l.learnAll(rs)
+}
+
+// maxUnread bounds the revocations noted as unread between two catch-ups;
+// beyond it the next catch-up reads everything instead.
+const maxUnread = 10_000
+
+// unread holds the revocations that changed the copy without coming from a
+// catch-up read: this List recorded them, or a watch delivered them. The
+// backend had each when the List learned it, so a catch-up that starts
+// afterwards must read it (or a later form of it) among what changed after
+// the cursor. One that does not shows that the backend lost it, even when
+// the cursor cannot show it (the cursor stands on changes before it): the
+// List then writes it back. Without this, a sign-out that reached other
+// instances only by pub/sub, written to a primary lost before any catch-up
+// read it, would be known to the running instances and never to those
+// started later.
+type unread struct {
+	mu  sync.Mutex
+	m   map[field]unreadEntry
+	all bool // more than maxUnread: the next catch-up reads everything
+}
+
+// unreadEntry is a revocation noted as unread, with the number of catch-ups
+// that had started when it was noted (List.syncs).
+type unreadEntry struct {
+	e   entry
+	gen int64
+}
+
 // learn merges r into the copy: the later Before and the later Until win,
 // so revocations may arrive in any order, any number of times. A new
 // revocation beyond hardLimit is dropped, and the List answers NotReady
@@ -466,8 +549,9 @@ func (l *List) learnAll(rs []store.Revocation) {
 	}
 }
 
-// learnShard merges rs, all of sh, into its tables.
-func (l *List) learnShard(sh *shard, rs []store.Revocation) {
+// learnShard merges rs, all of sh, into its tables, and returns how many
+// of them changed the copy.
+func (l *List) learnShard(sh *shard, rs []store.Revocation) (changed int) {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	for _, kind := range []store.RevocationKind{store.RevokeSession, store.RevokeSubject} {
@@ -500,6 +584,7 @@ func (l *List) learnShard(sh *shard, rs []store.Revocation) {
 				}
 			}
 			next[r.Key] = e
+			changed++
 			if !ok {
 				l.count.Add(1)
 			}
@@ -508,6 +593,7 @@ func (l *List) learnShard(sh *shard, rs []store.Revocation) {
 			ptr.Store(newTable(next, l.filterSeed))
 		}
 	}
+	return changed
 }
 
 // due reports whether period has passed from last to now (Unix ns), or the
@@ -608,21 +694,27 @@ func (l *List) Sync(ctx context.Context) error {
 // lacks, or holds shorter, are written back before the cursor moves: if
 // that fails, the next sync sees the Reset again. Called with syncMu held.
 func (l *List) syncFeed(ctx context.Context, now time.Time, refill bool) error {
+	gen := l.syncs.Add(1)
+	l.unread.mu.Lock()
+	all := l.unread.all
+	l.unread.all = false
+	l.unread.mu.Unlock()
 	cursor := l.cursor
-	if refill {
+	if refill || all {
 		cursor.Seq = 0 // everything, yet a Reset still shows
 	}
 	// Pages are applied a few at a time: each application copies the
 	// tables it changes, so a large first load applied page by page would
 	// copy them a hundred times.
 	var pending []store.Revocation
-	var held map[field]entry // after a Reset: what the backend holds
+	var held map[field]entry // after a Reset, or with all: what the backend holds
 	for {
 		page, err := l.feed.RevocationsSince(ctx, cursor, now, pageSize)
 		if err != nil {
+			l.markAllUnread(all)
 			return err
 		}
-		if page.Reset {
+		if page.Reset || all && held == nil {
 			held = make(map[field]entry)
 		}
 		if held != nil {
@@ -632,7 +724,7 @@ func (l *List) syncFeed(ctx context.Context, now time.Time, refill bool) error {
 		}
 		pending = append(pending, page.Revocations...)
 		if len(pending) >= applyBatch {
-			l.learnAll(pending)
+			l.applyRead(pending)
 			pending = pending[:0]
 		}
 		cursor = page.Next
@@ -640,14 +732,95 @@ func (l *List) syncFeed(ctx context.Context, now time.Time, refill bool) error {
 			break
 		}
 	}
-	l.learnAll(pending)
+	l.applyRead(pending)
 	if held != nil {
-		l.resets.Add(1)
+		if !all || l.lostAny(held) {
+			l.resets.Add(1)
+		}
 		if err := l.writeBack(ctx, now, lacks(held)); err != nil {
+			l.markAllUnread(all)
 			return err
 		}
+		l.dropUnread(gen)
+	} else if err := l.writeBackUnread(ctx, gen, now); err != nil {
+		return err
 	}
 	l.cursor = cursor
+	return nil
+}
+
+// markAllUnread sets unread.all again when it was set for a catch-up that
+// failed.
+func (l *List) markAllUnread(all bool) {
+	if all {
+		l.unread.mu.Lock()
+		l.unread.all = true
+		l.unread.mu.Unlock()
+	}
+}
+
+// lostAny reports whether the copy holds a live revocation that held lacks.
+func (l *List) lostAny(held map[field]entry) bool {
+	want := lacks(held)
+	for i := range l.shards {
+		for _, kind := range []store.RevocationKind{store.RevokeSession, store.RevokeSubject} {
+			for k, e := range l.shards[i].table(kind).Load().m {
+				if want(field{kind, k}, e) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// dropUnread drops the unread revocations noted before catch-up gen
+// started, which it settled: it read everything and wrote back what the
+// backend lacked.
+func (l *List) dropUnread(gen int64) {
+	l.unread.mu.Lock()
+	defer l.unread.mu.Unlock()
+	for f, ue := range l.unread.m {
+		if ue.gen < gen {
+			delete(l.unread.m, f)
+		}
+	}
+}
+
+// writeBackUnread writes back the unread revocations noted before
+// catch-up gen started that it did not read (applyRead drops those it
+// read), live at now: the backend had each when the List learned it, and
+// has lost it since (see unread). It counts them in Resets and
+// WrittenBack.
+func (l *List) writeBackUnread(ctx context.Context, gen int64, now time.Time) error {
+	n := nanos(now)
+	var lost []store.Revocation
+	l.unread.mu.Lock()
+	for f, ue := range l.unread.m {
+		if ue.gen >= gen {
+			continue // noted during this catch-up: the next one settles it
+		}
+		delete(l.unread.m, f)
+		if ue.e.until > n {
+			lost = append(lost, store.Revocation{Kind: f.kind, Key: f.key,
+				Before: time.Unix(0, ue.e.before).UTC(), Until: time.Unix(0, ue.e.until).UTC()})
+		}
+	}
+	l.unread.mu.Unlock()
+	if len(lost) == 0 {
+		return nil
+	}
+	l.resets.Add(1)
+	if err := l.revokeAll(ctx, lost, now); err != nil {
+		// Note them again, so that the next catch-up tries again.
+		l.unread.mu.Lock()
+		for _, r := range lost {
+			l.noteUnread(r, 0)
+		}
+		l.unread.mu.Unlock()
+		return fmt.Errorf("write back to a backend that lost revocations: %w", err)
+	}
+	l.written.Add(int64(len(lost)))
 	return nil
 }
 
@@ -690,16 +863,7 @@ func (l *List) writeBack(ctx context.Context, now time.Time, want func(field, en
 		if len(batch) == 0 {
 			return nil
 		}
-		var err error
-		if l.batcher != nil {
-			err = l.batcher.RevokeBatch(ctx, batch, now)
-		} else {
-			for _, r := range batch {
-				if err = l.backend.Revoke(ctx, r, now); err != nil {
-					break
-				}
-			}
-		}
+		err := l.revokeAll(ctx, batch, now)
 		if err == nil {
 			l.written.Add(int64(len(batch)))
 		}
@@ -725,6 +889,20 @@ func (l *List) writeBack(ctx context.Context, now time.Time, want func(field, en
 		}
 	}
 	return flush()
+}
+
+// revokeAll records rs in the backend: in one batch if it is a
+// store.BatchRevoker, else one by one.
+func (l *List) revokeAll(ctx context.Context, rs []store.Revocation, now time.Time) error {
+	if l.batcher != nil {
+		return l.batcher.RevokeBatch(ctx, rs, now)
+	}
+	for _, r := range rs {
+		if err := l.backend.Revoke(ctx, r, now); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Enforce records that a middleware of this process checks requests
@@ -857,7 +1035,7 @@ func (l *List) syncLoop(ctx context.Context) {
 func (l *List) watchLoop(ctx context.Context) {
 	defer l.wg.Done()
 	for {
-		err := l.watcher.WatchRevocations(ctx, l.learn, l.catchUpNow)
+		err := l.watcher.WatchRevocations(ctx, l.learnUnread, l.catchUpNow)
 		if ctx.Err() != nil || errors.Is(err, store.ErrClosed) {
 			return
 		}

@@ -231,3 +231,35 @@ func TestRedisNoFalseRollback(t *testing.T) {
 		t.Errorf("the server holds %d revocations; want at least the %d long ones", len(held), rounds)
 	}
 }
+
+// TestRedisRollbackHeardOnly: an instance W that learned sign-outs by
+// pub/sub alone, and read none of them in a catch-up (its cursor stands
+// before them), still sees that the server lost them after a restart from
+// an older snapshot: its next catch-up does not read them back, so it
+// writes them back, and an instance started afterwards refuses them.
+func TestRedisRollbackHeardOnly(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	prefix := uniquePrefix()
+	clock := testkit.NewClock(base)
+	b := openRedis(t, srv, prefix)
+	ws := newSpy(openRedis(t, srv, prefix))
+	w := newList(t, ws, clock, revocation.Options{CatchUp: time.Hour})
+	<-ws.subscribed
+	until := base.Add(lifetime)
+
+	revokeIn(t, b, clock.Now(), sessionRev(1, until), sessionRev(2, until))
+	srv.Save()
+	revokeIn(t, b, clock.Now(), sessionRev(3, until), sessionRev(4, until))
+	eventually(t, "W hears the sign-outs", func() bool {
+		return w.Check(sessionKey(4), noKey, base, clock.Now()) == revocation.Revoked
+	})
+	srv.RestartFromSnapshot()
+	syncEventually(t, "W", w)
+	wantSessions(t, "W", w, clock.Now(), revocation.Revoked, 1, 2, 3, 4)
+	if got, want := w.WrittenBack(), int64(2); got != want {
+		t.Errorf("W WrittenBack = %d, want %d (3 and 4)", got, want)
+	}
+	c := waitReady(t, openRedis(t, srv, prefix), clock)
+	wantSessions(t, "C, started afterwards", c, clock.Now(), revocation.Revoked, 1, 2, 3, 4)
+}
