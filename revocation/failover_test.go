@@ -114,13 +114,7 @@ func TestClusterFailover(t *testing.T) {
 	lost = append(append(lost, ownLost...), heard...)
 	lostRenewals := renew(60, 120)
 
-	if err := c.Kill(primary); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Resume(replica); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Takeover(replica); err != nil {
+	if err := c.Failover(primary, replica); err != nil {
 		t.Fatal(err)
 	}
 	// After the failover B signs out more sessions than were lost, so the

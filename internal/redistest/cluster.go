@@ -140,24 +140,10 @@ func (n *clusterNode) launch(bin string) (*process, error) {
 		p.err = cmd.Wait()
 		close(p.done)
 	}()
-	addr := n.addr()
-	deadline := time.Now().Add(startTimeout)
-	for {
-		err := ping(addr)
-		if err == nil {
-			return p, nil
-		}
-		select {
-		case <-p.done:
-			return nil, fmt.Errorf("cluster node on port %d exited (%v):\n%s", n.port, p.err, out.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			p.stop()
-			return nil, fmt.Errorf("cluster node on port %d did not answer PING within %v: %v:\n%s", n.port, startTimeout, err, out.String())
-		}
-		time.Sleep(5 * time.Millisecond) // polling an external process
+	if err := p.waitPing(n.port); err != nil {
+		return nil, fmt.Errorf("cluster node: %w", err)
 	}
+	return p, nil
 }
 
 func (n *clusterNode) addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(n.port)) }
@@ -231,7 +217,7 @@ func info(addr, section string) (map[string]string, error) {
 func (c *Cluster) WaitHealthy() error {
 	deadline := time.Now().Add(clusterTimeout)
 	for {
-		err := c.healthy()
+		err := c.healthy(true)
 		if err == nil {
 			return nil
 		}
@@ -242,7 +228,23 @@ func (c *Cluster) WaitHealthy() error {
 	}
 }
 
-func (c *Cluster) healthy() error {
+// Failover loses the primary at primary for good (Kill) and promotes its
+// replica at replica in its place (Resume, then Takeover), as after the
+// loss of a machine: whatever the primary had not sent the replica is
+// gone.
+func (c *Cluster) Failover(primary, replica string) error {
+	if err := c.Kill(primary); err != nil {
+		return err
+	}
+	if err := c.Resume(replica); err != nil {
+		return err
+	}
+	return c.Takeover(replica)
+}
+
+// healthy reports, as an error, a running node whose cluster_state is not
+// ok, and with links, a running replica whose link to its primary is down.
+func (c *Cluster) healthy(links bool) error {
 	for _, n := range c.running() {
 		ci, err := info(n.addr(), "cluster")
 		if err != nil {
@@ -250,6 +252,9 @@ func (c *Cluster) healthy() error {
 		}
 		if ci["cluster_state"] != "ok" {
 			return fmt.Errorf("%s: cluster_state %q", n.addr(), ci["cluster_state"])
+		}
+		if !links {
+			continue
 		}
 		ri, err := info(n.addr(), "replication")
 		if err != nil {
@@ -447,7 +452,7 @@ func (c *Cluster) Takeover(addr string) error {
 	for {
 		ri, err := info(addr, "replication")
 		if err == nil && ri["role"] == "master" {
-			if err := c.healthyExcept(); err == nil {
+			if err = c.healthy(false); err == nil {
 				return nil
 			}
 		}
@@ -456,20 +461,6 @@ func (c *Cluster) Takeover(addr string) error {
 		}
 		time.Sleep(20 * time.Millisecond) // polling external processes
 	}
-}
-
-// healthyExcept is healthy, but tolerates replicas whose primary is gone.
-func (c *Cluster) healthyExcept() error {
-	for _, n := range c.running() {
-		ci, err := info(n.addr(), "cluster")
-		if err != nil {
-			return err
-		}
-		if ci["cluster_state"] != "ok" {
-			return fmt.Errorf("%s: cluster_state %q", n.addr(), ci["cluster_state"])
-		}
-	}
-	return nil
 }
 
 // Slot returns the Redis Cluster slot of key: CRC16 of the key, or of its

@@ -262,22 +262,31 @@ func (s *Server) launch(port int) (*process, error) {
 		close(p.done)
 	}()
 
+	if err := p.waitPing(port); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// waitPing waits until the process answers PING on port. On failure the
+// process is gone and the error carries its output.
+func (p *process) waitPing(port int) error {
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	deadline := time.Now().Add(startTimeout)
 	for {
 		err := ping(addr)
 		if err == nil {
-			return p, nil
+			return nil
 		}
 		select {
 		case <-p.done:
-			return nil, fmt.Errorf("redis-server on port %d exited (%v):\n%s", port, p.err, out.String())
+			return fmt.Errorf("redis-server on port %d exited (%v):\n%s", port, p.err, p.out.String())
 		default:
 		}
 		if time.Now().After(deadline) {
 			p.stop()
-			return nil, fmt.Errorf("redis-server on port %d did not answer PING within %v (last error: %v):\n%s",
-				port, startTimeout, err, out.String())
+			return fmt.Errorf("redis-server on port %d did not answer PING within %v (last error: %v):\n%s",
+				port, startTimeout, err, p.out.String())
 		}
 		// Polling is the simplest way to wait for an external process;
 		// the loop ends as soon as the server answers.

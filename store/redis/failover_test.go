@@ -60,13 +60,7 @@ func TestWaitReplicasSurvivesFailover(t *testing.T) {
 		}
 		unacknowledged = append(unacknowledged, r)
 	}
-	if err := c.Kill(primary); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Resume(replica); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Takeover(replica); err != nil {
+	if err := c.Failover(primary, replica); err != nil {
 		t.Fatal(err)
 	}
 
