@@ -497,9 +497,10 @@ func (l *List) applyRead(rs []store.Revocation) {
 	l.learnAll(rs)
 }
 
-// maxUnread bounds the revocations noted as unread between two catch-ups;
-// beyond it the next catch-up reads everything instead.
-const maxUnread = 10_000
+// maxUnread bounds the revocations noted as unread between two catch-ups
+// (a few MB at most); beyond it the next catch-up reads everything
+// instead, and writes back what the backend lacks.
+const maxUnread = 100_000
 
 // unread holds the revocations that changed the copy without coming from a
 // catch-up read: this List recorded them, or a watch delivered them. The
