@@ -580,4 +580,9 @@ func TestRevocationGaugesOfAList(t *testing.T) {
 	if g := got["slidingjwt_revocation_staleness_seconds"]; g != 90 {
 		t.Errorf("slidingjwt_revocation_staleness_seconds: got %v, want 90 (the clock moved 90 s since the load)", g)
 	}
+	for _, name := range []string{"slidingjwt_revocation_resets_total", "slidingjwt_revocations_written_back_total"} {
+		if g, ok := got[name]; !ok || g != 0 {
+			t.Errorf("%s: got %v (exported: %v), want 0 from a list whose backend lost nothing", name, g, ok)
+		}
+	}
 }
