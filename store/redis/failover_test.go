@@ -3,8 +3,11 @@ package redis_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
+
+	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/slidingjwt/slidingjwt/internal/redistest"
 	"github.com/slidingjwt/slidingjwt/store"
@@ -88,11 +91,51 @@ func TestWaitReplicasSurvivesFailover(t *testing.T) {
 	}
 }
 
-// TestWaitReplicasNeedsAKnownClient: New refuses WaitReplicas with a client
-// whose primary it cannot reach on one connection, and a negative count.
+// TestWaitReplicasChecked: a negative count, a bad URL value, or a URL
+// and Options that disagree are errors; New refuses a client whose
+// primary it cannot reach on one connection.
 func TestWaitReplicasChecked(t *testing.T) {
 	t.Parallel()
-	if _, err := redis.Open("redis://127.0.0.1:1/0", &redis.Options{WaitReplicas: -1}); err == nil {
-		t.Errorf("Open with WaitReplicas -1: no error")
+	for _, tt := range []struct {
+		url  string
+		opts *redis.Options
+		want string
+	}{
+		{"redis://127.0.0.1:1/0", &redis.Options{WaitReplicas: -1}, "Options.WaitReplicas is -1"},
+		{"redis://:s3cret@127.0.0.1:1/0?wait_replicas=x", nil, `"redis://xxxxx@127.0.0.1:1/0?wait_replicas=x": wait_replicas="x"`},
+		{"redis-cluster://a:1,b:2?wait_replicas=-1", nil, `wait_replicas="-1"`},
+		{"redis://127.0.0.1:1/0?wait_replicas=1", &redis.Options{WaitReplicas: 2}, "differ"},
+	} {
+		s, err := redis.Open(tt.url, tt.opts)
+		if err == nil {
+			_ = s.Close()
+			t.Errorf("Open(%q): no error; want one containing %q", tt.url, tt.want)
+			continue
+		}
+		if !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("Open(%q) = %v; want an error containing %q, without the password", tt.url, err, tt.want)
+		}
 	}
+	ring := goredis.NewRing(&goredis.RingOptions{Addrs: map[string]string{"a": "127.0.0.1:1"}})
+	defer ring.Close()
+	if _, err := redis.New(ring, &redis.Options{WaitReplicas: 1}); err == nil || !strings.Contains(err.Error(), "*redis.Ring") {
+		t.Errorf("New(ring, WaitReplicas 1) = %v; want an error naming the client", err)
+	}
+}
+
+// TestWaitReplicasURL: wait_replicas in the URL turns the wait on, and
+// leaves the rest of the query to go-redis: on a server without replicas
+// a revocation fails with ErrNotReplicated; on a cluster, whose primaries
+// have a replica each, it returns.
+func TestWaitReplicasURL(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	srv := redistest.Start(t)
+	alone := open(t, srv.URL()+"?wait_replicas=1&pool_size=2", &redis.Options{RevocationKeyPrefix: uniquePrefix(), Timeout: 200 * time.Millisecond})
+	if err := alone.Revoke(ctx, storetest.SessionRevocation(1), storetest.Base); !errors.Is(err, redis.ErrNotReplicated) {
+		t.Errorf("Revoke on a server without replicas = %v; want ErrNotReplicated", err)
+	}
+	c := redistest.SharedCluster(t)
+	clustered := open(t, c.URL()+"?wait_replicas=1", &redis.Options{RevocationKeyPrefix: uniquePrefix(), Timeout: patient})
+	storetest.MustRevoke(t, clustered, storetest.SessionRevocation(1), storetest.Base)
 }

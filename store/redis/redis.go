@@ -184,7 +184,9 @@ func New(client goredis.UniversalClient, opts *Options) (*Store, error) {
 // the slots from them. It has no database (a cluster has only 0), and
 // takes the go-redis cluster options as query parameters (addr=host:port
 // names one more node). Query parameters such as dial_timeout or
-// pool_size set the go-redis options of the same name. The client
+// pool_size set the go-redis options of the same name; wait_replicas=N
+// sets Options.WaitReplicas, so that a program configured by
+// TOKEN_RENEW_REDIS_URL alone can turn it on. The client
 // honours context deadlines, dials
 // once per attempt and, unless the URL sets max_retries, makes no retries,
 // so Options.Timeout bounds every call and a server that refuses
@@ -195,16 +197,62 @@ func New(client goredis.UniversalClient, opts *Options) (*Store, error) {
 // an error that names the problem and shows the URL with its password
 // masked.
 func Open(rawURL string, opts *Options) (*Store, error) {
-	client, err := newClient(rawURL)
+	rawURL, wait, err := takeWaitReplicas(rawURL)
 	if err != nil {
 		return nil, err
 	}
 	o, err := resolve(opts)
 	if err != nil {
-		_ = client.Close()
+		return nil, err
+	}
+	if wait > 0 {
+		if o.WaitReplicas != 0 && o.WaitReplicas != wait {
+			return nil, fmt.Errorf("store/redis: the URL's %s=%d and Options.WaitReplicas %d differ; set one", waitParam, wait, o.WaitReplicas)
+		}
+		o.WaitReplicas = wait
+	}
+	client, err := newClient(rawURL)
+	if err != nil {
 		return nil, err
 	}
 	return &Store{client: client, owned: true, prefix: o.KeyPrefix, timeout: o.Timeout, rev: newRevocations(o)}, nil
+}
+
+// waitParam is the URL query parameter that sets Options.WaitReplicas.
+const waitParam = "wait_replicas"
+
+// takeWaitReplicas removes the wait_replicas query parameter from a URL
+// (go-redis does not know it) and returns its value, 0 when absent. The
+// query is what follows the first "?" after the user info.
+func takeWaitReplicas(raw string) (string, int, error) {
+	at := strings.LastIndex(raw, "@")
+	q := strings.IndexByte(raw[at+1:], '?')
+	if q < 0 {
+		return raw, 0, nil
+	}
+	q += at + 1
+	var kept []string
+	wait := 0
+	for _, p := range strings.Split(raw[q+1:], "&") {
+		name, value, _ := strings.Cut(p, "=")
+		if name != waitParam {
+			kept = append(kept, p)
+			continue
+		}
+		n, err := strconv.Atoi(value)
+		if err != nil || n < 0 {
+			shown := raw
+			if at >= 0 {
+				shown = maskRaw(raw)
+			}
+			return "", 0, fmt.Errorf("store/redis: invalid URL %q: %s=%q; want a number of replicas", shown, waitParam, value)
+		}
+		wait = n
+	}
+	if len(kept) == 0 {
+		return raw[:q], wait, nil
+	}
+	return raw[:q+1] + strings.Join(kept, "&"), wait, nil
 }
 
 // newClient makes the client a URL describes. Timeout is the whole budget
