@@ -91,6 +91,11 @@ func TestClusterFailover(t *testing.T) {
 	if err := b.Sync(ctx); err != nil {
 		t.Fatalf("B Sync: %v", err)
 	}
+	// raw loads the cluster's slots now: a client that first asks the
+	// paused replica for them waits out its timeout.
+	if _, err := raw.Revocations(ctx, clock.Now()); err != nil {
+		t.Fatal(err)
+	}
 	// Cut off: what only the primary gets, and the instances learn.
 	if err := c.CutReplica(primary, replica); err != nil {
 		t.Fatal(err)

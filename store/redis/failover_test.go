@@ -131,7 +131,7 @@ func TestWaitReplicasURL(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	srv := redistest.Start(t)
-	alone := open(t, srv.URL()+"?wait_replicas=1&pool_size=2", &redis.Options{RevocationKeyPrefix: uniquePrefix(), Timeout: 200 * time.Millisecond})
+	alone := open(t, srv.URL()+"?wait_replicas=1&pool_size=2", &redis.Options{RevocationKeyPrefix: uniquePrefix(), Timeout: 2 * time.Second})
 	if err := alone.Revoke(ctx, storetest.SessionRevocation(1), storetest.Base); !errors.Is(err, redis.ErrNotReplicated) {
 		t.Errorf("Revoke on a server without replicas = %v; want ErrNotReplicated", err)
 	}
