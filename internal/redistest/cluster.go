@@ -89,21 +89,12 @@ func NewCluster() (*Cluster, error) {
 }
 
 func (c *Cluster) start(cli string) error {
-	ports, err := freePorts(2 * clusterNodes)
-	if err != nil {
-		return err
-	}
 	for i := range clusterNodes {
-		n := &clusterNode{port: ports[2*i], bus: ports[2*i+1], dir: filepath.Join(c.dir, strconv.Itoa(i))}
-		if err := os.Mkdir(n.dir, 0o700); err != nil {
-			return err
-		}
-		c.nodes = append(c.nodes, n)
-		p, err := n.launch(c.bin)
+		n, err := c.startNode(i)
 		if err != nil {
 			return err
 		}
-		n.proc = p
+		c.nodes = append(c.nodes, n)
 	}
 	args := []string{"--cluster", "create"}
 	args = append(args, c.Addrs()...)
@@ -113,6 +104,30 @@ func (c *Cluster) start(cli string) error {
 		return fmt.Errorf("redis-cli --cluster create: %v:\n%s", err, out)
 	}
 	return c.WaitHealthy()
+}
+
+// startNode starts node i on two free ports, its own and its cluster bus
+// port, trying other ports when another process takes one between the
+// probe and the node's bind.
+func (c *Cluster) startNode(i int) (*clusterNode, error) {
+	var errs []error
+	for attempt := range portAttempts {
+		ports, err := freePorts(2)
+		if err != nil {
+			return nil, err
+		}
+		n := &clusterNode{port: ports[0], bus: ports[1], dir: filepath.Join(c.dir, fmt.Sprintf("%d-%d", i, attempt))}
+		if err := os.Mkdir(n.dir, 0o700); err != nil {
+			return nil, err
+		}
+		p, err := n.launch(c.bin)
+		if err == nil {
+			n.proc = p
+			return n, nil
+		}
+		errs = append(errs, err)
+	}
+	return nil, fmt.Errorf("node %d did not start after %d attempts:\n%w", i, portAttempts, errors.Join(errs...))
 }
 
 // launch starts one cluster node and waits until it answers PING.
