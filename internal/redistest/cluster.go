@@ -368,32 +368,7 @@ func (n *clusterNode) alive() bool {
 // WaitReplicated waits until every running replica of the primary at addr
 // has received everything the primary has: the offsets its INFO
 // replication reports for them equal its own.
-func (c *Cluster) WaitReplicated(primary string) error {
-	deadline := time.Now().Add(clusterTimeout)
-	for {
-		ri, err := info(primary, "replication")
-		if err == nil {
-			behind := ri["connected_slaves"] == "0"
-			for k, v := range ri {
-				if !strings.HasPrefix(k, "slave") || !strings.Contains(v, "offset=") {
-					continue
-				}
-				_, off, _ := strings.Cut(v, "offset=")
-				off, _, _ = strings.Cut(off, ",")
-				if off != ri["master_repl_offset"] {
-					behind = true
-				}
-			}
-			if !behind {
-				return nil
-			}
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("redistest: the replicas of %s are still behind after %v (%v)", primary, clusterTimeout, err)
-		}
-		time.Sleep(10 * time.Millisecond) // polling external processes
-	}
-}
+func (c *Cluster) WaitReplicated(primary string) error { return WaitReplicated(primary) }
 
 // Pause stops the node at addr (SIGSTOP) without killing it: it neither
 // answers nor replicates until Resume. A paused replica falls behind its
@@ -411,14 +386,7 @@ func (c *Cluster) CutReplica(primary, replica string) error {
 	if err := c.Pause(replica); err != nil {
 		return err
 	}
-	n, err := Call(primary, "CLIENT", "KILL", "TYPE", "replica")
-	if err != nil {
-		return err
-	}
-	if n != ":1" {
-		return fmt.Errorf("redistest: CLIENT KILL TYPE replica on %s answered %q; want one replication link closed", primary, n)
-	}
-	return nil
+	return cutLinks(primary)
 }
 
 // Resume lets a paused node run again (SIGCONT).

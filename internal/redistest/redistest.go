@@ -76,7 +76,8 @@ type Server struct {
 	dir    string // the server's working directory, a tb.TempDir
 	socket string // the unix socket path, in a short directory of its own
 	port   int
-	aof    bool // AppendOnly
+	aof    bool     // AppendOnly
+	extra  []string // more arguments, from options such as ReplicaOf
 
 	mu   sync.Mutex
 	proc *process // nil while stopped
@@ -98,6 +99,15 @@ type Option func(*Server)
 // directory: the data survives Stop and Restart, and even a kill.
 func AppendOnly() Option {
 	return func(s *Server) { s.aof = true }
+}
+
+// ReplicaOf runs the server as a replica of the server at addr
+// ("127.0.0.1:port").
+func ReplicaOf(addr string) Option {
+	return func(s *Server) {
+		host, port, _ := net.SplitHostPort(addr)
+		s.extra = append(s.extra, "--replicaof", host, port)
+	}
 }
 
 // Start starts a redis-server for tb on a free loopback port and registers
@@ -195,6 +205,39 @@ func (s *Server) Restart() {
 	s.mu.Unlock()
 }
 
+// Pause stops the server (SIGSTOP) without killing it: it neither answers
+// nor replicates until Resume.
+func (s *Server) Pause() { s.signal(syscall.SIGSTOP) }
+
+// Resume lets a paused server run again (SIGCONT).
+func (s *Server) Resume() { s.signal(syscall.SIGCONT) }
+
+func (s *Server) signal(sig syscall.Signal) {
+	s.tb.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.proc == nil {
+		s.tb.Fatalf("redistest: signal %v to a stopped server", sig)
+	}
+	if err := s.proc.cmd.Process.Signal(sig); err != nil {
+		s.tb.Fatalf("redistest: signal %v: %v", sig, err)
+	}
+}
+
+// Kill kills the server (SIGKILL; a paused one too): it is gone, with
+// whatever it had not written or replicated. Restart brings it back.
+func (s *Server) Kill() {
+	s.mu.Lock()
+	p := s.proc
+	s.proc = nil
+	s.mu.Unlock()
+	if p != nil {
+		_ = p.cmd.Process.Signal(syscall.SIGCONT)
+		_ = p.cmd.Process.Kill()
+		<-p.done
+	}
+}
+
 // Save makes the server write its RDB snapshot now (SAVE), in its working
 // directory; RestartFromSnapshot starts the server from it. It fails the
 // test if the server does not answer +OK.
@@ -216,14 +259,7 @@ func (s *Server) RestartFromSnapshot() {
 	if s.aof {
 		s.tb.Fatalf("redistest: RestartFromSnapshot on a server started with AppendOnly, which reloads its append-only file instead")
 	}
-	s.mu.Lock()
-	p := s.proc
-	s.proc = nil
-	s.mu.Unlock()
-	if p != nil {
-		_ = p.cmd.Process.Kill()
-		<-p.done
-	}
+	s.Kill()
 	p, err := s.launch(s.port)
 	if err != nil {
 		s.tb.Fatalf("redistest: restart from the snapshot on port %d: %v", s.port, err)
@@ -250,6 +286,7 @@ func (s *Server) launch(port int) (*process, error) {
 		"--daemonize", "no",
 		"--loglevel", "warning",
 	}, aof...)
+	args = append(args, s.extra...)
 	cmd := exec.Command(s.bin, args...)
 	out := &testkit.SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out

@@ -159,9 +159,9 @@ func TestOpenClusterURLs(t *testing.T) {
 	bad := []struct {
 		url, want, secret string
 	}{
-		{"redis-cluster://", `node address ""`, ""},
-		{"redis-cluster://a:1,,b:2", `node address ""`, ""},
-		{"redis-cluster://a:1,b", `node address "b" is not host:port`, ""},
+		{"redis-cluster://", `address ""`, ""},
+		{"redis-cluster://a:1,,b:2", `address ""`, ""},
+		{"redis-cluster://a:1,b", `address "b" is not host:port`, ""},
 		{"redis-cluster://:s3cret@a:1,b:2/1", "only database 0", "s3cret"},
 		{"redis-cluster://:s3cret@a:1,b:2?dial_timeout=soon", "invalid dial_timeout", "s3cret"},
 		{"redis-cluster://:s3cret@a:1,b:2?bogus=s3cret", "unexpected option: bogus", "s3cret"},

@@ -177,6 +177,8 @@ func New(client goredis.UniversalClient, opts *Options) (*Store, error) {
 //	unix://[[user]:password@]/path/to/redis.sock[?db=N]
 //	redis-cluster://[[user]:password@]host:port[,host:port...]
 //	rediss-cluster://...    a Redis Cluster over TLS
+//	redis-sentinel://[[user]:password@]host:port[,host:port...]/name[/db]
+//	rediss-sentinel://...   a primary found through Redis Sentinel, over TLS
 //
 // A redis-cluster:// URL opens a go-redis ClusterClient: it names some of
 // the cluster's nodes (one is enough, more let the client start while
@@ -184,7 +186,12 @@ func New(client goredis.UniversalClient, opts *Options) (*Store, error) {
 // the slots from them. It has no database (a cluster has only 0), and
 // takes the go-redis cluster options as query parameters (addr=host:port
 // names one more node). Query parameters such as dial_timeout or
-// pool_size set the go-redis options of the same name; wait_replicas=N
+// pool_size set the go-redis options of the same name. A redis-sentinel://
+// URL opens a go-redis failover client: its hosts are Sentinels, name is
+// the primary's name in their configuration, the user info is the
+// primary's credentials, and sentinel_username and sentinel_password give
+// the Sentinels' own when they have any; the client follows a failover
+// to whichever server the Sentinels promote. wait_replicas=N
 // sets Options.WaitReplicas, so that a program configured by
 // TOKEN_RENEW_REDIS_URL alone can turn it on. The client
 // honours context deadlines, dials
@@ -262,6 +269,18 @@ func takeWaitReplicas(raw string) (string, int, error) {
 // redirects, up to three, within that budget: that is how it follows a
 // failover.)
 func newClient(rawURL string) (goredis.UniversalClient, error) {
+	if isSentinelURL(rawURL) {
+		fo, err := parseSentinelURL(rawURL)
+		if err != nil {
+			return nil, err
+		}
+		fo.ContextTimeoutEnabled = true
+		if fo.MaxRetries == 0 {
+			fo.MaxRetries = -1
+		}
+		fo.DialerRetries = 1
+		return goredis.NewFailoverClient(fo), nil
+	}
 	if isClusterURL(rawURL) {
 		co, err := parseClusterURL(rawURL)
 		if err != nil {
@@ -292,6 +311,12 @@ const (
 	clusterTLSScheme = "rediss-cluster"
 )
 
+// isSentinelURL reports whether raw has a Sentinel scheme.
+func isSentinelURL(raw string) bool {
+	scheme, _, ok := strings.Cut(raw, "://")
+	return ok && (scheme == "redis-sentinel" || scheme == "rediss-sentinel")
+}
+
 // isClusterURL reports whether raw has a cluster scheme.
 func isClusterURL(raw string) bool {
 	scheme, _, ok := strings.Cut(raw, "://")
@@ -303,13 +328,108 @@ func isClusterURL(raw string) bool {
 // (redis://first?addr=second&addr=...) and checks it as parseURL does.
 // Errors show the URL as given, with anything before an "@" masked.
 func parseClusterURL(raw string) (*goredis.ClusterOptions, error) {
-	scheme, rest, _ := strings.Cut(raw, "://")
-	shown := raw
-	if strings.Contains(raw, "@") {
-		shown = maskRaw(raw)
+	h, err := splitHostsURL(raw, "-cluster")
+	if err != nil {
+		return nil, err
 	}
-	bad := func(format string, args ...any) error {
-		return fmt.Errorf("store/redis: invalid URL %q: %s", shown, fmt.Sprintf(format, args...))
+	if h.path != "" && h.path != "/" && h.path != "/0" {
+		return nil, h.bad("a cluster has only database 0; remove the path %q", h.path)
+	}
+	rewritten, err := h.rewrite(h.userinfo, "", nil)
+	if err != nil {
+		return nil, err
+	}
+	co, err := goredis.ParseClusterURL(rewritten)
+	if err != nil {
+		return nil, h.bad("%s", strings.TrimPrefix(err.Error(), "redis: "))
+	}
+	return co, nil
+}
+
+// parseSentinelURL turns a redis-sentinel:// or rediss-sentinel:// URL
+// into failover client options: the hosts are the Sentinels, the path the
+// primary's name and database, the user info the primary's credentials,
+// and sentinel_username and sentinel_password the Sentinels' own. It
+// rewrites the URL in the form go-redis reads
+// (redis://[sentinel credentials@]first/db?master_name=...&addr=...).
+func parseSentinelURL(raw string) (*goredis.FailoverOptions, error) {
+	h, err := splitHostsURL(raw, "-sentinel")
+	if err != nil {
+		return nil, err
+	}
+	parts := strings.Split(strings.TrimPrefix(h.path, "/"), "/")
+	if parts[0] == "" || len(parts) > 2 {
+		return nil, h.bad("the path %q is not /primary-name or /primary-name/db", h.path)
+	}
+	params := []string{"master_name=" + url.QueryEscape(parts[0])}
+	if u, err := url.Parse("redis://" + h.userinfo + "host"); err == nil && u.User != nil {
+		if name := u.User.Username(); name != "" {
+			params = append(params, "username="+url.QueryEscape(name))
+		}
+		if p, ok := u.User.Password(); ok {
+			params = append(params, "password="+url.QueryEscape(p))
+		}
+	}
+	// The Sentinels' credentials leave the query for the user info.
+	var kept []string
+	sentinel := url.UserPassword("", "")
+	sentinelSet := false
+	for _, q := range strings.Split(h.query, "&") {
+		name, value, _ := strings.Cut(q, "=")
+		v, err := url.QueryUnescape(value)
+		switch {
+		case (name == "sentinel_username" || name == "sentinel_password") && err != nil:
+			return nil, h.bad("%s is not percent-encoded", name)
+		case name == "sentinel_username":
+			p, _ := sentinel.Password()
+			sentinel, sentinelSet = url.UserPassword(v, p), true
+		case name == "sentinel_password":
+			h.secrets = append(h.secrets, v)
+			sentinel, sentinelSet = url.UserPassword(sentinel.Username(), v), true
+		case q != "":
+			kept = append(kept, q)
+		}
+	}
+	h.query = strings.Join(kept, "&")
+	userinfo := ""
+	if sentinelSet {
+		userinfo = sentinel.String() + "@"
+	}
+	db := ""
+	if len(parts) == 2 {
+		db = "/" + parts[1]
+	}
+	rewritten, err := h.rewrite(userinfo, db, params)
+	if err != nil {
+		return nil, err
+	}
+	fo, err := goredis.ParseFailoverURL(rewritten)
+	if err != nil {
+		return nil, h.bad("%s", strings.TrimPrefix(err.Error(), "redis: "))
+	}
+	return fo, nil
+}
+
+// hostsURL is a URL of the cluster or Sentinel form, split:
+// scheme://[userinfo@]host:port[,host:port...][path][?query].
+type hostsURL struct {
+	base     string // the scheme without its suffix: redis or rediss
+	scheme   string
+	shown    string // the URL as given, user info masked
+	secrets  []string
+	userinfo string // with its "@", or empty
+	hosts    []string
+	path     string
+	query    string
+}
+
+// splitHostsURL splits raw, whose scheme is redis or rediss followed by
+// suffix, and checks its host list.
+func splitHostsURL(raw, suffix string) (hostsURL, error) {
+	scheme, rest, _ := strings.Cut(raw, "://")
+	h := hostsURL{base: strings.TrimSuffix(scheme, suffix), scheme: scheme, shown: raw}
+	if strings.Contains(raw, "@") {
+		h.shown = maskRaw(raw)
 	}
 	// The host list ends at the first "/" or "?" after the user info.
 	at := strings.LastIndex(rest, "@")
@@ -317,57 +437,62 @@ func parseClusterURL(raw string) (*goredis.ClusterOptions, error) {
 	if i := strings.IndexAny(rest[at+1:], "/?#"); i >= 0 {
 		auth, tail = rest[:at+1+i], rest[at+1+i:]
 	}
-	userinfo, hosts := auth[:at+1], auth[at+1:]
-	if strings.Contains(tail, "#") {
-		return nil, bad("a fragment (#) has no meaning here")
-	}
-	path, query, _ := strings.Cut(tail, "?")
-	if path != "" && path != "/" && path != "/0" {
-		return nil, bad("a cluster has only database 0; remove the path %q", path)
-	}
-	list := strings.Split(hosts, ",")
-	for _, h := range list {
-		if host, port, err := net.SplitHostPort(h); err != nil || host == "" || port == "" {
-			return nil, bad("node address %q is not host:port; want %s://host:port[,host:port...]", h, scheme)
-		}
-	}
-	params := query
-	for _, h := range list[1:] {
-		if params != "" {
-			params += "&"
-		}
-		params += "addr=" + url.QueryEscape(h)
-	}
-	rewritten := strings.TrimSuffix(scheme, "-cluster") + "://" + userinfo + list[0]
-	if params != "" {
-		rewritten += "?" + params
-	}
-	// go-redis may quote a query value, and nothing stops a password
-	// from appearing there too.
-	if u, err := url.Parse(rewritten); err == nil {
+	h.userinfo = auth[:at+1]
+	if u, err := url.Parse("redis://" + h.userinfo + "host"); err == nil && u.User != nil {
 		if p, ok := u.User.Password(); ok && p != "" {
-			shown = strings.ReplaceAll(shown, p, "xxxxx")
-			bad = func(format string, args ...any) error {
-				msg := strings.ReplaceAll(fmt.Sprintf(format, args...), p, "xxxxx")
-				return fmt.Errorf("store/redis: invalid URL %q: %s", shown, msg)
-			}
+			h.secrets = append(h.secrets, p)
 		}
+	}
+	if strings.Contains(tail, "#") {
+		return h, h.bad("a fragment (#) has no meaning here")
+	}
+	h.path, h.query, _ = strings.Cut(tail, "?")
+	h.hosts = strings.Split(auth[at+1:], ",")
+	for _, a := range h.hosts {
+		if host, port, err := net.SplitHostPort(a); err != nil || host == "" || port == "" {
+			return h, h.bad("address %q is not host:port; want %s://host:port[,host:port...]", a, scheme)
+		}
+	}
+	return h, nil
+}
+
+// bad is an error about the URL, with every secret masked.
+func (h hostsURL) bad(format string, args ...any) error {
+	shown, msg := h.shown, fmt.Sprintf(format, args...)
+	for _, p := range h.secrets {
+		if p != "" {
+			shown = strings.ReplaceAll(shown, p, "xxxxx")
+			msg = strings.ReplaceAll(msg, p, "xxxxx")
+		}
+	}
+	return fmt.Errorf("store/redis: invalid URL %q: %s", shown, msg)
+}
+
+// rewrite builds the go-redis form: base://userinfo+first host+path, then
+// the query, params, and an addr parameter for each further host; and
+// checks it as parseURL does (user info, escapes).
+func (h hostsURL) rewrite(userinfo, path string, params []string) (string, error) {
+	var q []string
+	if h.query != "" {
+		q = append(q, h.query)
+	}
+	q = append(q, params...)
+	for _, a := range h.hosts[1:] {
+		q = append(q, "addr="+url.QueryEscape(a))
+	}
+	rewritten := h.base + "://" + userinfo + h.hosts[0] + path
+	if len(q) > 0 {
+		rewritten += "?" + strings.Join(q, "&")
 	}
 	if _, err := parseURL(rewritten); err != nil && !strings.Contains(err.Error(), "unexpected option") {
-		// The checks shared with the one-server form (user info,
-		// escapes); its message quotes the rewritten URL, so only what
-		// follows it is kept.
+		// Its message quotes the rewritten URL: keep what follows it.
 		msg := err.Error()
 		if i := strings.Index(msg, `": `); i >= 0 {
 			msg = msg[i+3:]
 		}
-		return nil, bad("%s", msg)
+		return "", h.bad("%s", msg)
 	}
-	co, err := goredis.ParseClusterURL(rewritten)
-	if err != nil {
-		return nil, bad("%s", strings.TrimPrefix(err.Error(), "redis: "))
-	}
-	return co, nil
+	return rewritten, nil
 }
 
 // resolve fills in the defaults and checks opts.
@@ -587,7 +712,7 @@ func parseURL(raw string) (*goredis.Options, error) {
 	switch u.Scheme {
 	case "redis", "rediss", "unix":
 	default:
-		return nil, fmt.Errorf("store/redis: invalid URL %q: scheme %q is not redis, rediss, unix, redis-cluster or rediss-cluster", shown, u.Scheme)
+		return nil, fmt.Errorf("store/redis: invalid URL %q: scheme %q is not redis, rediss, unix, redis-cluster, rediss-cluster, redis-sentinel or rediss-sentinel", shown, u.Scheme)
 	}
 	o, err := goredis.ParseURL(raw)
 	if err != nil {
