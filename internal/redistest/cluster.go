@@ -14,8 +14,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/slidingjwt/slidingjwt/internal/testkit"
 )
 
 // ClusterSkipMessage is the reason a cluster test is skipped when
@@ -132,7 +130,7 @@ func (c *Cluster) startNode(i int) (*clusterNode, error) {
 
 // launch starts one cluster node and waits until it answers PING.
 func (n *clusterNode) launch(bin string) (*process, error) {
-	cmd := exec.Command(bin,
+	p, err := startProcess(bin,
 		"--port", strconv.Itoa(n.port),
 		"--cluster-port", strconv.Itoa(n.bus),
 		"--bind", "127.0.0.1",
@@ -145,16 +143,9 @@ func (n *clusterNode) launch(bin string) (*process, error) {
 		"--daemonize", "no",
 		"--loglevel", "warning",
 	)
-	out := &testkit.SyncBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
+	if err != nil {
 		return nil, err
 	}
-	p := &process{cmd: cmd, out: out, done: make(chan struct{})}
-	go func() {
-		p.err = cmd.Wait()
-		close(p.done)
-	}()
 	if err := p.waitPing(n.port); err != nil {
 		return nil, fmt.Errorf("cluster node: %w", err)
 	}

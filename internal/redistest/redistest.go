@@ -287,17 +287,10 @@ func (s *Server) launch(port int) (*process, error) {
 		"--loglevel", "warning",
 	}, aof...)
 	args = append(args, s.extra...)
-	cmd := exec.Command(s.bin, args...)
-	out := &testkit.SyncBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
+	p, err := startProcess(s.bin, args...)
+	if err != nil {
 		return nil, err
 	}
-	p := &process{cmd: cmd, out: out, done: make(chan struct{})}
-	go func() {
-		p.err = cmd.Wait()
-		close(p.done)
-	}()
 
 	if err := p.waitPing(port); err != nil {
 		return nil, err
@@ -329,6 +322,22 @@ func (p *process) waitPing(port int) error {
 		// the loop ends as soon as the server answers.
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// startProcess starts bin with args, its output kept for errors.
+func startProcess(bin string, args ...string) (*process, error) {
+	cmd := exec.Command(bin, args...)
+	out := &testkit.SyncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	p := &process{cmd: cmd, out: out, done: make(chan struct{})}
+	go func() {
+		p.err = cmd.Wait()
+		close(p.done)
+	}()
+	return p, nil
 }
 
 // stop sends SIGTERM, waits a little, then kills.

@@ -3,14 +3,11 @@ package redistest
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/slidingjwt/slidingjwt/internal/testkit"
 )
 
 // MasterName is the name the Sentinel of StartSentinel monitors its
@@ -93,17 +90,10 @@ func (s *Sentinel) launch(bin, dir string, port int) (*process, error) {
 	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(bin, conf, "--sentinel", "--loglevel", "warning")
-	out := &testkit.SyncBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
+	p, err := startProcess(bin, conf, "--sentinel", "--loglevel", "warning")
+	if err != nil {
 		return nil, err
 	}
-	p := &process{cmd: cmd, out: out, done: make(chan struct{})}
-	go func() {
-		p.err = cmd.Wait()
-		close(p.done)
-	}()
 	if err := p.waitPing(port); err != nil {
 		return nil, err
 	}

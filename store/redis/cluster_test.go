@@ -156,9 +156,7 @@ func TestOpenClusterURLs(t *testing.T) {
 			t.Errorf("Ping via %q: %v", u, err)
 		}
 	}
-	bad := []struct {
-		url, want, secret string
-	}{
+	wantOpenErrors(t, []badURL{
 		{"redis-cluster://", `address ""`, ""},
 		{"redis-cluster://a:1,,b:2", `address ""`, ""},
 		{"redis-cluster://a:1,b", `address "b" is not host:port`, ""},
@@ -166,8 +164,19 @@ func TestOpenClusterURLs(t *testing.T) {
 		{"redis-cluster://:s3cret@a:1,b:2?dial_timeout=soon", "invalid dial_timeout", "s3cret"},
 		{"redis-cluster://:s3cret@a:1,b:2?bogus=s3cret", "unexpected option: bogus", "s3cret"},
 		{"rediss-cluster://u:s3/cr3t@a:1", `"rediss-cluster://xxxxx@a:1"`, "cr3t"},
-	}
-	for _, tt := range bad {
+	})
+}
+
+// badURL is a URL Open must refuse: its error contains want, and never
+// secret.
+type badURL struct {
+	url, want, secret string
+}
+
+// wantOpenErrors checks that Open refuses each URL as its case says.
+func wantOpenErrors(t *testing.T, cases []badURL) {
+	t.Helper()
+	for _, tt := range cases {
 		s, err := redis.Open(tt.url, nil)
 		if err == nil {
 			_ = s.Close()
@@ -179,7 +188,7 @@ func TestOpenClusterURLs(t *testing.T) {
 			t.Errorf("Open(%q) error = %q; want store/redis: ... %q", tt.url, msg, tt.want)
 		}
 		if tt.secret != "" && strings.Contains(msg, tt.secret) {
-			t.Errorf("Open(%q) error = %q; it shows the password", tt.url, msg)
+			t.Errorf("Open(%q) error = %q; it shows a password", tt.url, msg)
 		}
 	}
 }
