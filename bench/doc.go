@@ -7,7 +7,7 @@
 //	benchstat bench.out
 //
 // (make bench does both, then runs the request rows again with
-// BENCH_HEAP_MB=64, below, all but renew/lru, renew/bolt and renew/redis;
+// BENCH_HEAP_MB=64, below, all but renew/lru, renew/bolt and the renew/redis rows;
 // BENCHTIME=300ms keeps it to a few minutes.) Only ratios between rows of one run carry over from one
 // machine to another.
 //
@@ -88,6 +88,10 @@
 // needs redis-server on PATH (it is skipped otherwise), starts a private
 // one, and reports roundtrips/op; its per-call limit is raised to 5s so
 // that a loaded machine does not turn slow calls into skipped renewals.
+// renew/redis-cluster is the same on a Redis Cluster of three primaries
+// and three replicas on loopback (it needs redis-cli too), started once
+// for the run, through a go-redis ClusterClient: the renewal keys spread
+// over the three primaries, each renewal is still one round trip.
 //
 // # Micro rows
 //

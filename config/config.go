@@ -220,7 +220,12 @@ type Settings struct {
 	// TOKEN_RENEW_STORE_SIZE=0; a negative size is an error.
 	StoreSize int
 	// RedisURL addresses the server for Store "redis"
-	// (TOKEN_RENEW_REDIS_URL), e.g. redis://localhost:6379/0.
+	// (TOKEN_RENEW_REDIS_URL), e.g. redis://localhost:6379/0, or a Redis
+	// Cluster by some of its nodes, separated by commas, e.g.
+	// redis-cluster://10.0.0.1:6379,10.0.0.2:6379 (rediss-cluster:// over
+	// TLS), or a primary behind Redis Sentinel, e.g.
+	// redis-sentinel://10.0.0.1:26379,10.0.0.2:26379/name; see
+	// store/redis.Open for every form.
 	RedisURL string
 
 	// PrivateKeyFile is the PEM file of the key that signs tokens with the

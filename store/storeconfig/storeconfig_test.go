@@ -224,6 +224,28 @@ func TestOpen(t *testing.T) {
 			},
 		},
 		{
+			name: "redis cluster at TOKEN_RENEW_REDIS_URL",
+			setup: func(t *testing.T) (map[string]string, *storeconfig.Options) {
+				c := redistest.SharedCluster(t)
+				return map[string]string{config.EnvStore: "redis", config.EnvRedisURL: c.URL()}, nil
+			},
+			check: func(t *testing.T, s config.Settings, st store.Store) {
+				if _, ok := st.(*redis.Store); !ok {
+					t.Fatalf("store is %T, want *redis.Store", st)
+				}
+				// Another instance, knowing one node only, sees the renewal.
+				one, _, _ := strings.Cut(strings.TrimPrefix(s.RedisURL, "redis-cluster://"), ",")
+				other, err := redis.Open("redis-cluster://"+one, nil)
+				if err != nil {
+					t.Fatalf("redis.Open: %v", err)
+				}
+				defer other.Close()
+				if !recorded(t, other, "session") {
+					t.Error("another store on the cluster sees no renewal of the session; want the one recorded")
+				}
+			},
+		},
+		{
 			name: "redis with Options.Redis",
 			setup: func(t *testing.T) (map[string]string, *storeconfig.Options) {
 				srv := redistest.Start(t)
