@@ -216,6 +216,12 @@ func newServer(o options, st store.Store, logger *slog.Logger, now func() time.T
 	e.GET("/metrics", echo.WrapHandler(metrics.handler))
 	e.GET("/metrics/summary", metrics.summary)
 
+	// LightRAG's web UI calls its API at the root; its document list
+	// answers here too, behind the middleware, so that the UI's own API
+	// module can be pointed at the demo (docs/client.md).
+	e.GET("/documents", func(c echo.Context) error {
+		return c.JSON(http.StatusOK, map[string]any{"statuses": map[string]any{}})
+	}, protect)
 	api := e.Group("/api", protect)
 	api.GET("/me", func(c echo.Context) error { return c.JSON(http.StatusOK, middleware.ClaimsFrom(c).Map()) })
 	api.GET("/status", func(c echo.Context) error {

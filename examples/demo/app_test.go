@@ -417,6 +417,8 @@ func TestAPIAccess(t *testing.T) {
 		{"status with a user token", "/api/status", bearer(alice), http.StatusOK},
 		{"admin as a user", "/api/admin", bearer(alice), http.StatusForbidden},
 		{"admin as an admin", "/api/admin", bearer(root), http.StatusOK},
+		{"LightRAG's document list without a token", "/documents", nil, http.StatusUnauthorized},
+		{"LightRAG's document list with a user token", "/documents", bearer(alice), http.StatusOK},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
