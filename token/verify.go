@@ -450,7 +450,10 @@ func (vf *Verifier) extract(raw string, method jwt.SigningMethod, header header,
 		typed: Claims{
 			Subject: sub, Role: role, SessionID: sid, ID: jti, ExpiresAt: exp,
 		},
-		expText: strconv.FormatInt(exp.Unix(), 10),
+	}
+	if vf.settings.UsesCookie() {
+		// Cookie delivery sends it with every response (see ExpiresText).
+		v.expText = strconv.FormatInt(exp.Unix(), 10)
 	}
 	v.claims.Store(&claimSet{m: mc, fresh: true})
 	if hasIAT {
@@ -501,7 +504,7 @@ type Verified struct {
 	// and only ever copied.
 	claims   atomic.Pointer[claimSet]
 	typed    Claims        // values only: Claims copies it
-	expText  string        // typed.ExpiresAt in decimal Unix seconds
+	expText  string        // typed.ExpiresAt in decimal Unix seconds, in cookie delivery
 	lifetime time.Duration // exp - iat, or the role's configured lifetime
 	authTime time.Time     // auth_time (to the microsecond), else iat, else zero: unknown
 	// session and subject are the digests of typed.Session and of sub
@@ -519,9 +522,16 @@ func (v *Verified) Raw() string { return v.raw }
 // ExpiresAt returns the token's exp.
 func (v *Verified) ExpiresAt() time.Time { return v.typed.ExpiresAt }
 
-// ExpiresText returns the token's exp in decimal Unix seconds, made once
-// when the token verified, for a response header.
-func (v *Verified) ExpiresText() string { return v.expText }
+// ExpiresText returns the token's exp in decimal Unix seconds, for a
+// response header. With settings that deliver tokens in a cookie, which
+// send it with every response, it is made once, when the token verifies;
+// otherwise on each call.
+func (v *Verified) ExpiresText() string {
+	if v.expText != "" {
+		return v.expText
+	}
+	return strconv.FormatInt(v.typed.ExpiresAt.Unix(), 10)
+}
 
 // Subject returns the token's sub ("" when it has none).
 func (v *Verified) Subject() string { return v.typed.Subject }
