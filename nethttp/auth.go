@@ -27,27 +27,21 @@ func ConfigFrom(a *slidingjwt.Auth) Config {
 // nil or not open, which is a programming error.
 func From(a *slidingjwt.Auth) func(http.Handler) http.Handler { return New(ConfigFrom(a)) }
 
-// SignOutHandler returns a handler that ends the caller's session on every
-// instance (a /logout): 204 once recorded; 503, with a JSON message, when
-// it cannot be recorded now (the store is full or down: retry); 500 when
-// the program is wired wrongly (sign-out off, or the handler is not behind
-// the middleware). In cookie delivery the 204 also deletes the session
-// cookie. Mount it behind the middleware built from a.
+// SignOutHandler returns the /logout handler built from a: it ends the
+// caller's session on every instance and answers as engine.SignOut says
+// (204, deleting the session cookie in cookie delivery; 503 to retry; 500
+// when wired wrongly). Mount it behind the middleware built from a.
 func SignOutHandler(a *slidingjwt.Auth) http.Handler { return signOutHandler(a, false) }
 
-// SignOutAllHandler returns a handler that ends every session of the
-// caller's user (a /logout-all): the answers of SignOutHandler, and 403 for
-// a user several people share (a guest; see revocation.ErrSharedSubject),
-// whose sessions it leaves alone.
+// SignOutAllHandler returns the /logout-all handler built from a: it
+// ends every session of the caller's user, answering as SignOutHandler,
+// and 403 for a user several people share (a guest).
 func SignOutAllHandler(a *slidingjwt.Auth) http.Handler { return signOutHandler(a, true) }
 
 func signOutHandler(a *slidingjwt.Auth, everywhere bool) http.Handler {
 	so, d := a.SignOut(), a.Delivery()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ans, _ := engine.SignOut(r.Context(), so, ClaimsFrom(r.Context()), everywhere)
-		if ans.Status == http.StatusNoContent {
-			d.ClearCookie(w.Header())
-		}
+		ans, _ := engine.SignOut(r.Context(), so, d, ClaimsFrom(r.Context()), everywhere, w.Header())
 		ans.WriteSignOut(w)
 	})
 }
