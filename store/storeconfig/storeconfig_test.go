@@ -3,7 +3,6 @@ package storeconfig_test
 import (
 	"context"
 	"errors"
-	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/slidingjwt/slidingjwt/config"
 	"github.com/slidingjwt/slidingjwt/internal/redistest"
+	"github.com/slidingjwt/slidingjwt/internal/testkit"
 	"github.com/slidingjwt/slidingjwt/store"
 	"github.com/slidingjwt/slidingjwt/store/bolt"
 	"github.com/slidingjwt/slidingjwt/store/lru"
@@ -30,16 +30,7 @@ var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 // its environment.
 func settings(t *testing.T, vars map[string]string) config.Settings {
 	t.Helper()
-	all := map[string]string{config.EnvSecret: secret}
-	maps.Copy(all, vars)
-	s, err := config.FromLookup(func(name string) (string, bool) {
-		v, ok := all[name]
-		return v, ok
-	})
-	if err != nil {
-		t.Fatalf("config.FromLookup(%q): %v", vars, err)
-	}
-	return s
+	return testkit.Settings(t, secret, vars)
 }
 
 // open calls storeconfig.Open and closes the store when the test ends.
