@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/slidingjwt/slidingjwt/config"
+	"github.com/slidingjwt/slidingjwt/engine"
 	"github.com/slidingjwt/slidingjwt/revocation"
 	"github.com/slidingjwt/slidingjwt/store"
 	"github.com/slidingjwt/slidingjwt/token"
@@ -105,6 +106,7 @@ type Auth struct {
 	issuer   *token.Issuer
 	list     *revocation.List    // nil when sign-out is off
 	signOut  *revocation.SignOut // nil when sign-out is off
+	delivery *engine.Delivery
 	now      func() time.Time
 
 	closeOnce sync.Once
@@ -199,6 +201,9 @@ func Open(ctx context.Context, s config.Settings, opts *Options) (*Auth, error) 
 		if err != nil {
 			return nil, errors.Join(fmt.Errorf("slidingjwt: Options.SharedSubjects: %w", err), a.Close())
 		}
+	}
+	if a.delivery, err = engine.NewDelivery(s, a.keys, o.Now, a.list); err != nil {
+		return nil, errors.Join(err, a.Close())
 	}
 	return a, nil
 }
@@ -302,6 +307,12 @@ func (a *Auth) Revocations() *revocation.List { return a.list }
 // before that it fails with revocation.ErrNotEnforced, so that a logout
 // cannot succeed while no check would refuse the token.
 func (a *Auth) SignOut() *revocation.SignOut { return a.signOut }
+
+// Delivery returns how tokens travel with the Auth's settings
+// (TOKEN_DELIVERY): a door's SetSessionCookie helper takes it, to put an
+// issued token in the session cookie, and the ready-made sign-out handlers
+// use it to delete the cookie.
+func (a *Auth) Delivery() *engine.Delivery { return a.delivery }
 
 // Now reads the Auth's clock (Options.Now, default time.Now).
 func (a *Auth) Now() time.Time { return a.now() }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/slidingjwt/slidingjwt"
 	"github.com/slidingjwt/slidingjwt/config"
+	"github.com/slidingjwt/slidingjwt/doortest"
 	"github.com/slidingjwt/slidingjwt/middleware"
 	"github.com/slidingjwt/slidingjwt/nethttp"
 )
@@ -154,6 +155,18 @@ func TestSignOutNeedsTheCheck(t *testing.T) {
 					t.Errorf("%s: the token after the refused sign-out: %d, want 200", name, rec.Code)
 				}
 			}
+		})
+	}
+}
+
+// TestSignOutHandlersClearCookie: in cookie delivery the ready-made
+// sign-out handlers delete the session cookie (doortest.SignOutDeletesCookie).
+func TestSignOutHandlersClearCookie(t *testing.T) {
+	t.Parallel()
+	for _, d := range authDoors {
+		t.Run(d.name, func(t *testing.T) {
+			t.Parallel()
+			doortest.SignOutDeletesCookie(t, func(t *testing.T, a *slidingjwt.Auth) http.Handler { return d.build(t, a, false) })
 		})
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"github.com/slidingjwt/slidingjwt"
 	"github.com/slidingjwt/slidingjwt/config"
 	"github.com/slidingjwt/slidingjwt/internal/redistest"
+	"github.com/slidingjwt/slidingjwt/internal/testkit"
 	"github.com/slidingjwt/slidingjwt/revocation"
 	"github.com/slidingjwt/slidingjwt/store"
 	"github.com/slidingjwt/slidingjwt/store/bolt"
@@ -32,16 +32,7 @@ const authSecret = "auth-test-secret-0123456789abcdef-0123"
 // reads its environment.
 func authSettings(t *testing.T, vars map[string]string) config.Settings {
 	t.Helper()
-	all := map[string]string{config.EnvSecret: authSecret}
-	maps.Copy(all, vars)
-	s, err := config.FromLookup(func(name string) (string, bool) {
-		v, ok := all[name]
-		return v, ok
-	})
-	if err != nil {
-		t.Fatalf("config.FromLookup(%q): %v", vars, err)
-	}
-	return s
+	return testkit.Settings(t, authSecret, vars)
 }
 
 // authOpen opens an Auth and closes it when the test ends.

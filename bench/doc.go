@@ -7,7 +7,7 @@
 //	benchstat bench.out
 //
 // (make bench does both, then runs the request rows again with
-// BENCH_HEAP_MB=64, below, all but renew/lru, renew/bolt and renew/redis;
+// BENCH_HEAP_MB=64, below, all but renew/lru, renew/bolt and the renew/redis rows;
 // BENCHTIME=300ms keeps it to a few minutes.) Only ratios between rows of one run carry over from one
 // machine to another.
 //
@@ -62,6 +62,10 @@
 //	                  request (minted before the timer): verify, ask the
 //	                  store, record the renewal, sign and send a new token.
 //	                  The worst case, paid once per session per renewal.
+//	cookie/check      check with TOKEN_DELIVERY=cookie: the token in the
+//	                  session cookie, and X-Session-Expires on the response.
+//	cookie/renew/memory  renew/memory with the token in the session cookie,
+//	                  renewed by Set-Cookie.
 //
 // Every row also runs as <row>/parallel with b.RunParallel, GOMAXPROCS
 // goroutines. Besides ns/op, each row reports cpu-ns/op, the CPU time of
@@ -86,6 +90,10 @@
 // needs redis-server on PATH (it is skipped otherwise), starts a private
 // one, and reports roundtrips/op; its per-call limit is raised to 5s so
 // that a loaded machine does not turn slow calls into skipped renewals.
+// renew/redis-cluster is the same on a Redis Cluster of three primaries
+// and three replicas on loopback (it needs redis-cli too), started once
+// for the run, through a go-redis ClusterClient: the renewal keys spread
+// over the three primaries, each renewal is still one round trip.
 //
 // # Micro rows
 //

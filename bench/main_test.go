@@ -5,6 +5,8 @@ import (
 	"os"
 	"strconv"
 	"testing"
+
+	"github.com/slidingjwt/slidingjwt/internal/redistest"
 )
 
 // heap is live, pointer-free memory the benchmarks run beside when
@@ -26,5 +28,7 @@ func TestMain(m *testing.M) {
 			heap = append(heap, make([]byte, 1<<20))
 		}
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	redistest.CloseShared() // the cluster of the renew/redis-cluster row
+	os.Exit(code)
 }

@@ -81,7 +81,9 @@ type app struct {
 
 func newApp(tb testing.TB, st store.Store, cfg middleware.Config) *app {
 	tb.Helper()
+	delivery := cfg.Settings.Delivery // the one setting a row may give
 	cfg.Settings = settings()
+	cfg.Settings.Delivery = delivery
 	cfg.Store = st
 	issuer, err := middleware.NewIssuer(cfg.Settings, nil)
 	if err != nil {
@@ -183,6 +185,9 @@ func (l *local) record(s *sink) {
 	if _, ok := s.h[middleware.HeaderNewToken]; ok {
 		l.renewed++
 	}
+	if _, ok := s.h["Set-Cookie"]; ok {
+		l.renewed++
+	}
 }
 
 func (t *tally) add(l *local) {
@@ -215,12 +220,30 @@ func (t *tally) check(b *testing.B, n int64, w want) {
 	}
 }
 
-// tokens hands out Authorization header values: the same one every time, or
-// each of a pre-minted list once.
+// tokens hands out Authorization header values (or, with header set,
+// values of that header): the same one every time, or each of a pre-minted
+// list once.
 type tokens struct {
-	one  string
-	list []string
-	next atomic.Int64
+	one    string
+	list   []string
+	next   atomic.Int64
+	header string // default Authorization
+}
+
+// cookies returns t's values as Cookie header values of the session
+// cookie: "Bearer " cut, the default cookie name put in front.
+func cookies(t *tokens) *tokens {
+	c := &tokens{header: "Cookie"}
+	conv := func(v string) string { return config.DefaultCookieName + "=" + strings.TrimPrefix(v, "Bearer ") }
+	if t.list == nil {
+		c.one = conv(t.one)
+		return c
+	}
+	c.list = make([]string, len(t.list))
+	for i, v := range t.list {
+		c.list[i] = conv(v)
+	}
+	return c
 }
 
 func (t *tokens) take() string {
@@ -250,7 +273,11 @@ func serve(b *testing.B, e http.Handler, src *tokens, parallel bool, w want) {
 		req := httptest.NewRequest(http.MethodGet, path, nil)
 		auth := []string{""}
 		if src != nil {
-			req.Header[echo.HeaderAuthorization] = auth
+			name := echo.HeaderAuthorization
+			if src.header != "" {
+				name = src.header
+			}
+			req.Header[name] = auth
 		}
 		return req, auth
 	}
@@ -459,6 +486,21 @@ func BenchmarkRequest(b *testing.B) {
 		if got := asked.probe(b, a.e, src.one); got != 1 {
 			b.Fatalf("a request of the row asked the store %d times, want 1", got)
 		}
+	})
+
+	// cookie/check and cookie/renew/memory: check and renew/memory with
+	// TOKEN_DELIVERY=cookie, the token in the session cookie, renewed by
+	// Set-Cookie; every response also carries X-Session-Expires.
+	cookieMode := middleware.Config{Settings: config.Settings{Delivery: config.DeliveryCookie}}
+	both(b, "cookie/check", func(b *testing.B, parallel bool) {
+		a := newApp(b, memory.New(nil), cookieMode)
+		src := cookies(&tokens{one: "Bearer " + a.token(b, 0)})
+		serve(b, a.e, src, parallel, want{status: http.StatusOK})
+	})
+	both(b, "cookie/renew/memory", func(b *testing.B, parallel bool) {
+		a := newApp(b, memory.New(nil), cookieMode)
+		src := cookies(&tokens{list: a.bearers(b, b.N, dueAge)})
+		serve(b, a.e, src, parallel, want{status: http.StatusOK, renewed: true})
 	})
 
 	for _, rs := range renewStores {

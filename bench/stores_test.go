@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync/atomic"
@@ -22,6 +23,7 @@ func init() {
 	renewStores = append(renewStores,
 		renewStore{name: "bolt", unit: "commits/op", open: openBolt},
 		renewStore{name: "redis", unit: "roundtrips/op", open: openRedis},
+		renewStore{name: "redis-cluster", unit: "roundtrips/op", open: openRedisCluster},
 	)
 }
 
@@ -86,6 +88,34 @@ func openRedis(b *testing.B) (store.Store, func() int64) {
 	}
 	return st, trips.Load
 }
+
+// openRedisCluster returns a store on the Redis Cluster of three primaries
+// and three replicas the benchmarks share (started on first use, skipping
+// when redis-server or redis-cli is missing), through a cluster client
+// that counts the round trips it makes. Renewal keys spread over the
+// three primaries.
+func openRedisCluster(b *testing.B) (store.Store, func() int64) {
+	c := redistest.SharedCluster(b)
+	client := goredis.NewClusterClient(&goredis.ClusterOptions{Addrs: c.Addrs(), ContextTimeoutEnabled: true})
+	var trips atomic.Int64
+	client.AddHook(tripCounter{&trips})
+	b.Cleanup(func() { _ = client.Close() })
+	st, err := redis.New(client, &redis.Options{Timeout: 5 * time.Second, KeyPrefix: fmt.Sprintf("bench%d:", benchPrefix.Add(1))})
+	if err != nil {
+		b.Fatal(err)
+	}
+	// Load the renewal script on every primary, as on a running cluster.
+	for i := range 64 {
+		if _, err := st.Allow(context.Background(), fmt.Sprintf("warm-up-%d", i), time.Now(), time.Second); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return st, trips.Load
+}
+
+// benchPrefix gives each run of a cluster row keys of its own, as the
+// cluster is shared by the runs.
+var benchPrefix atomic.Int64
 
 // tripCounter is a go-redis hook that counts commands and pipelines sent.
 type tripCounter struct{ n *atomic.Int64 }

@@ -14,8 +14,10 @@
 // Every request of the instance is resolved by the client: a path is
 // appended to the client's baseURL (or to the instance's baseURL, which
 // must then be on the client's origin); a URL on another origin rejects
-// with ForeignOriginError before anything is sent. The adapter does not
-// import axios: it works with the instance it is given.
+// with ForeignOriginError before anything is sent. In cookie delivery the
+// requests go withCredentials and the expiry is read from
+// X-Session-Expires. The adapter does not import axios: it works with the
+// instance it is given.
 
 import { ForeignOriginError } from "./client.js";
 
@@ -83,18 +85,24 @@ export function attach(instance, client) {
     config.url = client.resolve(joined);
     config.baseURL = null;
     const background = config.background === true || hasHeader(config, client.backgroundHeader);
-    const token = state.retryToken ?? client.token;
-    if (token) setHeader(config, "Authorization", `Bearer ${token}`);
+    // What the request goes with: the token (header delivery), or the
+    // cookie's session (cookie delivery), where the browser sends the
+    // cookie when the request is made with credentials.
+    const sent = "retryWith" in state ? state.retryWith : client.current();
+    if (client.delivery === "cookie") config.withCredentials = true;
+    else if (sent) setHeader(config, "Authorization", `Bearer ${sent}`);
     if (background) setHeader(config, client.backgroundHeader, "1");
-    config[STATE] = { ...state, sent: token ?? null, background };
+    config[STATE] = { ...state, sent: sent ?? null, background };
     return config;
   };
 
   const afterResponse = (response) => {
     const state = response?.config?.[STATE];
-    if (state && response.status >= 200 && response.status < 400) {
-      const renewed = getHeader(response.headers, "X-New-Token");
-      if (renewed) client.offerToken(String(renewed), { background: state.background });
+    if (state) {
+      client.observe(response.status, (name) => {
+        const v = getHeader(response.headers, name);
+        return v === undefined || v === null ? null : String(v);
+      }, { background: state.background, sent: state.sent });
     }
   };
 
@@ -104,7 +112,7 @@ export function attach(instance, client) {
     if (!state) return null;
     const next = await client.handleUnauthorized(state.sent, { background: state.background, retried: !!state.retried });
     if (next === null || state.retried) return null;
-    return instance.request({ ...config, [STATE]: { retryToken: next, retried: true } });
+    return instance.request({ ...config, [STATE]: { retryWith: next, retried: true } });
   };
 
   const resId = instance.interceptors.response.use(

@@ -10,6 +10,12 @@ export declare const NEW_TOKEN_HEADER: "X-New-Token";
  */
 export declare const BACKGROUND_HEADER: "X-Slidingjwt-Background";
 
+/**
+ * The response header with the session's expiry in Unix seconds (cookie
+ * delivery): a later value is a renewal.
+ */
+export declare const SESSION_EXPIRES_HEADER: "X-Session-Expires";
+
 /** The storage key of the token unless ClientOptions.storageKey says otherwise. */
 export declare const DEFAULT_STORAGE_KEY: "slidingjwt.token";
 
@@ -46,8 +52,13 @@ export interface LockManagerLike {
   request<T>(name: string, options: { mode?: "exclusive" | "shared" }, callback: () => Promise<T> | T): Promise<T>;
 }
 
-/** Why a token was stored. "set": the app called setToken. */
-export type TokenReason = "login" | "guest" | "renewed" | "set";
+/**
+ * Why a session was stored: "set": the app called setToken; "resumed"
+ * (cookie delivery): a session the cookie already held was found (resume(),
+ * or the first answer that named its expiry), or a guest sign-in found a
+ * session there.
+ */
+export type TokenReason = "login" | "guest" | "renewed" | "set" | "resumed";
 
 /**
  * Why a renewed token was not stored: a background response's; no session
@@ -69,8 +80,12 @@ export type IgnoredReason = "background" | "no-session" | "malformed" | "other-s
 export type SessionEndReason = "expired" | "rejected" | "login-required" | "refresh-failed" | "signed-out";
 
 export interface TokenEvent {
-  token: string;
+  /** The token; null in cookie delivery, where script never holds it. */
+  token: string | null;
+  /** Its claims; in cookie delivery those mePath answered (null without one). */
   claims: Claims | null;
+  /** When the session expires now, or null when not known. */
+  expiresAt: Date | null;
   reason: TokenReason;
   /** The token was stored by another tab (and announced on the channel). */
   fromOtherTab: boolean;
@@ -84,7 +99,7 @@ export interface IgnoredEvent {
 
 export interface SessionEndEvent {
   reason: SessionEndReason;
-  /** The 401 answered a background request. */
+  /** The 401 answered a background request (here, or in the other tab that reported it). */
   background: boolean;
   fromOtherTab: boolean;
   /** The token of the session that ended (null: none was sent). */
@@ -110,13 +125,18 @@ export interface ClientOptions {
    */
   baseURL?: string;
   /**
-   * How the token travels. Only "header" (Authorization: Bearer) exists
-   * in this version; "cookie" is rejected as not supported yet.
+   * How the token travels, as the server's TOKEN_DELIVERY says:
+   * "header" (default): the client keeps the token and sends it as
+   * Authorization: Bearer, and takes renewals from X-New-Token;
+   * "cookie": the token lives in the server's HttpOnly cookie, the client
+   * keeps none, sends requests with credentials, and reads the expiry from
+   * X-Session-Expires. (A server in "both" takes either.)
    */
-  delivery?: "header";
+  delivery?: "header" | "cookie";
   /**
-   * Where the token is kept. Default: localStorage in a browser, else
-   * memory (per client). "memory": memory even in a browser.
+   * Where the token is kept (header delivery; refused with "cookie").
+   * Default: localStorage in a browser, else memory (per client).
+   * "memory": memory even in a browser.
    */
   storage?: TokenStorage | "memory";
   /** The key of the token in storage. Default "slidingjwt.token". */
@@ -126,9 +146,23 @@ export interface ClientOptions {
   /**
    * The route that hands out a guest session: GET, answering JSON with
    * access_token (and auth_configured: false), as LightRAG's and the
-   * demo's /auth-status do. null: no guest sessions. Default "/auth-status".
+   * demo's /auth-status do. In cookie delivery it only says whether guests
+   * are welcome (auth_configured: false), and a POST to guestSignInPath
+   * signs one in. null: no guest sessions. Default "/auth-status".
    */
   guestPath?: string | null;
+  /**
+   * Cookie delivery: the route a guest is signed in by (a POST with no
+   * credentials, which sets the cookie). Default: loginPath.
+   */
+  guestSignInPath?: string;
+  /**
+   * Cookie delivery: a route that answers the session's claims as JSON
+   * (the demo's "/api/me"), asked after a sign-in and by resume(), as a
+   * background request. Default null: the session is known by its expiry
+   * alone (no subject, and guest only when a guest sign-in started it).
+   */
+  mePath?: string | null;
   /** The login route (POST, form fields username and password). Default "/login". */
   loginPath?: string;
   /** The sign-out route (POST with the token). Default "/api/logout". */
@@ -146,10 +180,14 @@ export interface ClientOptions {
   /**
    * Keep the tabs of this origin in step (renewals, logins, sign-outs, one
    * guest re-authentication at a time). Default: true when the token is in
-   * the browser's localStorage, else false.
+   * the browser's localStorage, or in cookie delivery in a browser (the
+   * tabs share the cookie); else false.
    */
   sync?: boolean;
-  /** The BroadcastChannel name the tabs talk on. Default "slidingjwt:" + storageKey. */
+  /**
+   * The BroadcastChannel name the tabs talk on. Default "slidingjwt:" +
+   * storageKey, or "slidingjwt:cookie" in cookie delivery.
+   */
   channelName?: string;
   /**
    * The lock manager for guest re-authentication across tabs. Default
@@ -175,15 +213,21 @@ export interface ClientRequestInit extends RequestInit {
   background?: boolean;
 }
 
-/** The stored session, read from the token's claims. */
+/**
+ * The session, read from the token's claims (header delivery), or from
+ * what the client learnt of the cookie's session (cookie delivery: the
+ * expiry from X-Session-Expires, the claims from mePath).
+ */
 export interface Session {
-  token: string;
+  /** The token; null in cookie delivery. */
+  token: string | null;
   subject: string | null;
   sessionId: string | null;
   role: string | null;
   guest: boolean;
   expiresAt: Date | null;
-  claims: Claims;
+  /** The claims; null in cookie delivery without mePath. */
+  claims: Claims | null;
 }
 
 export interface SignOutResult {
@@ -207,7 +251,7 @@ export interface SignOutResult {
 export interface SlidingClient {
   (input: string | URL | Request, init?: ClientRequestInit): Promise<Response>;
 
-  /** The stored token, read from storage each time; null when none. */
+  /** The stored token, read from storage each time; null when none, and always in cookie delivery. */
   readonly token: string | null;
   /** The stored token's claims, or null. */
   readonly claims: Claims | null;
@@ -217,13 +261,22 @@ export interface SlidingClient {
   readonly baseURL: string;
   /** The API's origin: the only one requests go to. */
   readonly origin: string;
-  readonly delivery: "header";
+  readonly delivery: "header" | "cookie";
   readonly backgroundHeader: string;
 
   /** Signs in (POST loginPath, a form), stores the token, resolves to its claims; rejects with LoginError. */
   login(username: string, password: string): Promise<Claims | null>;
-  /** Stores a token the app obtained itself; null forgets the session (ends it as "signed-out"). */
+  /**
+   * Stores a token the app obtained itself; null forgets the session (ends
+   * it as "signed-out"). Cookie delivery takes only null (throws TypeError).
+   */
   setToken(token: string | null): void;
+  /**
+   * The session there already is, for a page that just loaded: the stored
+   * one (header delivery), or, in cookie delivery, what mePath answers for
+   * the cookie (null when it holds none; without mePath, what is known).
+   */
+  resume(): Promise<Session | null>;
   /**
    * Starts a new guest session (GET guestPath), shared with a start
    * already under way here or, through the lock, in another tab. Resolves
@@ -246,16 +299,36 @@ export interface SlidingClient {
 
   /** The absolute URL of input on the API; throws ForeignOriginError. */
   resolve(input: string | URL | Request): string;
-  /** Offers a renewed token; stores it and returns true when it qualifies. */
+  /**
+   * What a request is sent with now: the token (header delivery), or an
+   * opaque value standing for the cookie's session (cookie delivery); null
+   * when there is no session. Keep it with the request for observe and
+   * handleUnauthorized.
+   */
+  current(): SentWith;
+  /** Offers a renewed token (header delivery); stores it and returns true when it qualifies. */
   offerToken(token: string, options?: { background?: boolean }): boolean;
   /**
-   * Decides what follows a 401 for a request sent with sentToken (null:
-   * none). Resolves to the token to send the request again with, once, or
-   * null when the 401 stands (the session end already reported when it is
-   * over). retried: the 401 answered the second attempt.
+   * Takes what a response (status, and get(name) for its headers) says of
+   * the session: a renewal in X-New-Token, or a new expiry in
+   * X-Session-Expires. sent: current() when the request left.
    */
-  handleUnauthorized(sentToken: string | null, options?: { background?: boolean; retried?: boolean }): Promise<string | null>;
+  observe(status: number, get: (name: string) => string | null, options?: { background?: boolean; sent?: SentWith }): void;
+  /**
+   * Decides what follows a 401 for a request sent with sent (current()
+   * when it left). Resolves to what to send the request again with, once
+   * (the token; in cookie delivery the cookie goes by itself), or null when
+   * the 401 stands (the session end already reported when it is over).
+   * retried: the 401 answered the second attempt.
+   */
+  handleUnauthorized(sent: SentWith, options?: { background?: boolean; retried?: boolean }): Promise<SentWith>;
 }
+
+/**
+ * What a request was sent with: a token (header delivery), an opaque
+ * object (cookie delivery), or null.
+ */
+export type SentWith = string | object | null;
 
 /** Makes a client for one API. Throws TypeError on a bad option. */
 export declare function createClient(options?: ClientOptions): SlidingClient;

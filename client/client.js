@@ -7,6 +7,11 @@
 // 401, reports the end of a session, and keeps the tabs of one origin in
 // step.
 //
+// In cookie delivery (createClient({ delivery: "cookie" })) the token lives
+// in the server's HttpOnly cookie instead: the module keeps none, sends its
+// requests with credentials, and reads the session's expiry, and a renewal
+// as a later one, from the X-Session-Expires header.
+//
 // Plain ES module, no dependencies and no Node-only imports: it runs as it
 // is in a browser (served as a static file) and in Node 20 or later.
 //
@@ -23,6 +28,12 @@ export const NEW_TOKEN_HEADER = "X-New-Token";
  * authenticates it as usual but never renews its token.
  */
 export const BACKGROUND_HEADER = "X-Slidingjwt-Background";
+
+/**
+ * The response header that carries the session's expiry (Unix seconds) in
+ * cookie delivery, where script cannot read the token.
+ */
+export const SESSION_EXPIRES_HEADER = "X-Session-Expires";
 
 /** The storage key of the token unless options.storageKey says otherwise. */
 export const DEFAULT_STORAGE_KEY = "slidingjwt.token";
@@ -192,17 +203,24 @@ const DELIVERIES = ["header", "cookie"];
 
 /**
  * createClient returns a function with the signature of fetch that sends
- * requests to one API with its token, plus the methods and getters of a
+ * requests to one API with its session, plus the methods and getters of a
  * session (see client.d.ts for every option).
+ *
+ * In header delivery (the default) the client keeps the token and sends
+ * it in the Authorization header. In cookie delivery the token lives in an
+ * HttpOnly cookie that script never sees: the client keeps no token,
+ * sends its requests with credentials, and learns the session's expiry
+ * (and a renewal, as a later expiry) from the X-Session-Expires header.
  */
 export function createClient(options = {}) {
   if (options === null || typeof options !== "object") throw new TypeError("createClient takes an options object");
   const delivery = options.delivery ?? "header";
   if (!DELIVERIES.includes(delivery)) {
-    throw new TypeError(`options.delivery must be "header" (the only mode of this version; "cookie" comes later); got ${JSON.stringify(delivery)}`);
+    throw new TypeError(`options.delivery must be "header" or "cookie"; got ${JSON.stringify(delivery)}`);
   }
-  if (delivery === "cookie") {
-    throw new TypeError('options.delivery "cookie" is not supported yet: this version keeps the token itself and sends it in the Authorization header ("header")');
+  const cookieMode = delivery === "cookie";
+  if (cookieMode && options.storage !== undefined) {
+    throw new TypeError('options.storage has no use with delivery "cookie": the token stays in the HttpOnly cookie and the client keeps none');
   }
 
   // --- where requests go
@@ -224,6 +242,11 @@ export function createClient(options = {}) {
     login: options.loginPath ?? "/login",
     signOut: options.signOutPath ?? "/api/logout",
     signOutAll: options.signOutAllPath ?? "/api/logout-all",
+    // cookie delivery: the route a guest session is signed in by (a POST,
+    // which sets the cookie), and the route that answers the session's
+    // claims (null: none; the session is then known by its expiry only).
+    guestSignIn: options.guestSignInPath ?? options.loginPath ?? "/login",
+    me: options.mePath ?? null,
   };
   const backgroundHeader = options.backgroundHeader ?? BACKGROUND_HEADER;
 
@@ -231,10 +254,13 @@ export function createClient(options = {}) {
   const storageKey = options.storageKey ?? DEFAULT_STORAGE_KEY;
   const local = browserStorage();
   let storage;
-  if (options.storage === undefined) storage = local ?? memoryStorage();
+  if (cookieMode) storage = memoryStorage(); // never holds a token; see cookie below
+  else if (options.storage === undefined) storage = local ?? memoryStorage();
   else if (options.storage === "memory") storage = memoryStorage();
   else storage = checkStorage(options.storage);
-  const sharedWithTabs = local !== null && storage === local;
+  // In cookie delivery every tab of the origin shares the cookie, so the
+  // tabs are one session whenever they can talk.
+  const sharedWithTabs = cookieMode ? local !== null || typeof BroadcastChannel === "function" && globalThis.window !== undefined : local !== null && storage === local;
 
   // --- listeners
   const listeners = new Map(EVENT_TYPES.map((t) => [t, new Set()]));
@@ -257,43 +283,107 @@ export function createClient(options = {}) {
   // false when it is known not to, undefined before anything says.
   let guestHint = typeof options.guest === "boolean" ? options.guest : undefined;
 
+  // --- the session: a token (header delivery) or what is known of the
+  // cookie's session (cookie delivery)
+
   function readToken() {
+    if (cookieMode) return null;
     const t = storage.getItem(storageKey);
     return typeof t === "string" && t !== "" ? t : null;
   }
 
-  function isGuestToken(token) {
-    return token ? isGuestClaims(decodeJWT(token)) : false;
+  // cookie (cookie delivery) is what the client knows of the session the
+  // cookie holds, or null: { key, exp, claims, guest }. exp comes from
+  // X-Session-Expires, claims from mePath (null without one), guest from
+  // the claims or the route that signed it in (undefined: not known), and
+  // key is a random id that stays the same across the session's renewals.
+  // Every change makes a new object, so a request can tell whether the
+  // session changed while it was out.
+  let cookie = null;
+
+  /**
+   * current is what a request is sent with: the stored token in header
+   * delivery, the cookie's session in cookie delivery; null when none.
+   */
+  function current() {
+    return cookieMode ? cookie : readToken();
   }
 
-  // store saves token and says so, here and (unless it came from there)
-  // to the other tabs.
-  function store(token, reason, fromOtherTab = false) {
-    storage.setItem(storageKey, token);
-    const claims = decodeJWT(token);
-    if (isGuestClaims(claims)) guestHint = true;
-    if (!fromOtherTab) tabs.post({ kind: "token", token, reason });
-    emit("token", { token, claims, reason, fromOtherTab });
+  function claimsOf(cred) {
+    if (cred === null) return null;
+    return cookieMode ? cred.claims : decodeJWT(cred);
   }
 
-  // endSession forgets token when it is still the stored one, and reports
-  // the end of the session, to the other tabs too. A null token (a request
-  // sent without one) is only reported.
-  function endSession(token, reason, { background = false, status } = {}) {
-    if (token !== null) {
-      if (readToken() !== token) return;
-      storage.removeItem(storageKey);
-      tabs.post({ kind: "end", token, reason });
+  function expiryOf(cred) {
+    const exp = cookieMode ? cred?.exp : claimsOf(cred)?.exp;
+    return typeof exp === "number" ? exp : null;
+  }
+
+  function isGuest(cred) {
+    if (!cred) return false;
+    if (!cookieMode) return isGuestClaims(decodeJWT(cred));
+    // A session whose kind is not known yet counts as a guest's unless the
+    // server is known to require logins: its 401 asks the guest route,
+    // whose answer settles it.
+    return cred.guest ?? guestHint !== false;
+  }
+
+  // sameCred reports whether a and b are one session (b may be a renewal
+  // of a).
+  function sameCred(a, b) {
+    if (!a || !b) return false;
+    return cookieMode ? a.key === b.key : sameSession(decodeJWT(a), decodeJWT(b));
+  }
+
+  function tokenDetail(cred, reason, fromOtherTab) {
+    const exp = expiryOf(cred);
+    return {
+      token: cookieMode ? null : cred,
+      claims: claimsOf(cred),
+      expiresAt: exp === null ? null : new Date(exp * 1000),
+      reason,
+      fromOtherTab,
+    };
+  }
+
+  // store saves cred (a token, or a cookie session) and says so, here and
+  // (unless it came from there) to the other tabs.
+  function store(cred, reason, fromOtherTab = false) {
+    if (cookieMode) {
+      cookie = cred;
+      if (cred.guest === true) guestHint = true;
+      if (!fromOtherTab) tabs.post({ kind: "session", session: cred, reason });
+    } else {
+      storage.setItem(storageKey, cred);
+      if (isGuestClaims(decodeJWT(cred))) guestHint = true;
+      if (!fromOtherTab) tabs.post({ kind: "token", token: cred, reason });
     }
-    emit("sessionend", { reason, background, fromOtherTab: false, token, claims: decodeJWT(token), status });
+    emit("token", tokenDetail(cred, reason, fromOtherTab));
   }
 
-  // whyRefused says why the server refused token: it was past its expiry
+  function forget() {
+    if (cookieMode) cookie = null;
+    else storage.removeItem(storageKey);
+  }
+
+  // endSession forgets cred when it is still the current one, and reports
+  // the end of the session, to the other tabs too. A null cred (a request
+  // sent without a session) is only reported.
+  function endSession(cred, reason, { background = false, status } = {}) {
+    if (cred !== null) {
+      if (current() !== cred) return;
+      forget();
+      tabs.post({ kind: "end", token: cookieMode ? null : cred, key: cookieMode ? cred.key : undefined, reason, background });
+    }
+    emit("sessionend", { reason, background, fromOtherTab: false, token: cookieMode ? null : cred, claims: claimsOf(cred), status });
+  }
+
+  // whyRefused says why the server refused cred: it was past its expiry
   // by this machine's clock, or it was refused before (signed out, or not
   // valid on this server).
-  function whyRefused(token) {
-    const exp = decodeJWT(token)?.exp;
-    return typeof exp === "number" && exp * 1000 <= Date.now() ? "expired" : "rejected";
+  function whyRefused(cred) {
+    const exp = expiryOf(cred);
+    return exp !== null && exp * 1000 <= Date.now() ? "expired" : "rejected";
   }
 
   // --- URLs
@@ -324,18 +414,25 @@ export function createClient(options = {}) {
     return target.href;
   }
 
+  // request builds a request of the client's own (sign-in, sign-out,
+  // guest route) to path on the API.
+  function ownRequest(path, init) {
+    return new Request(resolve(path), { cache: "no-store", ...(cookieMode ? { credentials: "include" } : {}), ...init });
+  }
+
   // --- renewals
 
   /**
    * offerToken stores token, a renewal a response carried, when it belongs
    * to the stored session and expires later; it reports whether it did.
-   * A renewal that came with a background response is never stored.
+   * A renewal that came with a background response is never stored. (Header
+   * delivery; in cookie delivery there is no token to offer.)
    */
   function offerToken(token, { background = false } = {}) {
-    if (typeof token !== "string" || token === "") return false;
-    const current = readToken();
-    if (token === current) return false;
-    const why = background ? "background" : renewalVerdict(current, token);
+    if (cookieMode || typeof token !== "string" || token === "") return false;
+    const now = readToken();
+    if (token === now) return false;
+    const why = background ? "background" : renewalVerdict(now, token);
     if (why !== "ok") {
       emit("ignored", { token, claims: decodeJWT(token), reason: why });
       return false;
@@ -344,58 +441,142 @@ export function createClient(options = {}) {
     return true;
   }
 
-  // observe offers the renewal a response carries (only a response below
-  // 400 can carry one that counts).
-  function observe(res, background) {
-    if (res.status >= 200 && res.status < 400) {
-      const renewed = res.headers.get(NEW_TOKEN_HEADER);
-      if (renewed) offerToken(renewed, { background });
+  // parseExpiry reads X-Session-Expires: Unix seconds, or null.
+  function parseExpiry(raw) {
+    if (typeof raw !== "string" || !/^\d{1,12}$/.test(raw.trim())) return null;
+    return Number(raw.trim());
+  }
+
+  /**
+   * offerExpiry takes the session's expiry a response carried in
+   * X-Session-Expires (cookie delivery) for a request sent with sent: a
+   * later expiry of the current session is its renewal (the browser has
+   * already taken the new cookie, so even a background answer counts:
+   * only the server can refuse to renew, which it does for a background
+   * request); an expiry while no session is known is a session the cookie
+   * already held. An answer for a session that has ended or been replaced
+   * since restores nothing.
+   */
+  function offerExpiry(exp, sent = null) {
+    if (!cookieMode || exp === null) return false;
+    const now = cookie;
+    if (now === null) {
+      if (sent !== null) return false; // it ended while the request was out
+      store({ key: randomId(), exp, claims: null, guest: guestHint === true ? true : undefined }, "resumed");
+      return true;
     }
+    if (sent !== null && !sameCred(sent, now)) return false;
+    if (now.exp !== null && !(exp > now.exp)) return false;
+    store({ ...now, exp, claims: now.claims && { ...now.claims, exp } }, "renewed");
+    return true;
+  }
+
+  /**
+   * observe takes what a response says about the session: get(name)
+   * returns one of its headers. Only a response below 400 counts. sent is
+   * what the request was sent with (current() when it left).
+   */
+  function observe(status, get, { background = false, sent = null } = {}) {
+    if (!(status >= 200 && status < 400)) return;
+    if (cookieMode) {
+      offerExpiry(parseExpiry(get(SESSION_EXPIRES_HEADER)), sent);
+      return;
+    }
+    const renewed = get(NEW_TOKEN_HEADER);
+    if (renewed) offerToken(String(renewed), { background });
   }
 
   // --- guest sessions
 
   let guestInFlight = null;
 
-  // fetchGuestToken asks the guest route for a new guest session and
-  // stores it; it returns the token, or null when the server has no guest
-  // sessions (logins are configured).
-  async function fetchGuestToken() {
-    if (routes.guest === null) return null;
-    const req = new Request(resolve(routes.guest), {
-      method: "GET",
-      headers: { Accept: "application/json" },
-      cache: "no-store",
-    });
-    const res = await send(req);
-    if (!res.ok) {
-      await res.body?.cancel().catch(() => {});
-      const err = new Error(`${routes.guest} answered ${res.status}`);
-      err.status = res.status;
-      throw err;
+  async function failIfNot(res, path, ...also) {
+    if (res.ok || also.includes(res.status)) return;
+    await res.body?.cancel().catch(() => {});
+    const err = new Error(`${path} answered ${res.status}`);
+    err.status = res.status;
+    throw err;
+  }
+
+  // cookieSession makes the cookie session a sign-in answer (res) started:
+  // its expiry from X-Session-Expires, and its claims from mePath when
+  // there is one (which also tells whether it is a guest's).
+  async function cookieSession(res, guest) {
+    const next = { key: randomId(), exp: parseExpiry(res.headers.get(SESSION_EXPIRES_HEADER)), claims: null, guest };
+    if (routes.me !== null) {
+      const me = await readMe();
+      if (me) {
+        next.claims = me.claims;
+        next.exp = me.exp ?? next.exp ?? (typeof me.claims.exp === "number" ? me.claims.exp : null);
+        next.guest = isGuestClaims(me.claims);
+      }
     }
+    return next;
+  }
+
+  // readMe asks mePath for the session's claims, as a background request
+  // (reading them is no activity of the user's); null when the cookie
+  // holds no session.
+  async function readMe() {
+    const res = await send(ownRequest(routes.me, { method: "GET", headers: { Accept: "application/json", [backgroundHeader]: "1" } }));
+    if (res.status === 401) {
+      await res.body?.cancel().catch(() => {});
+      return null;
+    }
+    await failIfNot(res, routes.me);
+    const claims = await res.json();
+    if (claims === null || typeof claims !== "object") throw new Error(`${routes.me} answered no claims`);
+    return { claims, exp: parseExpiry(res.headers.get(SESSION_EXPIRES_HEADER)) };
+  }
+
+  // fetchGuest asks the guest route for a new guest session and stores it;
+  // it returns the token (header delivery) or the cookie's session, or null
+  // when the server has no guest sessions (logins are configured). In
+  // cookie delivery a GET never sets the cookie: the guest route says
+  // whether guests are welcome, and a POST to guestSignInPath signs one in.
+  async function fetchGuest() {
+    if (routes.guest === null) return null;
+    const res = await send(ownRequest(routes.guest, { method: "GET", headers: { Accept: "application/json" } }));
+    await failIfNot(res, routes.guest);
     const body = await res.json();
-    const token = body?.access_token;
-    if (typeof token !== "string" || token === "" || body.auth_configured === true) {
+    if (!cookieMode) {
+      const token = body?.access_token;
+      if (typeof token !== "string" || token === "" || body.auth_configured === true) {
+        guestHint = false;
+        return null;
+      }
+      store(token, "guest");
+      return token;
+    }
+    if (body?.auth_configured === true) {
       guestHint = false;
       return null;
     }
-    store(token, "guest");
-    return token;
+    const signIn = await send(ownRequest(routes.guestSignIn, { method: "POST", headers: { Accept: "application/json" } }));
+    // 409: the cookie holds a valid session already (another tab signed
+    // in meanwhile): the server never puts a guest over it; use it.
+    await failIfNot(signIn, routes.guestSignIn, 409);
+    await signIn.body?.cancel().catch(() => {});
+    const existing = signIn.status === 409;
+    if (!existing) guestHint = true;
+    const next = await cookieSession(signIn, existing ? undefined : true);
+    store(next, existing ? "resumed" : "guest");
+    return next;
   }
 
   /**
    * guestSession starts a new guest session unless one is already being
    * started, in this tab (the calls share one request) or in another tab
-   * (one tab at a time holds the lock; the others take the token it
-   * stored). failed is the token the caller found refused, if any: a token
-   * other than it already stored is used instead of asking again. It
-   * resolves to the guest token, or null when only a login can help.
+   * (one tab at a time holds the lock; the others take the session it
+   * stored). failed is the session the caller found refused, if any: a
+   * session other than it already stored is used instead of asking again.
+   * It resolves to the new session (the token in header delivery), or null
+   * when only a login can help.
    */
   function guestSession(failed = null) {
     if (guestInFlight) return guestInFlight;
     const replaced = () => {
-      const now = readToken();
+      const now = current();
       return now !== null && now !== failed;
     };
     guestInFlight = lock
@@ -404,10 +585,10 @@ export function createClient(options = {}) {
           // Another request or tab stored a session while this one
           // waited: a guest session is used as it is; a login is left
           // alone.
-          const now = readToken();
-          return isGuestToken(now) ? now : null;
+          const now = current();
+          return isGuest(now) ? now : null;
         }
-        return fetchGuestToken();
+        return fetchGuest();
       }, replaced)
       .finally(() => {
         guestInFlight = null;
@@ -419,27 +600,28 @@ export function createClient(options = {}) {
 
   /**
    * handleUnauthorized decides what follows a 401 for a request sent with
-   * sent (null: sent without a token). It resolves to the token to send the
-   * request again with, once, or null when the 401 stands; when the
-   * session is over it has forgotten the token and reported it.
-   * retried: this 401 answered the second attempt, which never gets a
-   * third.
+   * sent (what current() was when it left; null: no session). It resolves
+   * to what to send the request again with, once (the token in header
+   * delivery; in cookie delivery the session, as the cookie goes by
+   * itself), or null when the 401 stands; when the session is over it has
+   * forgotten it and reported it. retried: this 401 answered the second
+   * attempt, which never gets a third.
    */
   async function handleUnauthorized(sent, { background = false, retried = false } = {}) {
-    const current = readToken();
-    if (current !== sent) {
-      // Another request changed the stored token while this one was out.
-      if (current === null) return null; // the session ended or was signed out meanwhile
+    const now = current();
+    if (now !== sent) {
+      // Another request changed the session while this one was out.
+      if (now === null) return null; // the session ended or was signed out meanwhile
       if (retried) return null;
-      if (sent !== null && sameSession(decodeJWT(sent), decodeJWT(current))) return current; // renewed meanwhile
-      if ((sent === null || isGuestToken(sent)) && isGuestToken(current)) return current; // a guest session replaced it
+      if (sent !== null && sameCred(sent, now)) return now; // renewed meanwhile
+      if ((sent === null || isGuest(sent)) && isGuest(now)) return now; // a guest session replaced it
       return null; // another login is stored: this request was meant for the one before
     }
     if (retried) {
       if (sent !== null) endSession(sent, "rejected", { background, status: 401 });
       return null;
     }
-    const guestish = sent !== null ? isGuestToken(sent) : guestHint !== false;
+    const guestish = sent !== null ? isGuest(sent) : guestHint !== false;
     if (guestish && routes.guest !== null) {
       if (background) {
         // Nobody asked for this request: never start a session for it, so
@@ -447,14 +629,14 @@ export function createClient(options = {}) {
         if (sent !== null) endSession(sent, whyRefused(sent), { background: true, status: 401 });
         return null;
       }
-      let token;
+      let next;
       try {
-        token = await guestSession(sent);
+        next = await guestSession(sent);
       } catch (err) {
         endSession(sent, "refresh-failed", { status: err?.status });
         return null;
       }
-      if (token) return token;
+      if (next) return next;
       endSession(sent, "login-required", { status: 401 });
       return null;
     }
@@ -471,33 +653,36 @@ export function createClient(options = {}) {
     return false;
   }
 
-  async function attempt(base, token, background) {
+  async function attempt(base, cred, background) {
     const req = base.clone();
-    if (token) req.headers.set("Authorization", `Bearer ${token}`);
+    if (cred && !cookieMode) req.headers.set("Authorization", `Bearer ${cred}`);
     if (background) req.headers.set(backgroundHeader, "1");
     const res = await send(req);
-    observe(res, background);
+    observe(res.status, (name) => res.headers.get(name), { background, sent: cred });
     return res;
   }
 
   /**
    * client sends one request to the API, like fetch(input, init), with the
-   * token; init.background marks a request the user did not ask for.
+   * session; init.background marks a request the user did not ask for.
    */
   async function client(input, init = undefined) {
     const url = resolve(input);
     const background = isBackground(input, init);
     let rest = init;
-    if (init && "background" in init) {
+    if ((init && "background" in init) || cookieMode) {
       rest = { ...init };
       delete rest.background;
+      // The cookie goes with requests to another origin only with
+      // credentials "include" (the API's CORS answer must allow them).
+      if (cookieMode) rest.credentials = "include";
     }
     const base = typeof Request === "function" && input instanceof Request
       ? new Request(input, rest)
       : new Request(url, rest);
     if (new URL(base.url).origin !== apiOrigin) throw new ForeignOriginError(base.url, base.url, apiOrigin);
 
-    const sent = readToken();
+    const sent = current();
     const res = await attempt(base, sent, background);
     if (res.status !== 401) return res;
     const next = await handleUnauthorized(sent, { background });
@@ -510,28 +695,35 @@ export function createClient(options = {}) {
 
   // --- the session
 
-  /** setToken stores a token the app obtained itself (null forgets it). */
+  /**
+   * setToken stores a token the app obtained itself (null forgets the
+   * session). In cookie delivery only null is allowed: script never holds
+   * the token.
+   */
   function setToken(token) {
     if (token === null || token === undefined) {
-      const cur = readToken();
+      const cur = current();
       if (cur !== null) endSession(cur, "signed-out");
       return;
     }
+    if (cookieMode) throw new TypeError('setToken takes only null with delivery "cookie": the server sets the session cookie');
     if (typeof token !== "string" || token === "") throw new TypeError("setToken takes a token string or null");
     store(token, "set");
   }
 
   /**
    * login posts username and password as a form to the login route
-   * (default /login), stores the access_token of the answer and resolves
-   * to its claims. It rejects with LoginError when the server refuses.
+   * (default /login) and resolves to the session's claims. In header
+   * delivery it stores the access_token of the answer; in cookie delivery
+   * the answer sets the cookie, its X-Session-Expires gives the expiry and
+   * mePath (when set) the claims. It rejects with LoginError when the
+   * server refuses.
    */
   async function login(username, password) {
-    const req = new Request(resolve(routes.login), {
+    const req = ownRequest(routes.login, {
       method: "POST",
       headers: { Accept: "application/json", "Content-Type": "application/x-www-form-urlencoded" },
       body: new URLSearchParams({ username: String(username), password: String(password) }).toString(),
-      cache: "no-store",
     });
     const res = await send(req);
     let body = null;
@@ -541,32 +733,54 @@ export function createClient(options = {}) {
       body = null;
     }
     const token = body?.access_token;
-    if (!res.ok || typeof token !== "string" || token === "") {
+    if (!res.ok || (!cookieMode && (typeof token !== "string" || token === ""))) {
       throw new LoginError(res.status, typeof body?.message === "string" ? body.message : typeof body?.detail === "string" ? body.detail : "");
     }
+    if (cookieMode) {
+      const guest = body?.auth_mode === "disabled" ? true : body?.auth_mode === "enabled" ? false : undefined;
+      const next = await cookieSession(res, guest);
+      store(next, "login");
+      if (next.guest === false) guestHint = guestHint ?? false;
+      return next.claims;
+    }
     store(token, "login");
-    if (!isGuestToken(token)) guestHint = guestHint ?? false;
+    if (!isGuestClaims(decodeJWT(token))) guestHint = guestHint ?? false;
     return decodeJWT(token);
+  }
+
+  /**
+   * resume looks for the session there is already, for a page that just
+   * loaded: in header delivery the stored one; in cookie delivery it asks
+   * mePath (when set), as a background request, whether the cookie holds
+   * one. It resolves to the session, or null.
+   */
+  async function resume() {
+    if (!cookieMode || routes.me === null) return sessionOf(current());
+    const me = await readMe();
+    if (!me) return null;
+    const now = cookie;
+    const exp = me.exp ?? (typeof me.claims.exp === "number" ? me.claims.exp : null);
+    store({ key: now?.key ?? randomId(), exp, claims: me.claims, guest: isGuestClaims(me.claims) }, "resumed");
+    return sessionOf(cookie);
   }
 
   /**
    * signOut asks the server to end the session (POST signOutPath, or
    * signOutAllPath with { all: true }), then forgets it here and in the
-   * other tabs whatever the answer. ok is true when the token can no
-   * longer be used: the server confirmed (2xx) or already refused it (401).
+   * other tabs whatever the answer. ok is true when the session can no
+   * longer be used: the server confirmed (2xx) or already refused it
+   * (401). In cookie delivery the server is always asked (a cookie the
+   * client has not heard of yet may be there), and deletes the cookie.
    */
   async function signOut({ all = false } = {}) {
     const token = readToken();
     let status = null;
-    let ok = token === null;
-    if (token !== null) {
+    let ok = !cookieMode && token === null;
+    if (cookieMode || token !== null) {
       try {
-        const req = new Request(resolve(all ? routes.signOutAll : routes.signOut), {
-          method: "POST",
-          headers: { Authorization: `Bearer ${token}`, [backgroundHeader]: "1" },
-          cache: "no-store",
-        });
-        const res = await send(req);
+        const headers = { [backgroundHeader]: "1" };
+        if (token !== null) headers.Authorization = `Bearer ${token}`;
+        const res = await send(ownRequest(all ? routes.signOutAll : routes.signOut, { method: "POST", headers }));
         status = res.status;
         ok = res.ok || res.status === 401;
         await res.body?.cancel().catch(() => {});
@@ -574,11 +788,15 @@ export function createClient(options = {}) {
         ok = false;
       }
     }
-    if (readToken() !== null) {
-      const cur = readToken();
-      storage.removeItem(storageKey);
-      tabs.post({ kind: "end", token: cur, reason: "signed-out" });
-      emit("sessionend", { reason: "signed-out", background: false, fromOtherTab: false, token: cur, claims: decodeJWT(cur), status: status ?? undefined });
+    const cur = current();
+    if (cur !== null) {
+      forget();
+      tabs.post({ kind: "end", token: cookieMode ? null : cur, key: cookieMode ? cur.key : undefined, reason: "signed-out" });
+      emit("sessionend", { reason: "signed-out", background: false, fromOtherTab: false, token: cookieMode ? null : cur, claims: claimsOf(cur), status: status ?? undefined });
+    } else if (cookieMode && ok) {
+      // The cookie held a session this tab had not heard of: tell the
+      // tabs that had.
+      tabs.post({ kind: "end", token: null, key: null, reason: "signed-out" });
     }
     return { ok, status };
   }
@@ -586,60 +804,89 @@ export function createClient(options = {}) {
   // --- tabs
 
   const syncTabs = options.sync ?? sharedWithTabs;
-  const channelName = options.channelName ?? `slidingjwt:${storageKey}`;
-  const tabs = syncTabs ? openTabs(channelName, sharedWithTabs ? storage : null, fromTab) : { post() {}, close() {} };
-  const lock = makeLock(options.locks, syncTabs, storage, `${channelName}:guest`);
+  const channelName = options.channelName ?? `slidingjwt:${cookieMode ? "cookie" : storageKey}`;
+  // The storage-event fallback and the lease write to localStorage: in
+  // header delivery only when the token lives there; in cookie delivery
+  // they hold no token.
+  const tabStorage = cookieMode ? local : sharedWithTabs ? storage : null;
+  const tabs = syncTabs ? openTabs(channelName, tabStorage, fromTab) : { post() {}, close() {} };
+  const lock = makeLock(options.locks, syncTabs, cookieMode ? local : storage, `${channelName}:guest`);
 
   // fromTab applies what another tab said.
   function fromTab(msg) {
     if (!msg || msg.v !== PROTOCOL_VERSION || typeof msg.kind !== "string") return;
-    const current = readToken();
+    if (cookieMode) {
+      fromTabCookie(msg);
+      return;
+    }
+    const now = readToken();
     if (msg.kind === "token" && typeof msg.token === "string") {
-      if (msg.token === current) {
+      if (msg.token === now) {
         // Shared storage: the other tab already wrote it.
-        emit("token", { token: msg.token, claims: decodeJWT(msg.token), reason: msg.reason, fromOtherTab: true });
+        emit("token", tokenDetail(msg.token, msg.reason, true));
         return;
       }
-      if (msg.reason === "renewed" && renewalVerdict(current, msg.token) !== "ok") {
-        emit("ignored", { token: msg.token, claims: decodeJWT(msg.token), reason: renewalVerdict(current, msg.token) });
+      if (msg.reason === "renewed" && renewalVerdict(now, msg.token) !== "ok") {
+        emit("ignored", { token: msg.token, claims: decodeJWT(msg.token), reason: renewalVerdict(now, msg.token) });
         return;
       }
       store(msg.token, msg.reason, true);
     } else if (msg.kind === "end") {
       const ended = decodeJWT(msg.token);
-      if (current !== null) {
+      if (now !== null) {
         // Only the session that ended there, never another login here.
-        if (current !== msg.token && !sameSession(decodeJWT(current), ended)) return;
+        if (now !== msg.token && !sameSession(decodeJWT(now), ended)) return;
         storage.removeItem(storageKey);
       } else if (!sharedWithTabs) {
         return; // this tab holds no session to end
       }
-      emit("sessionend", { reason: msg.reason, background: false, fromOtherTab: true, token: msg.token, claims: ended });
+      emit("sessionend", { reason: msg.reason, background: msg.background === true, fromOtherTab: true, token: msg.token, claims: ended });
+    }
+  }
+
+  // fromTabCookie applies what another tab said in cookie delivery, where
+  // the tabs share the cookie and so one session: a session another tab
+  // started or renewed is this tab's too, and its end ends it here.
+  function fromTabCookie(msg) {
+    const now = cookie;
+    if (msg.kind === "session") {
+      const s = msg.session;
+      if (!s || typeof s.key !== "string") return;
+      const exp = typeof s.exp === "number" ? s.exp : null;
+      if (now !== null && now.key === s.key) {
+        if (exp === null || (now.exp !== null && !(exp > now.exp))) return; // nothing new
+        store({ ...now, exp, claims: s.claims ?? now.claims }, "renewed", true);
+        return;
+      }
+      store({ key: s.key, exp, claims: s.claims ?? null, guest: typeof s.guest === "boolean" ? s.guest : undefined }, msg.reason, true);
+    } else if (msg.kind === "end") {
+      if (now !== null) cookie = null;
+      emit("sessionend", { reason: msg.reason, background: msg.background === true, fromOtherTab: true, token: null, claims: now?.claims ?? null });
     }
   }
 
   // --- the function and its methods
 
+  function sessionOf(cred) {
+    if (cred === null) return null;
+    const c = claimsOf(cred);
+    if (!cookieMode && !c) return null;
+    const exp = expiryOf(cred);
+    return {
+      token: cookieMode ? null : cred,
+      subject: typeof c?.sub === "string" ? c.sub : null,
+      sessionId: typeof c?.sid === "string" ? c.sid : null,
+      role: typeof c?.role === "string" ? c.role : null,
+      guest: cookieMode ? cred.guest === true : isGuestClaims(c),
+      expiresAt: exp === null ? null : new Date(exp * 1000),
+      claims: c,
+    };
+  }
+
   Object.defineProperties(client, {
     token: { get: readToken, enumerable: true },
-    claims: { get: () => decodeJWT(readToken()), enumerable: true },
-    session: {
-      enumerable: true,
-      get() {
-        const token = readToken();
-        const c = decodeJWT(token);
-        if (!c) return null;
-        return {
-          token,
-          subject: typeof c.sub === "string" ? c.sub : null,
-          sessionId: typeof c.sid === "string" ? c.sid : null,
-          role: typeof c.role === "string" ? c.role : null,
-          guest: isGuestClaims(c),
-          expiresAt: typeof c.exp === "number" ? new Date(c.exp * 1000) : null,
-          claims: c,
-        };
-      },
-    },
+    claims: { get: () => claimsOf(current()), enumerable: true },
+    session: { get: () => sessionOf(current()), enumerable: true },
     baseURL: { value: baseURL, enumerable: true },
     origin: { value: apiOrigin, enumerable: true },
     delivery: { value: delivery, enumerable: true },
@@ -649,9 +896,12 @@ export function createClient(options = {}) {
     resolve,
     setToken,
     login,
+    resume,
     signOut,
-    guestSession: () => guestSession(readToken()),
+    guestSession: () => guestSession(current()),
+    current,
     offerToken,
+    observe,
     handleUnauthorized,
     on(type, listener) {
       const set = listeners.get(type);
@@ -721,7 +971,7 @@ function makeLock(locks, syncTabs, storage, name) {
   if (manager && typeof manager.request === "function") {
     return { run: (fn) => manager.request(name, { mode: "exclusive" }, () => fn()) };
   }
-  if (syncTabs && locks === undefined) return leaseLock(storage, name);
+  if (syncTabs && locks === undefined && storage) return leaseLock(storage, name);
   return { run: (fn) => fn() };
 }
 

@@ -29,6 +29,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/http"
 	"os"
 	"strconv"
 	"strings"
@@ -59,7 +60,56 @@ const (
 	// EnvAllowWorldReadableKey opts out of the refusal of a private key
 	// file that every local user can read.
 	EnvAllowWorldReadableKey = "TOKEN_PRIVATE_KEY_ALLOW_WORLD_READABLE"
+
+	// The delivery of tokens (see Settings.Delivery and Settings.Cookie).
+	EnvDelivery       = "TOKEN_DELIVERY"
+	EnvCookieName     = "TOKEN_COOKIE_NAME"
+	EnvCookieSecure   = "TOKEN_COOKIE_SECURE"
+	EnvCookieSameSite = "TOKEN_COOKIE_SAMESITE"
+	EnvCookiePath     = "TOKEN_COOKIE_PATH"
+	EnvCookieDomain   = "TOKEN_COOKIE_DOMAIN"
+	EnvTrustedOrigins = "TOKEN_TRUSTED_ORIGINS"
 )
+
+// Token deliveries accepted in Settings.Delivery.
+const (
+	// DeliveryHeader: the client sends the token in a header
+	// (Authorization: Bearer) and gets a renewal in X-New-Token.
+	DeliveryHeader = "header"
+	// DeliveryCookie: the token lives in an HttpOnly cookie, read from it
+	// and renewed with Set-Cookie; unsafe requests authenticated by it
+	// must pass the cross-origin check.
+	DeliveryCookie = "cookie"
+	// DeliveryBoth: either; a token is renewed the way it came.
+	DeliveryBoth = "both"
+)
+
+// DefaultCookieName is the session cookie's name unless Cookie.Name sets
+// another. Its __Host- prefix makes browsers refuse it unless it is
+// Secure, has Path=/ and no Domain, so no sibling subdomain can set it.
+const DefaultCookieName = "__Host-session"
+
+// Cookie says how the session cookie is set in cookie delivery. Its zero
+// value, with Delivery "cookie", is the default: DefaultCookieName,
+// Secure, SameSite=Lax, Path=/, no Domain. The cookie is always HttpOnly.
+type Cookie struct {
+	// Name is the cookie's name (TOKEN_COOKIE_NAME). Default
+	// DefaultCookieName. A __Host- name must be Secure, with Path / and
+	// no Domain; a __Secure- name must be Secure.
+	Name string
+	// Insecure drops the Secure attribute (TOKEN_COOKIE_SECURE=false), so
+	// that a browser sends the cookie over plain HTTP: for development on
+	// http:// only. Default false (Secure).
+	Insecure bool
+	// SameSite is "lax", "strict" or "none", in any case
+	// (TOKEN_COOKIE_SAMESITE). Default "lax". "none" requires Secure.
+	SameSite string
+	// Path is the cookie's Path (TOKEN_COOKIE_PATH). Default "/".
+	Path string
+	// Domain is the cookie's Domain (TOKEN_COOKIE_DOMAIN). Default none:
+	// the cookie goes to the host that set it only.
+	Domain string
+}
 
 // Role names with a lifetime of their own. Any other role (or none) uses the
 // user lifetime.
@@ -170,7 +220,12 @@ type Settings struct {
 	// TOKEN_RENEW_STORE_SIZE=0; a negative size is an error.
 	StoreSize int
 	// RedisURL addresses the server for Store "redis"
-	// (TOKEN_RENEW_REDIS_URL), e.g. redis://localhost:6379/0.
+	// (TOKEN_RENEW_REDIS_URL), e.g. redis://localhost:6379/0, or a Redis
+	// Cluster by some of its nodes, separated by commas, e.g.
+	// redis-cluster://10.0.0.1:6379,10.0.0.2:6379 (rediss-cluster:// over
+	// TLS), or a primary behind Redis Sentinel, e.g.
+	// redis-sentinel://10.0.0.1:26379,10.0.0.2:26379/name; see
+	// store/redis.Open for every form.
 	RedisURL string
 
 	// PrivateKeyFile is the PEM file of the key that signs tokens with the
@@ -199,6 +254,42 @@ type Settings struct {
 	// comma-separated "kid=path" or "kid=ALG:path" entries. Only for the
 	// RS*, PS*, ES* and EdDSA algorithms. Default none.
 	VerifyKeys []KeyFile
+
+	// Delivery says how tokens travel (TOKEN_DELIVERY): "header" (the
+	// default; "" means the same), "cookie" or "both". See DeliveryHeader,
+	// DeliveryCookie and DeliveryBoth, and docs/cookies.md.
+	Delivery string
+	// Cookie sets the session cookie's name and attributes when Delivery
+	// is "cookie" or "both". Optional: see Cookie for the defaults.
+	Cookie Cookie
+	// TrustedOrigins are origins ("https://app.example.com") besides the
+	// request's own from which unsafe requests authenticated by the cookie
+	// (and sign-ins) are accepted (TOKEN_TRUSTED_ORIGINS, comma
+	// separated), as http.CrossOriginProtection.AddTrustedOrigin takes
+	// them. Default none.
+	TrustedOrigins []string
+}
+
+// UsesCookie reports whether Delivery is "cookie" or "both".
+func (s Settings) UsesCookie() bool {
+	return s.Delivery == DeliveryCookie || s.Delivery == DeliveryBoth
+}
+
+// CookieWithDefaults returns s.Cookie with the defaults filled in: the
+// name, SameSite (lower case) and Path.
+func (s Settings) CookieWithDefaults() Cookie {
+	c := s.Cookie
+	if c.Name == "" {
+		c.Name = DefaultCookieName
+	}
+	c.SameSite = strings.ToLower(c.SameSite)
+	if c.SameSite == "" {
+		c.SameSite = "lax"
+	}
+	if c.Path == "" {
+		c.Path = "/"
+	}
+	return c
 }
 
 // KeyFile is a verification key in a PEM file: a public key ("PUBLIC KEY",
@@ -234,6 +325,7 @@ func Default() Settings {
 		RenewThreshold:   0.5,
 		MinRenewInterval: 60 * time.Second,
 		Store:            StoreMemory,
+		Delivery:         DeliveryHeader,
 	}
 }
 
@@ -400,6 +492,7 @@ func (s Settings) validate(src *source) error {
 	}
 
 	s.storeErrors(add)
+	s.deliveryErrors(add)
 
 	// Settings that are fine alone but wrong together: the interval must fit
 	// inside the renewal window of the shorter lifetime, or a session that is
@@ -417,6 +510,69 @@ func (s Settings) validate(src *source) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// deliveryErrors passes each problem of the delivery settings to add: the
+// delivery, the cookie's name and attributes (only when a cookie is used),
+// and the trusted origins.
+func (s Settings) deliveryErrors(add func(name, value, allowed string)) {
+	switch s.Delivery {
+	case "", DeliveryHeader, DeliveryCookie, DeliveryBoth:
+	default:
+		add(EnvDelivery, s.Delivery, "one of header (the default), cookie, both")
+	}
+	for _, o := range s.TrustedOrigins {
+		if err := http.NewCrossOriginProtection().AddTrustedOrigin(o); err != nil {
+			add(EnvTrustedOrigins, o, `origins of the form scheme://host[:port], such as https://app.example.com, without a path`)
+		}
+	}
+	if !s.UsesCookie() {
+		return
+	}
+	c := s.CookieWithDefaults()
+	const dev = "TOKEN_COOKIE_SECURE=false is for plain-HTTP development only"
+	switch {
+	case !validCookieName(c.Name):
+		add(EnvCookieName, c.Name, "a cookie name: printable ASCII without spaces or any of ()<>@,;:\\\"/[]?={}")
+	case strings.HasPrefix(c.Name, "__Host-") && c.Insecure:
+		add(EnvCookieName, c.Name, "a __Host- cookie must be Secure ("+dev+": pick a name without the prefix there)")
+	case strings.HasPrefix(c.Name, "__Host-") && c.Path != "/":
+		add(EnvCookiePath, c.Path, "/ for a __Host- cookie ("+c.Name+"), or a name without the prefix")
+	case strings.HasPrefix(c.Name, "__Host-") && c.Domain != "":
+		add(EnvCookieDomain, c.Domain, "empty for a __Host- cookie ("+c.Name+"), or a name without the prefix")
+	case strings.HasPrefix(c.Name, "__Secure-") && c.Insecure:
+		add(EnvCookieName, c.Name, "a __Secure- cookie must be Secure ("+dev+": pick a name without the prefix there)")
+	}
+	switch c.SameSite {
+	case "lax", "strict":
+	case "none":
+		if c.Insecure {
+			add(EnvCookieSameSite, s.Cookie.SameSite, "lax or strict when the cookie is not Secure: browsers refuse SameSite=None without Secure ("+dev+")")
+		}
+	default:
+		add(EnvCookieSameSite, s.Cookie.SameSite, "one of lax (the default), strict, none")
+	}
+	if !strings.HasPrefix(c.Path, "/") || strings.ContainsAny(c.Path, ";\x00\r\n") {
+		add(EnvCookiePath, c.Path, "a path that starts with / and holds no ;")
+	}
+	if strings.ContainsAny(c.Domain, "; \t\x00\r\n/:") {
+		add(EnvCookieDomain, c.Domain, "a domain name such as example.com, or empty")
+	}
+}
+
+// validCookieName reports whether name is a cookie name (an RFC 7230
+// token).
+func validCookieName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte(`()<>@,;:\"/[]?={}`, c) >= 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // ValidateStore checks only the settings that choose and configure the
@@ -631,6 +787,29 @@ func FromLookup(lookup func(name string) (string, bool)) (Settings, error) {
 			src.parseErrs = append(src.parseErrs, err)
 		} else {
 			s.VerifyKeys = keys
+		}
+	}
+
+	if v, ok := get(EnvDelivery); ok {
+		s.Delivery = strings.ToLower(v)
+	}
+	str(EnvCookieName, &s.Cookie.Name)
+	if v, ok := get(EnvCookieSecure); ok {
+		b, err := ParseBool(v)
+		if err != nil {
+			failed(EnvCookieSecure, v, "true (the default), or false for plain-HTTP development only")
+		} else {
+			s.Cookie.Insecure = !b
+		}
+	}
+	str(EnvCookieSameSite, &s.Cookie.SameSite)
+	str(EnvCookiePath, &s.Cookie.Path)
+	str(EnvCookieDomain, &s.Cookie.Domain)
+	if v, ok := get(EnvTrustedOrigins); ok {
+		for _, o := range strings.Split(v, ",") {
+			if o = strings.TrimSpace(o); o != "" {
+				s.TrustedOrigins = append(s.TrustedOrigins, o)
+			}
 		}
 	}
 

@@ -97,6 +97,9 @@ func buildApp(t *testing.T, x target, change func(*app, *Setup)) *app {
 	}
 	s.Keys = issuer.Keys()
 	a.issuer = issuer
+	if s.Delivery, err = engine.NewDelivery(s.Settings, s.Keys, s.Now, s.Revocations); err != nil {
+		t.Fatalf("engine.NewDelivery: %v", err)
+	}
 	a.handler = x.door(t, s)
 	if a.handler == nil {
 		t.Fatal("the door returned a nil handler")

@@ -46,6 +46,10 @@ type Setup struct {
 	// typed claims (see Door); nil in every scenario but the one that signs
 	// out while the request is in flight.
 	SignOut func(ctx context.Context, claims *token.Claims) error
+	// Delivery is what the door's sign-in helper (SetSessionCookie) is
+	// given in the /signin route: engine.NewDelivery of Settings, Keys,
+	// Now and Revocations.
+	Delivery *engine.Delivery
 }
 
 // Door builds the application under test: the door's middleware, built from
@@ -53,6 +57,7 @@ type Setup struct {
 // routes, each under MountPrefix when set (s.MountPrefix + "/api/me"):
 //
 //	GET /api/me            200, body: the sub claim, read through the door's typed claims accessor
+//	POST /api/me           the same
 //	GET /api/status        200 "idle" (Run makes /api/status a renewal skip path)
 //	GET /api/status/deep   200 "idle"
 //	GET /api/statusx       200 "x"
@@ -65,7 +70,11 @@ type Setup struct {
 //	                       (the door's typed claims accessor), then 204;
 //	                       500 when it fails (registered when SignOut is set)
 //
-// and GET /health, 200 "ok", without the middleware (Run requests it only
+// and, without the middleware, any method of /signin (never under
+// MountPrefix), which calls the door's sign-in helper with s.Delivery and
+// the token in the request's X-Signin-Token header, then answers 204; the
+// helper's answer when it refuses (its status and message); and GET
+// /health, 200 "ok" (Run requests it only
 // when MountPrefix is empty). Any other path answers 404, whether or not
 // the door's router runs the middleware for it first (an Echo group does,
 // http.ServeMux does not). A body may end with a newline.

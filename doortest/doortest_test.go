@@ -75,6 +75,40 @@ var mistakes = []mistake{
 		},
 		caughtBy: []string{"Threshold", "RenewedTokenClaims", "OneRenewalUnderConcurrency", "StreamingResponseCarriesToken"},
 	},
+	{
+		name: "Set-Cookie dropped by a later layer",
+		handler: func(next http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				next.ServeHTTP(dropCookies{w}, r)
+			})
+		},
+		caughtBy: []string{"CookieRenewal", "CookieBoth", "CookieUnauthorized", "CookieSignIn"},
+	},
+	{
+		name: "origin headers removed by a proxy",
+		handler: func(next http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				r.Header.Del("Origin")
+				r.Header.Del("Sec-Fetch-Site")
+				next.ServeHTTP(w, r)
+			})
+		},
+		caughtBy: []string{"CookieCrossOrigin", "CookieSignIn"},
+	},
+}
+
+// dropCookies deletes every Set-Cookie when a handler writes the headers
+// or the body, as a proxy that strips cookies would.
+type dropCookies struct{ http.ResponseWriter }
+
+func (d dropCookies) WriteHeader(status int) {
+	d.Header().Del("Set-Cookie")
+	d.ResponseWriter.WriteHeader(status)
+}
+
+func (d dropCookies) Write(b []byte) (int, error) {
+	d.Header().Del("Set-Cookie")
+	return d.ResponseWriter.Write(b)
 }
 
 // dropToken deletes X-New-Token when a handler writes the headers or the
@@ -115,8 +149,18 @@ func door(m *mistake) doortest.Door {
 		mux := http.NewServeMux()
 		mux.HandleFunc("GET /health", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, "ok") })
 		api := func(path string, h http.HandlerFunc) { mux.Handle("GET "+s.MountPrefix+"/api"+path, mw(h)) }
-		api("/me", func(w http.ResponseWriter, r *http.Request) {
+		me := func(w http.ResponseWriter, r *http.Request) {
 			fmt.Fprint(w, nethttp.ClaimsFrom(r.Context()).Subject)
+		}
+		api("/me", me)
+		mux.Handle("POST "+s.MountPrefix+"/api/me", mw(http.HandlerFunc(me)))
+		mux.HandleFunc("/signin", func(w http.ResponseWriter, r *http.Request) {
+			if err := nethttp.SetSessionCookie(w, r, s.Delivery, r.Header.Get("X-Signin-Token")); err != nil {
+				se := engine.AsSignInError(err)
+				http.Error(w, se.Message, se.Status)
+				return
+			}
+			w.WriteHeader(http.StatusNoContent)
 		})
 		for path, body := range map[string]string{"/status": "idle", "/status/deep": "idle", "/statusx": "x"} {
 			api(path, func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, body) })

@@ -53,6 +53,12 @@ var scenarios = []scenario{
 	{"Observer", observer},
 	{"SignOut", signOut},
 	{"SignOutInFlight", signOutInFlight},
+	{"CookieRenewal", cookieRenewal},
+	{"CookieBoth", cookieBoth},
+	{"CookieCrossOrigin", cookieCrossOrigin},
+	{"CookieUnauthorized", cookieUnauthorized},
+	{"CookieTooLarge", cookieTooLarge},
+	{"CookieSignIn", cookieSignIn},
 }
 
 // Run runs every scenario against door with every store backend of this
@@ -88,7 +94,11 @@ var scenarios = []scenario{
 // Run checks the status, the X-New-Token header and the renewed token's
 // claims (verified with golang-jwt), the Cache-Control, Vary,
 // Access-Control-Expose-Headers and WWW-Authenticate headers, how often
-// the store was asked, and the reasons reported to Setup.OnRenewal.
+// the store was asked, and the reasons reported to Setup.OnRenewal. The
+// Cookie scenarios run with TOKEN_DELIVERY=cookie or both: the renewal in
+// Set-Cookie and its attributes, X-Session-Expires, the cross-origin
+// check of unsafe cookie requests, which 401s delete the cookie, the
+// 4 096-byte cookie cap, and the door's sign-in helper (/signin).
 // It is safe to call from several tests at once.
 func Run(t *testing.T, door Door) {
 	t.Helper()

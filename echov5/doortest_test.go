@@ -34,8 +34,16 @@ func v5Door(t testing.TB, s doortest.Setup) http.Handler {
 	e := echo.New()
 	e.GET("/health", func(c *echo.Context) error { return c.String(http.StatusOK, "ok") })
 	api := e.Group(s.MountPrefix+"/api", mw)
-	api.GET("/me", func(c *echo.Context) error {
+	me := func(c *echo.Context) error {
 		return c.String(http.StatusOK, echov5.ClaimsFrom(c).Subject)
+	}
+	api.GET("/me", me)
+	api.POST("/me", me)
+	e.Any("/signin", func(c *echo.Context) error {
+		if err := echov5.SetSessionCookie(c, s.Delivery, c.Request().Header.Get("X-Signin-Token")); err != nil {
+			return err
+		}
+		return c.NoContent(http.StatusNoContent)
 	})
 	api.GET("/status", func(c *echo.Context) error { return c.String(http.StatusOK, "idle") })
 	api.GET("/status/deep", func(c *echo.Context) error { return c.String(http.StatusOK, "idle") })

@@ -48,6 +48,10 @@ var (
 	// ErrRevocationsNotReady: the revocation list is not loaded yet; the
 	// default answer is 503.
 	ErrRevocationsNotReady = engine.ErrRevocationsNotReady
+	// ErrCrossOrigin: in cookie delivery, an unsafe request
+	// authenticated by the session cookie came from an untrusted origin;
+	// the default answer is 403.
+	ErrCrossOrigin = engine.ErrCrossOrigin
 )
 
 // Config configures the sliding renewal middleware; its fields are those
@@ -392,6 +396,9 @@ func (m *mw) Watch(c *echo.Context, p *engine.Pending[*echo.Context]) *echo.Cont
 
 // Status is 200: what Echo sends for a handler that wrote nothing.
 func (m *mw) Status(*echo.Context) int { return http.StatusOK }
+
+// Header is the Echo response's header.
+func (m *mw) Header(c *echo.Context) http.Header { return c.Response().Header() }
 
 // suggested is the status a flush before any write sends: the one set, or
 // 200.

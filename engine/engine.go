@@ -3,8 +3,16 @@
 // renewal, and commits the renewal where the response's headers leave,
 // on net/http types only (*http.Request, http.ResponseWriter,
 // http.Header). The Echo v4 middleware (package middleware), the net/http
-// middleware (package nethttp) and the Echo v5 middleware (module echov5)
-// are thin doors over it; none holds a copy of the decision.
+// middleware (package nethttp), the Echo v5 middleware (module echov5) and
+// the Gin middleware (module slidinggin) are thin doors over it; none
+// holds a copy of the decision.
+//
+// Applications meet this package through what the doors report: Event,
+// Reason and Outcome for OnRenewal and an Observer, the errors an
+// ErrorHandler receives, the header names, and Delivery for cookie
+// sessions. The rest (Config, New, Engine.Serve, Door, HandOver, Pending,
+// Answer, SignOut, the lookup) is the kit a door is made of, for a door
+// over another framework: docs/doors.md says how, and doortest checks one.
 //
 // An Engine is generic in C, the value a door hands to the application's
 // callbacks: *http.Request for net/http, echo.Context for Echo. Config.Request
@@ -144,6 +152,10 @@ type Engine[C any] struct {
 	mount     string
 	lookup    *Lookup
 	storeName string // the store's Name() (store.Named), for StoreCall
+	// delivery is how tokens travel; cookie is its cookie's source in
+	// lookup (nil in header delivery).
+	delivery *Delivery
+	cookie   *Source
 }
 
 // New validates cfg and returns its Engine. Every problem is returned,
@@ -176,12 +188,37 @@ func New[C any](cfg Config[C]) (*Engine[C], error) {
 	if cfg.MountPrefix != "" && (!strings.HasPrefix(cfg.MountPrefix, "/") || strings.HasSuffix(cfg.MountPrefix, "/")) {
 		return nil, fmt.Errorf("slidingjwt: Config.MountPrefix %q must start with / and not end with one", cfg.MountPrefix)
 	}
-	if cfg.TokenLookup == "" && cfg.LookupFuncs == 0 {
-		cfg.TokenLookup = DefaultTokenLookup
+	delivery := newDelivery(cfg.Settings)
+	if cfg.TokenLookup == "" {
+		// The delivery's own sources: the session cookie in cookie
+		// delivery (a header is read only when TokenLookup asks for one),
+		// the bearer header and then the cookie in both.
+		switch delivery.mode {
+		case config.DeliveryCookie:
+			cfg.TokenLookup = "cookie:" + delivery.name
+		case config.DeliveryBoth:
+			cfg.TokenLookup = DefaultTokenLookup + ",cookie:" + delivery.name
+		default:
+			if cfg.LookupFuncs == 0 {
+				cfg.TokenLookup = DefaultTokenLookup
+			}
+		}
 	}
 	lookup, err := ParseLookup(cfg.TokenLookup, cfg.LookupFuncs, cfg.AllowParam)
 	if err != nil {
 		return nil, err
+	}
+	var cookie *Source
+	if delivery.UsesCookie() {
+		for i, s := range lookup.sources {
+			if s.Kind == "cookie" && s.Name == delivery.name {
+				cookie = &lookup.sources[i]
+			}
+		}
+		if cookie == nil {
+			return nil, fmt.Errorf("slidingjwt: Config.TokenLookup %q has no source cookie:%s, the cookie %s=%s renews: add it, or leave TokenLookup empty",
+				cfg.TokenLookup, delivery.name, config.EnvDelivery, delivery.mode)
+		}
 	}
 	issuer, err := token.NewIssuer(cfg.Settings, cfg.Keys)
 	if err != nil {
@@ -215,12 +252,17 @@ func New[C any](cfg Config[C]) (*Engine[C], error) {
 		lookup:    lookup,
 		storeName: storeName,
 		mount:     cfg.MountPrefix,
+		delivery:  delivery,
+		cookie:    cookie,
 	}, nil
 }
 
 // Lookup returns the compiled Config.TokenLookup, for a door that reads
 // some of its sources itself (see Door.Values).
 func (e *Engine[C]) Lookup() *Lookup { return e.lookup }
+
+// Delivery returns how the engine's tokens travel.
+func (e *Engine[C]) Delivery() *Delivery { return e.delivery }
 
 // Now reads the engine's clock.
 func (e *Engine[C]) Now() time.Time { return e.cfg.Now() }

@@ -124,12 +124,7 @@ func RequestValues(r *http.Request, s *Source, dst []string) []string {
 	case "query":
 		dst = appendCapped(dst, r.URL.Query()[s.Name])
 	case "cookie":
-		for i, c := range r.CookiesNamed(s.Name) {
-			if i == maxSourceValues {
-				break
-			}
-			dst = append(dst, c.Value)
-		}
+		dst = cookieValues(r, s.Name, dst)
 	case "form":
 		if r.Form == nil {
 			_ = r.ParseMultipartForm(32 << 20)
@@ -148,8 +143,8 @@ func appendCapped(dst, values []string) []string {
 
 // DoorReaders returns, by source index, what a door reads each source of
 // l with (see Door.Values): funcs[s.Func] for its lookup functions,
-// build(s) for every source but a header, which the engine reads itself
-// without allocating (the zero E). It is for a door that reads query,
+// build(s) for every source but a header or a cookie, which the engine
+// reads itself without allocating (the zero E). It is for a door that reads query,
 // param, cookie and form sources its framework's way, as the Echo doors do
 // with Echo's extractors for echo-jwt's exact semantics. An error of build
 // is returned naming the source.
@@ -157,7 +152,7 @@ func DoorReaders[E any](l *Lookup, funcs []E, build func(s Source) ([]E, error))
 	out := make([]E, len(l.sources))
 	for i, s := range l.sources {
 		switch s.Kind {
-		case "header":
+		case "header", "cookie":
 		case "func":
 			out[i] = funcs[s.Func]
 		default:

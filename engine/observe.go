@@ -26,6 +26,9 @@ const (
 	// OutcomeNotReady: the revocation list is not loaded yet, so a token
 	// cannot be told from a revoked one; 503.
 	OutcomeNotReady Outcome = "not_ready"
+	// OutcomeCrossOrigin: an unsafe request authenticated by the session
+	// cookie came from an untrusted origin (cookie delivery); 403.
+	OutcomeCrossOrigin Outcome = "cross_origin"
 )
 
 // StoreCall describes one call to the renewal store.
@@ -82,7 +85,7 @@ func Observers(obs ...Observer) Observer {
 // that metrics can create their series before the first request.
 func Outcomes() []Outcome {
 	return []Outcome{OutcomeVerified, OutcomeCacheHit, OutcomeMissing, OutcomeTooLarge,
-		OutcomeInvalid, OutcomeRevoked, OutcomeNotReady}
+		OutcomeInvalid, OutcomeRevoked, OutcomeNotReady, OutcomeCrossOrigin}
 }
 
 // Reasons returns every Reason the engine reports, in the order they are
@@ -124,6 +127,8 @@ func outcomeOf(err error) Outcome {
 		return OutcomeRevoked
 	case errors.Is(err, ErrRevocationsNotReady):
 		return OutcomeNotReady
+	case errors.Is(err, ErrCrossOrigin):
+		return OutcomeCrossOrigin
 	}
 	return OutcomeInvalid
 }

@@ -20,7 +20,7 @@ import (
 // succeeds. It returns nil, after telling OnRenewal why, when it should
 // not; otherwise the returned Pending decides when the status is known
 // (see Pending.Writer and Pending.Decide).
-func (e *Engine[C]) begin(c C, v *token.Verified, now time.Time) *Pending[C] {
+func (e *Engine[C]) begin(c C, v *token.Verified, now time.Time, byCookie bool) *Pending[C] {
 	s := &e.settings
 	if !s.AutoRenew {
 		e.observe(c, v, Event{Reason: ReasonDisabled})
@@ -63,24 +63,29 @@ func (e *Engine[C]) begin(c C, v *token.Verified, now time.Time) *Pending[C] {
 		e.observe(c, v, ev)
 		return nil
 	}
-	if !e.fits(v, now, exp) {
-		// The renewal would be refused by this very engine: do not spend
-		// the session's slot on it.
+	if !e.fits(v, now, exp, byCookie) {
+		// The renewal would be refused by this very engine, or dropped by
+		// the browser: do not spend the session's slot on it.
 		e.observe(c, v, Event{Reason: ReasonTooLarge})
 		return nil
 	}
-	return &Pending[C]{e: e, c: c, v: v, now: now, exp: exp}
+	return &Pending[C]{e: e, c: c, v: v, now: now, exp: exp, byCookie: byCookie}
 }
 
 // fits reports whether v's renewal at now, with expiry exp, is no larger
-// than MaxTokenSize. Most tokens are far enough below the limit to need
-// no computation.
-func (e *Engine[C]) fits(v *token.Verified, now, exp time.Time) bool {
-	if len(v.Raw())+ops.Headroom(e.issuer) <= e.maxSize {
+// than MaxTokenSize and, when it goes in the cookie, leaves a Set-Cookie
+// no longer than MaxCookieSize. Most tokens are far enough below the limit
+// to need no computation.
+func (e *Engine[C]) fits(v *token.Verified, now, exp time.Time, byCookie bool) bool {
+	limit := e.maxSize
+	if byCookie {
+		limit = min(limit, e.delivery.tokenRoom)
+	}
+	if len(v.Raw())+ops.Headroom(e.issuer) <= limit {
 		return true
 	}
 	n, err := ops.RenewedSize(e.issuer, v, now, exp)
-	return err == nil && n <= e.maxSize
+	return err == nil && n <= limit
 }
 
 // renewedHere reports whether the store granted a renewal of v's session,
@@ -114,6 +119,9 @@ type Pending[C any] struct {
 	now    time.Time
 	exp    time.Time
 	done   bool
+	// byCookie: the token came in the session cookie, so its renewal
+	// goes there (Set-Cookie) rather than in X-New-Token.
+	byCookie bool
 }
 
 // WriterHooks let a front door keep its own response type in step with
@@ -230,6 +238,20 @@ func (p *Pending[C]) Decide(status int, h http.Header) {
 	}
 	if err != nil {
 		e.observe(c, v, Event{Reason: ReasonSignError, Session: key, Err: err})
+		return
+	}
+	if p.byCookie {
+		sc, expText := e.delivery.setCookie(tok, exp, p.now)
+		if len(sc) > MaxCookieSize {
+			// BeforeRenew made it larger than begin foresaw.
+			e.observe(c, v, Event{Reason: ReasonTooLarge, Session: key})
+			return
+		}
+		setRenewal(h, sc, expText)
+		if len(r.Header[headerOrigin]) > 0 {
+			addToList(h, headerExposeHeaders, HeaderSessionExpires)
+		}
+		e.observe(c, v, Event{Renewed: true, Session: key, NewExpiresAt: time.Unix(exp.Unix(), 0)})
 		return
 	}
 	// The three values share one allocation; each slice has a capacity of

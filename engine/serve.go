@@ -18,8 +18,8 @@ type Door[C any] interface {
 	// header, when the door reads it (its lookup functions, a router's path
 	// parameters, or sources it reads its framework's way), and reports
 	// true; false lets the engine read s from the *http.Request
-	// (RequestValues). The engine reads headers itself, without
-	// allocating.
+	// (RequestValues). The engine reads headers and cookies itself,
+	// without allocating.
 	Values(c C, s *Source) ([]string, bool)
 	// SetClaims puts the request's own token and claims of v where the
 	// handlers look, and returns the value the handler gets (net/http: the
@@ -39,6 +39,10 @@ type Door[C any] interface {
 	// Status is the status the response gets when the handler wrote
 	// nothing: 200 for net/http and Echo, the status set for Gin.
 	Status(c C) int
+	// Header returns the header of c's response, which the engine adds to
+	// before the handler runs or the failure is answered (cookie
+	// delivery: the session's expiry, a cookie deleted).
+	Header(c C) http.Header
 }
 
 // Answer is a door's answer to a failed authentication.
@@ -69,6 +73,8 @@ func defaultAnswer(err error) Answer {
 		return answerRevoked
 	case errors.Is(err, ErrRevocationsNotReady):
 		return answerUnready
+	case errors.Is(err, ErrCrossOrigin):
+		return answerCrossOrigin
 	}
 	return answerInvalid
 }
@@ -106,19 +112,26 @@ func (a Answer) Write(w http.ResponseWriter) {
 func (e *Engine[C]) Serve(c C, d Door[C], next func(C) error) error {
 	now := e.cfg.Now()
 	var (
-		buf [2]string
-		v   *token.Verified
-		hit bool
-		err error = ErrTokenMissing
+		buf       [2]string
+		v         *token.Verified
+		hit       bool
+		err       error   = ErrTokenMissing
+		via       *Source // the source v came from
+		sawCookie bool    // the session cookie was there
 	)
 	for i := range e.lookup.sources {
 		s := &e.lookup.sources[i]
-		// A header is read here into buf, on the stack; the door is not
-		// handed buf, which would make it escape on every request.
+		// A header or a cookie is read here into buf, on the stack; the
+		// door is not handed buf, which would make it escape on every
+		// request.
 		var vals []string
-		if s.Kind == "header" {
+		switch s.Kind {
+		case "header":
 			vals = RequestValues(e.cfg.Request(c), s, buf[:0])
-		} else {
+		case "cookie":
+			vals = cookieValues(e.cfg.Request(c), s.Name, buf[:0])
+			sawCookie = sawCookie || s == e.cookie && len(vals) > 0
+		default:
 			var ok bool
 			if vals, ok = d.Values(c, s); !ok {
 				vals = RequestValues(e.cfg.Request(c), s, nil)
@@ -128,16 +141,27 @@ func (e *Engine[C]) Serve(c C, d Door[C], next func(C) error) error {
 			continue
 		}
 		if v, hit, err = e.verifyAny(vals, now); err == nil {
+			via = s
 			break
 		}
+	}
+	byCookie := via != nil && via == e.cookie
+	if byCookie && unsafeMethod(e.cfg.Request(c).Method) {
+		err = e.delivery.CheckOrigin(e.cfg.Request(c))
 	}
 	if err = e.admit(c, v, hit, err, now); err == nil {
 		c, err = d.SetClaims(c, v)
 	}
 	if err != nil {
+		if sawCookie && clearsCookie(err) {
+			e.delivery.ClearCookie(d.Header(c))
+		}
 		return d.Fail(c, err, defaultAnswer(err), next)
 	}
-	p := e.begin(c, v, now)
+	if e.cookie != nil {
+		setExpires(d.Header(c), e.cfg.Request(c), v.ExpiresText())
+	}
+	p := e.begin(c, v, now, byCookie)
 	if p == nil {
 		return next(c)
 	}
@@ -149,6 +173,15 @@ func (e *Engine[C]) Serve(c C, d Door[C], next func(C) error) error {
 		p.Decide(d.Status(c), p.header)
 	}
 	return err
+}
+
+// setExpires tells the page when its session ends, in
+// HeaderSessionExpires, exposed to a page of another origin.
+func setExpires(h http.Header, r *http.Request, exp string) {
+	h[HeaderSessionExpires] = []string{exp}
+	if len(r.Header[headerOrigin]) > 0 {
+		addToList(h, headerExposeHeaders, HeaderSessionExpires)
+	}
 }
 
 // HandOver returns what a door puts where handlers look for v: the

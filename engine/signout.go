@@ -20,15 +20,27 @@ const (
 )
 
 // SignOut ends the session of claims with so (everywhere: every session of
-// its subject) and returns the answer a ready-made sign-out handler gives:
-// 204 when it is recorded; 403 for a subject several users share (a guest,
-// revocation.ErrSharedSubject); 503 when the revocation cannot be recorded
-// now (the list or the backend is full, or the backend is down): the
-// client may retry; 500 when the program is wired wrongly (so is nil, no
-// middleware enforces its list, or the handler is not behind the
-// middleware), with the reason for the logs in the returned error. Every
-// door's handlers call it, so they answer alike.
-func SignOut(ctx context.Context, so *revocation.SignOut, claims *token.Claims, everywhere bool) (Answer, error) {
+// its subject) for a ready-made sign-out handler: it sets h, the
+// response's header (Cache-Control: no-store always; in cookie delivery,
+// once recorded, the Set-Cookie that deletes the session cookie of d), and
+// returns the answer to give: 204 when it is recorded; 403 for a subject
+// several users share (a guest, revocation.ErrSharedSubject); 503 when the
+// revocation cannot be recorded now (the list or the backend is full, or
+// the backend is down): the client may retry; 500 when the program is
+// wired wrongly (so is nil, no middleware enforces its list, or the
+// handler is not behind the middleware), with the reason for the logs in
+// the returned error. Every door's handlers call it, so they answer alike;
+// d may be nil (header delivery).
+func SignOut(ctx context.Context, so *revocation.SignOut, d *Delivery, claims *token.Claims, everywhere bool, h http.Header) (Answer, error) {
+	h[headerCacheControl] = []string{"no-store"}
+	ans, err := signOut(ctx, so, claims, everywhere)
+	if ans.Status == http.StatusNoContent && d != nil {
+		d.ClearCookie(h)
+	}
+	return ans, err
+}
+
+func signOut(ctx context.Context, so *revocation.SignOut, claims *token.Claims, everywhere bool) (Answer, error) {
 	var err error
 	switch {
 	case so == nil:
@@ -54,9 +66,8 @@ func SignOut(ctx context.Context, so *revocation.SignOut, claims *token.Claims, 
 }
 
 // WriteSignOut writes a, an answer of SignOut, on w: 204 with no body, or
-// the status with {"message": ...}. A sign-out's answer is never cached.
+// the status with {"message": ...}.
 func (a Answer) WriteSignOut(w http.ResponseWriter) {
-	w.Header()["Cache-Control"] = []string{"no-store"}
 	if a.Status == http.StatusNoContent {
 		w.WriteHeader(a.Status)
 		return

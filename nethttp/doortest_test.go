@@ -31,8 +31,18 @@ func muxDoor(t testing.TB, s doortest.Setup) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /health", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, "ok") })
 	api := func(path string, h http.HandlerFunc) { mux.Handle("GET "+s.MountPrefix+"/api"+path, mw(h)) }
-	api("/me", func(w http.ResponseWriter, r *http.Request) {
+	me := func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, nethttp.ClaimsFrom(r.Context()).Subject)
+	}
+	api("/me", me)
+	mux.Handle("POST "+s.MountPrefix+"/api/me", mw(http.HandlerFunc(me)))
+	mux.HandleFunc("/signin", func(w http.ResponseWriter, r *http.Request) {
+		if err := nethttp.SetSessionCookie(w, r, s.Delivery, r.Header.Get("X-Signin-Token")); err != nil {
+			se := engine.AsSignInError(err)
+			http.Error(w, se.Message, se.Status)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
 	})
 	api("/status", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, "idle") })
 	api("/status/deep", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, "idle") })

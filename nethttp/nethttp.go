@@ -36,6 +36,7 @@ var (
 	ErrTokenInvalid        = engine.ErrTokenInvalid
 	ErrSessionRevoked      = engine.ErrSessionRevoked
 	ErrRevocationsNotReady = engine.ErrRevocationsNotReady
+	ErrCrossOrigin         = engine.ErrCrossOrigin
 )
 
 // Config configures the net/http middleware; its fields mean what the
@@ -284,3 +285,6 @@ func (d *door) Watch(c call, p *engine.Pending[call]) call {
 
 // Status is 200: net/http's answer for a handler that wrote nothing.
 func (d *door) Status(call) int { return http.StatusOK }
+
+// Header is the response writer's header.
+func (d *door) Header(c call) http.Header { return c.w.Header() }

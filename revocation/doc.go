@@ -54,9 +54,13 @@
 // The copy never forgets a revocation before its Until, whatever the
 // backend says later. When the backend is seen to have lost its state (a
 // Redis server restarted without its append-only file, or emptied with
-// FLUSHALL: a new history, see store.RevocationPage.Reset), each List
-// writes its live revocations back, so that an instance started afterwards
-// learns them too.
+// FLUSHALL: a new history; restarted from an older snapshot, or a replica
+// promoted while it lagged: the same history, rolled back; see
+// store.RevocationPage.Reset), each List writes back the live revocations
+// the backend lacks, so that an instance started afterwards learns them
+// too. A revocation the List made or heard by a watch, and has not read
+// back yet, counts: a catch-up that does not read it back shows it lost.
+// Resets and WrittenBack count these events for metrics.
 //
 // # Cost and bounds
 //

@@ -37,12 +37,13 @@ func openRedis(t testing.TB, srv *redistest.Server, prefix string) *redis.Store 
 	return s
 }
 
-// spy is a redis Store that reports its subscriptions and counts its
-// catch-up reads.
+// spy is a redis Store that reports its subscriptions, counts its
+// catch-up reads and keeps the sequence number of the last page read.
 type spy struct {
 	*redis.Store
 	subscribed chan struct{}
 	reads      atomic.Int64
+	seq        atomic.Int64
 }
 
 func newSpy(s *redis.Store) *spy { return &spy{Store: s, subscribed: make(chan struct{}, 10)} }
@@ -51,6 +52,7 @@ func (s *spy) RevocationsSince(ctx context.Context, c store.RevocationCursor, no
 	p, err := s.Store.RevocationsSince(ctx, c, now, limit)
 	if err == nil {
 		s.reads.Add(1)
+		s.seq.Store(p.Next.Seq)
 	}
 	return p, err
 }

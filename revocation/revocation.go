@@ -162,6 +162,8 @@ type List struct {
 	enforced   atomic.Bool  // a middleware checks requests against the List (Enforce)
 	overflow   atomic.Bool  // a revocation was dropped at hardLimit: answer NotReady
 	drops      atomic.Int64 // revocations dropped at hardLimit
+	resets     atomic.Int64 // histories found lost (Resets)
+	written    atomic.Int64 // revocations written back (WrittenBack)
 	synced     atomic.Bool  // lastSync is set
 	lastSync   atomic.Int64 // the clock at the last successful sync, Unix ns
 	freshUntil atomic.Int64 // lastSync + staleAfter, saturated
@@ -170,6 +172,8 @@ type List struct {
 
 	syncMu sync.Mutex // one sync at a time; guards cursor
 	cursor store.RevocationCursor
+	syncs  atomic.Int64 // catch-ups started (feed backends)
+	unread unread
 
 	resMu    sync.Mutex
 	reserved int64 // new revocations on their way to the backend
@@ -389,7 +393,7 @@ func (l *List) revoke(ctx context.Context, r store.Revocation, now time.Time) er
 	if err := l.backend.Revoke(ctx, r, now); err != nil {
 		return fmt.Errorf("revocation: revoke %s %s: %w", r.Kind, r.Key, err)
 	}
-	l.learn(r)
+	l.learnUnread(r)
 	return nil
 }
 
@@ -433,6 +437,94 @@ func (sh *shard) table(kind store.RevocationKind) *atomic.Pointer[table] {
 	return &sh.sessions
 }
 
+// learnUnread merges r, which did not come from a catch-up read (this
+// List recorded it, or a watch delivered it), into the copy; if that
+// changed the copy, it notes r as unread (see unread). It holds unread.mu
+// throughout, so that a catch-up applying what it read either applies r
+// first (then r changes nothing here) or sees it noted (and drops it).
+func (l *List) learnUnread(r store.Revocation) {
+	if l.feed == nil {
+		l.learn(r)
+		return
+	}
+	l.unread.mu.Lock()
+	defer l.unread.mu.Unlock()
+	if l.learnShard(l.shardOf(r.Key), []store.Revocation{r}) > 0 {
+		l.noteUnread(r, l.syncs.Load())
+	}
+}
+
+// noteUnread notes r as unread since catch-up gen. Called with unread.mu
+// held.
+func (l *List) noteUnread(r store.Revocation, gen int64) {
+	e := entry{before: r.Before.UnixNano(), until: r.Until.UnixNano()}
+	u := &l.unread
+	if u.all {
+		return
+	}
+	if len(u.m) >= maxUnread {
+		u.all, u.m = true, nil
+		return
+	}
+	if u.m == nil {
+		u.m = make(map[field]unreadEntry)
+	}
+	f := field{r.Kind, r.Key}
+	if cur, ok := u.m[f]; ok {
+		e = entry{before: max(cur.e.before, e.before), until: max(cur.e.until, e.until)}
+		gen = min(gen, cur.gen)
+	}
+	u.m[f] = unreadEntry{e: e, gen: gen}
+}
+
+// applyRead merges revocations a catch-up read into the copy, and drops
+// the unread revocations they cover, under unread.mu (see learnUnread).
+func (l *List) applyRead(rs []store.Revocation) {
+	if l.feed == nil {
+		l.learnAll(rs)
+		return
+	}
+	l.unread.mu.Lock()
+	defer l.unread.mu.Unlock()
+	if len(l.unread.m) > 0 {
+		for _, r := range rs {
+			f := field{r.Kind, r.Key}
+			if ue, ok := l.unread.m[f]; ok && r.Before.UnixNano() >= ue.e.before && r.Until.UnixNano() >= ue.e.until {
+				delete(l.unread.m, f)
+			}
+		}
+	}
+	l.learnAll(rs)
+}
+
+// maxUnread bounds the revocations noted as unread between two catch-ups
+// (a few MB at most); beyond it the next catch-up reads everything
+// instead, and writes back what the backend lacks.
+const maxUnread = 100_000
+
+// unread holds the revocations that changed the copy without coming from a
+// catch-up read: this List recorded them, or a watch delivered them. The
+// backend had each when the List learned it, so a catch-up that starts
+// afterwards must read it (or a later form of it) among what changed after
+// the cursor. One that does not shows that the backend lost it, even when
+// the cursor cannot show it (the cursor stands on changes before it): the
+// List then writes it back. Without this, a sign-out that reached other
+// instances only by pub/sub, written to a primary lost before any catch-up
+// read it, would be known to the running instances and never to those
+// started later.
+type unread struct {
+	mu  sync.Mutex
+	m   map[field]unreadEntry
+	all bool // more than maxUnread: the next catch-up reads everything
+}
+
+// unreadEntry is a revocation noted as unread, with the number of catch-ups
+// that had started when it was noted (List.syncs).
+type unreadEntry struct {
+	e   entry
+	gen int64
+}
+
 // learn merges r into the copy: the later Before and the later Until win,
 // so revocations may arrive in any order, any number of times. A new
 // revocation beyond hardLimit is dropped, and the List answers NotReady
@@ -458,8 +550,9 @@ func (l *List) learnAll(rs []store.Revocation) {
 	}
 }
 
-// learnShard merges rs, all of sh, into its tables.
-func (l *List) learnShard(sh *shard, rs []store.Revocation) {
+// learnShard merges rs, all of sh, into its tables, and returns how many
+// of them changed the copy.
+func (l *List) learnShard(sh *shard, rs []store.Revocation) (changed int) {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	for _, kind := range []store.RevocationKind{store.RevokeSession, store.RevokeSubject} {
@@ -492,6 +585,7 @@ func (l *List) learnShard(sh *shard, rs []store.Revocation) {
 				}
 			}
 			next[r.Key] = e
+			changed++
 			if !ok {
 				l.count.Add(1)
 			}
@@ -500,6 +594,7 @@ func (l *List) learnShard(sh *shard, rs []store.Revocation) {
 			ptr.Store(newTable(next, l.filterSeed))
 		}
 	}
+	return changed
 }
 
 // due reports whether period has passed from last to now (Unix ns), or the
@@ -542,8 +637,8 @@ func (l *List) prune(now int64) {
 // last sync (everything, the first time or for a backend that is not a
 // store.RevocationFeed) into the copy, and when the backend has lost state
 // (a Reset, or revocations of the copy missing from a full read), writes
-// the live revocations of the copy back to it first, so that Lists created
-// later learn them too. On success the List is Ready and its Staleness
+// back the live revocations of the copy that it lacks, so that Lists
+// created later learn them too (Resets and WrittenBack count these). On success the List is Ready and its Staleness
 // starts again from zero. The background catch-up calls it every
 // Options.CatchUp; call it to catch up at once.
 func (l *List) Sync(ctx context.Context) error {
@@ -594,31 +689,43 @@ func (l *List) Sync(ctx context.Context) error {
 }
 
 // syncFeed reads the pages that changed after the cursor, or all of them
-// when refill is set. Called with syncMu held.
+// when refill is set. When the backend reports a Reset (it lost part of
+// its history: emptied, or rolled back to an older state), the pages from
+// there list everything it holds, and the revocations of the copy it
+// lacks, or holds shorter, are written back before the cursor moves: if
+// that fails, the next sync sees the Reset again. Called with syncMu held.
 func (l *List) syncFeed(ctx context.Context, now time.Time, refill bool) error {
+	gen := l.syncs.Add(1)
+	l.unread.mu.Lock()
+	all := l.unread.all
+	l.unread.all = false
+	l.unread.mu.Unlock()
 	cursor := l.cursor
-	if refill {
+	if refill || all {
 		cursor.Seq = 0 // everything, yet a Reset still shows
 	}
 	// Pages are applied a few at a time: each application copies the
 	// tables it changes, so a large first load applied page by page would
 	// copy them a hundred times.
 	var pending []store.Revocation
+	var held map[field]entry // after a Reset, or with all: what the backend holds
 	for {
 		page, err := l.feed.RevocationsSince(ctx, cursor, now, pageSize)
 		if err != nil {
+			l.markAllUnread(all)
 			return err
 		}
-		if page.Reset {
-			// The backend lost state. Write back before moving the
-			// cursor: if this fails, the next sync sees the Reset again.
-			if err := l.writeBack(ctx, now, nil); err != nil {
-				return err
+		if page.Reset || all && held == nil {
+			held = make(map[field]entry)
+		}
+		if held != nil {
+			for _, r := range page.Revocations {
+				held[field{r.Kind, r.Key}] = entry{before: r.Before.UnixNano(), until: r.Until.UnixNano()}
 			}
 		}
 		pending = append(pending, page.Revocations...)
 		if len(pending) >= applyBatch {
-			l.learnAll(pending)
+			l.applyRead(pending)
 			pending = pending[:0]
 		}
 		cursor = page.Next
@@ -626,9 +733,105 @@ func (l *List) syncFeed(ctx context.Context, now time.Time, refill bool) error {
 			break
 		}
 	}
-	l.learnAll(pending)
+	l.applyRead(pending)
+	if held != nil {
+		if !all || l.lostAny(held) {
+			l.resets.Add(1)
+		}
+		if err := l.writeBack(ctx, now, lacks(held)); err != nil {
+			l.markAllUnread(all)
+			return err
+		}
+		l.dropUnread(gen)
+	} else if err := l.writeBackUnread(ctx, gen, now); err != nil {
+		return err
+	}
 	l.cursor = cursor
 	return nil
+}
+
+// markAllUnread sets unread.all again when it was set for a catch-up that
+// failed.
+func (l *List) markAllUnread(all bool) {
+	if all {
+		l.unread.mu.Lock()
+		l.unread.all = true
+		l.unread.mu.Unlock()
+	}
+}
+
+// lostAny reports whether the copy holds a live revocation that held lacks.
+func (l *List) lostAny(held map[field]entry) bool {
+	want := lacks(held)
+	for i := range l.shards {
+		for _, kind := range []store.RevocationKind{store.RevokeSession, store.RevokeSubject} {
+			for k, e := range l.shards[i].table(kind).Load().m {
+				if want(field{kind, k}, e) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// dropUnread drops the unread revocations noted before catch-up gen
+// started, which it settled: it read everything and wrote back what the
+// backend lacked.
+func (l *List) dropUnread(gen int64) {
+	l.unread.mu.Lock()
+	defer l.unread.mu.Unlock()
+	for f, ue := range l.unread.m {
+		if ue.gen < gen {
+			delete(l.unread.m, f)
+		}
+	}
+}
+
+// writeBackUnread writes back the unread revocations noted before
+// catch-up gen started that it did not read (applyRead drops those it
+// read), live at now: the backend had each when the List learned it, and
+// has lost it since (see unread). It counts them in Resets and
+// WrittenBack.
+func (l *List) writeBackUnread(ctx context.Context, gen int64, now time.Time) error {
+	n := nanos(now)
+	var lost []store.Revocation
+	l.unread.mu.Lock()
+	for f, ue := range l.unread.m {
+		if ue.gen >= gen {
+			continue // noted during this catch-up: the next one settles it
+		}
+		delete(l.unread.m, f)
+		if ue.e.until > n {
+			lost = append(lost, store.Revocation{Kind: f.kind, Key: f.key,
+				Before: time.Unix(0, ue.e.before).UTC(), Until: time.Unix(0, ue.e.until).UTC()})
+		}
+	}
+	l.unread.mu.Unlock()
+	if len(lost) == 0 {
+		return nil
+	}
+	l.resets.Add(1)
+	if err := l.revokeAll(ctx, lost, now); err != nil {
+		// Note them again, so that the next catch-up tries again.
+		l.unread.mu.Lock()
+		for _, r := range lost {
+			l.noteUnread(r, 0)
+		}
+		l.unread.mu.Unlock()
+		return fmt.Errorf("write back to a backend that lost revocations: %w", err)
+	}
+	l.written.Add(int64(len(lost)))
+	return nil
+}
+
+// lacks returns a writeBack filter that accepts the revocations held does
+// not have, or has with an earlier Before or Until.
+func lacks(held map[field]entry) func(field, entry) bool {
+	return func(f field, e entry) bool {
+		k, ok := held[f]
+		return !ok || k.before < e.before || k.until < e.until
+	}
 }
 
 // syncFull reads every revocation, and writes back those of the copy the
@@ -638,15 +841,12 @@ func (l *List) syncFull(ctx context.Context, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	known := make(map[field]entry, len(rs))
+	held := make(map[field]entry, len(rs))
 	for _, r := range rs {
-		known[field{r.Kind, r.Key}] = entry{before: r.Before.UnixNano(), until: r.Until.UnixNano()}
+		held[field{r.Kind, r.Key}] = entry{before: r.Before.UnixNano(), until: r.Until.UnixNano()}
 	}
 	l.learnAll(rs)
-	return l.writeBack(ctx, now, func(f field, e entry) bool {
-		k, ok := known[f]
-		return !ok || k.before < e.before || k.until < e.until
-	})
+	return l.writeBack(ctx, now, lacks(held))
 }
 
 type field struct {
@@ -655,7 +855,8 @@ type field struct {
 }
 
 // writeBack records the revocations of the copy that are live at now (and
-// that want accepts, when not nil) in the backend, a batch at a time.
+// that want accepts, when not nil) in the backend, a batch at a time, and
+// counts those it sent in WrittenBack.
 func (l *List) writeBack(ctx context.Context, now time.Time, want func(field, entry) bool) error {
 	n := nanos(now)
 	batch := make([]store.Revocation, 0, writeBackBatch)
@@ -663,15 +864,9 @@ func (l *List) writeBack(ctx context.Context, now time.Time, want func(field, en
 		if len(batch) == 0 {
 			return nil
 		}
-		var err error
-		if l.batcher != nil {
-			err = l.batcher.RevokeBatch(ctx, batch, now)
-		} else {
-			for _, r := range batch {
-				if err = l.backend.Revoke(ctx, r, now); err != nil {
-					break
-				}
-			}
+		err := l.revokeAll(ctx, batch, now)
+		if err == nil {
+			l.written.Add(int64(len(batch)))
 		}
 		batch = batch[:0]
 		if err != nil {
@@ -695,6 +890,20 @@ func (l *List) writeBack(ctx context.Context, now time.Time, want func(field, en
 		}
 	}
 	return flush()
+}
+
+// revokeAll records rs in the backend: in one batch if it is a
+// store.BatchRevoker, else one by one.
+func (l *List) revokeAll(ctx context.Context, rs []store.Revocation, now time.Time) error {
+	if l.batcher != nil {
+		return l.batcher.RevokeBatch(ctx, rs, now)
+	}
+	for _, r := range rs {
+		if err := l.backend.Revoke(ctx, r, now); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Enforce records that a middleware of this process checks requests
@@ -730,6 +939,20 @@ func (l *List) WaitReady(ctx context.Context) error {
 // not pruned yet (pruning runs about once a minute). It is meant for
 // metrics: compare it with Options.MaxRevocations.
 func (l *List) Len() int { return int(l.count.Load()) }
+
+// Resets reports how many times a catch-up found that the backend had lost
+// part of the history this List had read: a Redis server emptied or
+// restarted without its data, restarted from an older snapshot, or a
+// replica promoted while it lagged. Each time, the List read everything
+// again and wrote back what the backend lacked (WrittenBack). It is meant
+// for metrics: outside such events it stays where it is.
+func (l *List) Resets() int64 { return l.resets.Load() }
+
+// WrittenBack reports how many revocations this List has written back to
+// a backend that lacked them (see Resets and Sync). A revocation made
+// through this List while such a read runs may be counted, and written
+// again, which changes nothing. It is meant for metrics.
+func (l *List) WrittenBack() int64 { return l.written.Load() }
 
 // Staleness reports how long before now the last successful sync with the
 // backend was, by the List's clock: about Options.CatchUp at most while the
@@ -813,7 +1036,7 @@ func (l *List) syncLoop(ctx context.Context) {
 func (l *List) watchLoop(ctx context.Context) {
 	defer l.wg.Done()
 	for {
-		err := l.watcher.WatchRevocations(ctx, l.learn, l.catchUpNow)
+		err := l.watcher.WatchRevocations(ctx, l.learnUnread, l.catchUpNow)
 		if ctx.Err() != nil || errors.Is(err, store.ErrClosed) {
 			return
 		}

@@ -98,12 +98,19 @@ func NewSignOut(list *List, s config.Settings, opts *SignOutOptions) (*SignOut, 
 }
 
 // LongestLifetime is the longest lifetime a token accepted with settings s
-// can have: the longer of the user and guest lifetimes. With a List
-// configured, the middleware refuses tokens minted elsewhere with a longer
-// one (exp - iat, or exp - now for a token without iat, beyond it plus the
-// leeway), so that no revoked token outlives its revocation.
+// can have: the longer of the user and guest lifetimes, rounded up to a
+// whole second, since iat and exp are whole seconds (a 3.6-second
+// lifetime gives tokens whose exp - iat is 3 or 4 seconds, by the
+// fraction of the second they were issued in). With a List configured,
+// the middleware refuses tokens minted elsewhere with a longer one (exp -
+// iat, or exp - now for a token without iat, beyond it plus the leeway),
+// so that no revoked token outlives its revocation.
 func LongestLifetime(s config.Settings) time.Duration {
-	return max(s.UserLifetime, s.GuestLifetime)
+	longest := max(s.UserLifetime, s.GuestLifetime)
+	if r := longest % time.Second; r != 0 {
+		longest += time.Second - r
+	}
+	return longest
 }
 
 // Session revokes the session of claims (Claims.Session: the token, every

@@ -36,7 +36,15 @@ func ginDoor(t testing.TB, s doortest.Setup) http.Handler {
 	r := gin.New()
 	r.GET("/health", func(c *gin.Context) { c.String(http.StatusOK, "ok") })
 	api := r.Group(s.MountPrefix+"/api", mw)
-	api.GET("/me", func(c *gin.Context) { c.String(http.StatusOK, slidinggin.ClaimsFrom(c).Subject) })
+	me := func(c *gin.Context) { c.String(http.StatusOK, slidinggin.ClaimsFrom(c).Subject) }
+	api.GET("/me", me)
+	api.POST("/me", me)
+	r.Any("/signin", func(c *gin.Context) {
+		if slidinggin.SetSessionCookie(c, s.Delivery, c.GetHeader("X-Signin-Token")) == nil {
+			c.Status(http.StatusNoContent)
+			c.Writer.WriteHeaderNow()
+		}
+	})
 	api.GET("/status", func(c *gin.Context) { c.String(http.StatusOK, "idle") })
 	api.GET("/status/deep", func(c *gin.Context) { c.String(http.StatusOK, "idle") })
 	api.GET("/statusx", func(c *gin.Context) { c.String(http.StatusOK, "x") })

@@ -278,6 +278,9 @@ func (d *door) Watch(c *gin.Context, p *engine.Pending[*gin.Context]) *gin.Conte
 // a handler that wrote nothing.
 func (d *door) Status(c *gin.Context) int { return c.Writer.Status() }
 
+// Header is the Gin writer's header.
+func (d *door) Header(c *gin.Context) http.Header { return c.Writer.Header() }
+
 // writer is c.Writer while a renewal is pending; see door.Watch. Once the
 // renewal is decided, every call passes through.
 type writer struct {

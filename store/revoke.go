@@ -189,6 +189,13 @@ type RevocationCursor struct {
 	// Seq counts the changes of the history; each change gets the next
 	// number.
 	Seq int64
+	// Change identifies a change the reader saw at or after Seq, for a
+	// backend whose history can be rolled back under the same Epoch (a
+	// Redis restarted from an older snapshot, or a replica promoted while
+	// it lagged): such a backend reports a Reset when it no longer holds
+	// that change, even once new changes have brought its Seq back up.
+	// Empty when the backend does not name its changes.
+	Change string
 }
 
 // RevocationPage is one answer of RevocationFeed.RevocationsSince.
@@ -202,10 +209,11 @@ type RevocationPage struct {
 	// Next returns more at once.
 	More bool
 	// Reset reports that the backend's history does not continue the
-	// cursor passed in (its Epoch differs, or its Seq is behind the
-	// cursor's): the backend lost state. The page then starts from the
-	// beginning of the current history, and the reader should write the
-	// revocations it knows back (Revoke merges them), so that readers that
+	// cursor passed in (its Epoch differs, its Seq is behind the
+	// cursor's, or it no longer holds the cursor's Change): the backend
+	// lost state. The page then starts from the beginning of the current
+	// history, and the reader should write back the revocations it knows
+	// that the backend lacks (Revoke merges them), so that readers that
 	// start later learn them too.
 	Reset bool
 }

@@ -1,6 +1,7 @@
 package token
 
 import (
+	"runtime/debug"
 	"testing"
 
 	"github.com/slidingjwt/slidingjwt/config"
@@ -52,5 +53,47 @@ func TestVerifiedAllocations(t *testing.T) {
 		if got := testing.AllocsPerRun(200, tt.run); got > tt.max {
 			t.Errorf("%s: %v allocations, want at most %v", tt.name, got, tt.max)
 		}
+	}
+}
+
+// TestExpiresTextAllocations: the expiry's text (X-Session-Expires) is made
+// when a token verifies only with settings that deliver tokens in a
+// cookie, which send it with every response: a header-delivery
+// verification of the same token does not pay for it. Both give the same
+// text.
+func TestExpiresTextAllocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are not exact under the race detector")
+	}
+	f := newVerifyFixture(t, -1)
+	now := f.clock.Now()
+	raw, _, err := f.issuer.IssueAt(now, "alice", "user", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cookieSettings := f.issuer.Settings()
+	cookieSettings.Delivery = config.DeliveryCookie
+	cookieVF, err := NewVerifier(cookieSettings, &VerifierOptions{Keys: f.keys, Now: f.clock.Now, CacheSize: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// No collection during the counts: it empties the verifiers' pools.
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	count := func(vf *Verifier) (allocs float64, text string) {
+		var v *Verified
+		allocs = testing.AllocsPerRun(100, func() {
+			if v, err = vf.Verify(raw, now); err != nil {
+				t.Fatal(err)
+			}
+		})
+		return allocs, v.ExpiresText()
+	}
+	header, hText := count(f.vf)
+	cookie, cText := count(cookieVF)
+	if got, want := cookie-header, 1.0; got != want {
+		t.Errorf("verifying one token allocates %v more with cookie delivery than with header delivery (%v, %v), want %v", got, cookie, header, want)
+	}
+	if hText != cText || hText == "" {
+		t.Errorf("ExpiresText: %q with header delivery, %q with cookie delivery; want the same exp", hText, cText)
 	}
 }

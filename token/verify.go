@@ -445,6 +445,10 @@ func (vf *Verifier) extract(v *Verified, rc *readClaims, now time.Time) error {
 			return errAuthTime
 		}
 	}
+	if vf.settings.UsesCookie() {
+		// Cookie delivery sends it with every response (see ExpiresText).
+		v.expText = strconv.FormatInt(exp.Unix(), 10)
+	}
 	switch {
 	case v.sid != "":
 		v.session = v.sid
@@ -531,6 +535,7 @@ type Verified struct {
 	sub, role, sid, jti, session string
 	exp, iat, authTime           float64
 	lifetime                     time.Duration // exp - iat, or the role's configured lifetime
+	expText                      string        // exp in decimal Unix seconds, in cookie delivery
 	// sessionRK and subjectRK are the digests of session and of sub (zero
 	// without one), by which stores and revocations know them.
 	sessionRK, subjectRK store.RevocationKey
@@ -555,6 +560,17 @@ func (v *Verified) Raw() string { return v.raw }
 
 // ExpiresAt returns the token's exp.
 func (v *Verified) ExpiresAt() time.Time { return secondsTime(v.exp) }
+
+// ExpiresText returns the token's exp in decimal Unix seconds, for a
+// response header. With settings that deliver tokens in a cookie, which
+// send it with every response, it is made once, when the token verifies;
+// otherwise on each call.
+func (v *Verified) ExpiresText() string {
+	if v.expText != "" {
+		return v.expText
+	}
+	return strconv.FormatInt(v.ExpiresAt().Unix(), 10)
+}
 
 // Subject returns the token's sub ("" when it has none).
 func (v *Verified) Subject() string { return v.sub }

@@ -68,10 +68,10 @@ describe("tokens", () => {
 });
 
 describe("options", () => {
-  it("delivery is header; cookie is refused as not supported yet", () => {
-    assert.equal(createClient({ baseURL: "http://127.0.0.1:1", delivery: "header" }).delivery, "header");
-    assert.throws(() => createClient({ baseURL: "http://127.0.0.1:1", delivery: "cookie" }), /not supported yet/);
-    assert.throws(() => createClient({ baseURL: "http://127.0.0.1:1", delivery: "smoke" }), /must be "header"/);
+  it("delivery is header by default, or cookie; nothing else", () => {
+    assert.equal(createClient({ baseURL: "http://127.0.0.1:1" }).delivery, "header");
+    assert.equal(createClient({ baseURL: "http://127.0.0.1:1", delivery: "cookie" }).delivery, "cookie");
+    assert.throws(() => createClient({ baseURL: "http://127.0.0.1:1", delivery: "smoke" }), /must be "header" or "cookie"/);
   });
 
   it("needs an absolute baseURL outside a browser page", () => {

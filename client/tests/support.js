@@ -263,7 +263,8 @@ export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  * RENEWING that is at most about 1.5 s.
  */
 export async function untilRenewable(token, threshold = THRESHOLD) {
-  const c = claims(token);
+  // A token, or its claims (cookie delivery: the claims /api/me answers).
+  const c = typeof token === "string" ? claims(token) : token;
   const threshAt = (c.exp - threshold * (c.exp - c.iat)) * 1000;
   const at = Math.max((c.iat + 1) * 1000, threshAt) + 30;
   const wait = at - Date.now();
@@ -288,3 +289,44 @@ export function record(client) {
   for (const type of Object.keys(events)) client.on(type, (d) => events[type].push(d));
   return events;
 }
+
+/**
+ * cookieJar is the tests' stand-in for a browser's cookie store, as Node's
+ * fetch keeps no cookies: jar.fetch sends the cookies it holds with each
+ * request made with credentials other than "omit", and keeps what each
+ * response's Set-Cookie says (a Max-Age of 0 or less, or an Expires in the
+ * past, deletes). It serves one host: domain and path are not looked at,
+ * and neither is the browser's own clock for Max-Age (the server deletes
+ * what it wants gone).
+ */
+export function cookieJar() {
+  const cookies = new Map();
+  return {
+    cookies,
+    /** header is the Cookie header the jar sends, or "". */
+    header: () => [...cookies].map(([k, v]) => `${k}=${v}`).join("; "),
+    async fetch(input, init) {
+      const req = new Request(input, init);
+      if (req.credentials !== "omit" && cookies.size > 0) req.headers.set("Cookie", this.header());
+      const res = await fetch(req);
+      for (const line of res.headers.getSetCookie()) {
+        const [pair, ...attrs] = line.split(";").map((s) => s.trim());
+        const eq = pair.indexOf("=");
+        const name = pair.slice(0, eq);
+        const value = pair.slice(eq + 1);
+        const gone = attrs.some((a) => {
+          const [k, v = ""] = a.split("=");
+          if (k.toLowerCase() === "max-age") return Number(v) <= 0;
+          if (k.toLowerCase() === "expires") return Date.parse(v) <= Date.now();
+          return false;
+        });
+        if (gone || value === "") cookies.delete(name);
+        else cookies.set(name, value);
+      }
+      return res;
+    },
+  };
+}
+
+/** COOKIE is the demo's session cookie over plain HTTP. */
+export const COOKIE = "slidingjwt_session";

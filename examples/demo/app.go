@@ -109,6 +109,24 @@ func loadOptions(lookup func(string) (string, bool), logger *slog.Logger) (optio
 	if err != nil {
 		return o, err
 	}
+	if s.UsesCookie() {
+		// The demo serves plain HTTP on a developer's machine: unless told
+		// otherwise, its cookie is not Secure (so no __Host- name), which
+		// only plain-HTTP development may do. Behind HTTPS, set
+		// TOKEN_COOKIE_SECURE=true and keep the default name.
+		if _, set := lookup(config.EnvCookieSecure); !set && s.Cookie.Name == "" {
+			s.Cookie.Insecure, s.Cookie.Name = true, "slidingjwt_session"
+			logger.Warn("cookie delivery over plain HTTP: the session cookie is not Secure; set TOKEN_COOKIE_SECURE=true behind HTTPS", "cookie", s.Cookie.Name)
+		}
+		// The origins allowed to call the API are the ones trusted to send
+		// it unsafe requests with the cookie.
+		if len(s.TrustedOrigins) == 0 {
+			s.TrustedOrigins = o.origins
+		}
+		if err := s.Validate(); err != nil {
+			return o, fmt.Errorf("CORS_ORIGINS: %w", err)
+		}
+	}
 	o.settings = s
 	return o, nil
 }
@@ -147,6 +165,13 @@ func newServer(o options, st store.Store, logger *slog.Logger, now func() time.T
 			return nil, nil, err
 		}
 	}
+	// How tokens travel (TOKEN_DELIVERY): in cookie delivery /login sets
+	// the session cookie and the sign-out routes delete it.
+	delivery, err := engine.NewDelivery(o.settings, issuer.Keys(), now, list)
+	if err != nil {
+		closeList()
+		return nil, nil, err
+	}
 	metrics, err := newMetrics(st)
 	if err != nil {
 		closeList()
@@ -175,10 +200,14 @@ func newServer(o options, st store.Store, logger *slog.Logger, now func() time.T
 			// LightRAG's web UI sends X-Skip-Interceptor on its silent
 			// guest refresh.
 			AllowHeaders:  []string{echo.HeaderAuthorization, echo.HeaderContentType, engine.HeaderBackground, "X-Skip-Interceptor"},
-			ExposeHeaders: []string{middleware.HeaderNewToken},
+			ExposeHeaders: []string{middleware.HeaderNewToken, engine.HeaderSessionExpires},
+			// In cookie delivery the page calls with credentials (the
+			// cookie); the cross-origin check of the middleware trusts
+			// these same origins for unsafe requests.
+			AllowCredentials: delivery.UsesCookie(),
 		}))
 	}
-	d := &demo{opts: o, issuer: issuer, now: now}
+	d := &demo{opts: o, issuer: issuer, now: now, delivery: delivery}
 	e.GET("/health", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
 	e.POST("/login", d.login)
 	e.GET("/auth-status", d.authStatus)
@@ -187,6 +216,12 @@ func newServer(o options, st store.Store, logger *slog.Logger, now func() time.T
 	e.GET("/metrics", echo.WrapHandler(metrics.handler))
 	e.GET("/metrics/summary", metrics.summary)
 
+	// LightRAG's web UI calls its API at the root; its document list
+	// answers here too, behind the middleware, so that the UI's own API
+	// module can be pointed at the demo (docs/client.md).
+	e.GET("/documents", func(c echo.Context) error {
+		return c.JSON(http.StatusOK, map[string]any{"statuses": map[string]any{}})
+	}, protect)
 	api := e.Group("/api", protect)
 	api.GET("/me", func(c echo.Context) error { return c.JSON(http.StatusOK, middleware.ClaimsFrom(c).Map()) })
 	api.GET("/status", func(c echo.Context) error {
@@ -199,10 +234,10 @@ func newServer(o options, st store.Store, logger *slog.Logger, now func() time.T
 		// except for a guest, whose subject every guest shares (403). A
 		// full list, or a store that is down, is a 503: try again.
 		api.POST("/logout", func(c echo.Context) error {
-			return signedOut(signOut.Session(c.Request().Context(), middleware.ClaimsFrom(c)), c)
+			return d.signedOut(signOut.Session(c.Request().Context(), middleware.ClaimsFrom(c)), c)
 		})
 		api.POST("/logout-all", func(c echo.Context) error {
-			return signedOut(signOut.Everywhere(c.Request().Context(), middleware.ClaimsFrom(c)), c)
+			return d.signedOut(signOut.Everywhere(c.Request().Context(), middleware.ClaimsFrom(c)), c)
 		})
 	}
 	api.GET("/admin", func(c echo.Context) error {
@@ -211,12 +246,13 @@ func newServer(o options, st store.Store, logger *slog.Logger, now func() time.T
 		}
 		return c.JSON(http.StatusOK, map[string]string{"message": "welcome, admin"})
 	})
-	registerPage(e)
+	registerPage(e, o.settings.Delivery)
 	return e, closeList, nil
 }
 
-// signedOut answers a sign-out: 204, or 503 when it could not be recorded.
-func signedOut(err error, c echo.Context) error {
+// signedOut answers a sign-out: 204 (deleting the session cookie in
+// cookie delivery), or 503 when it could not be recorded.
+func (d *demo) signedOut(err error, c echo.Context) error {
 	if errors.Is(err, revocation.ErrSharedSubject) {
 		return echo.NewHTTPError(http.StatusForbidden, "guests share one account: sign out this session instead").SetInternal(err)
 	}
@@ -227,6 +263,7 @@ func signedOut(err error, c echo.Context) error {
 		}
 		return echo.NewHTTPError(http.StatusServiceUnavailable, msg).SetInternal(err)
 	}
+	d.delivery.ClearCookie(c.Response().Header())
 	return c.NoContent(http.StatusNoContent)
 }
 
@@ -234,6 +271,9 @@ type demo struct {
 	opts   options
 	issuer *middleware.Issuer
 	now    func() time.Time // the middleware's clock too
+	// delivery is how tokens travel: in cookie delivery no answer carries
+	// a token; /login sets the session cookie.
+	delivery *engine.Delivery
 }
 
 // issue mints a token for a new session at the demo's clock.
@@ -247,6 +287,23 @@ type tokenResponse struct {
 	AccessToken    string `json:"access_token,omitempty"`
 	TokenType      string `json:"token_type,omitempty"`
 	AuthMode       string `json:"auth_mode"`
+	// TokenDelivery is "cookie" in cookie delivery (no access_token then:
+	// the token is in the HttpOnly session cookie).
+	TokenDelivery string `json:"token_delivery,omitempty"`
+}
+
+// answerToken answers a sign-in (password or guest) with tok: in the body
+// in header delivery; in cookie delivery in the session cookie only, which
+// SetSessionCookie refuses to set for anything but a same-origin (or
+// trusted) POST, or for a guest over a valid session (409).
+func (d *demo) answerToken(c echo.Context, tok, mode string) error {
+	if !d.delivery.UsesCookie() {
+		return c.JSON(http.StatusOK, tokenResponse{AccessToken: tok, TokenType: "bearer", AuthMode: mode})
+	}
+	if err := middleware.SetSessionCookie(c, d.delivery, tok); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, tokenResponse{AuthMode: mode, TokenDelivery: config.DeliveryCookie})
 }
 
 func (d *demo) guestMode() bool { return len(d.opts.accounts) == 0 }
@@ -264,7 +321,7 @@ func (d *demo) login(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		return c.JSON(http.StatusOK, tokenResponse{AccessToken: tok, TokenType: "bearer", AuthMode: "disabled"})
+		return d.answerToken(c, tok, "disabled")
 	}
 	var in struct {
 		Username string `json:"username" form:"username"`
@@ -284,13 +341,18 @@ func (d *demo) login(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, tokenResponse{AccessToken: tok, TokenType: "bearer", AuthMode: "enabled"})
+	return d.answerToken(c, tok, "enabled")
 }
 
 func (d *demo) authStatus(c echo.Context) error {
 	configured := !d.guestMode()
 	if configured {
-		return c.JSON(http.StatusOK, tokenResponse{AuthConfigured: &configured, AuthMode: "enabled"})
+		return c.JSON(http.StatusOK, tokenResponse{AuthConfigured: &configured, AuthMode: "enabled", TokenDelivery: d.cookieDelivery()})
+	}
+	if d.delivery.UsesCookie() {
+		// A GET never sets the session cookie: the page POSTs /login for
+		// a guest session.
+		return c.JSON(http.StatusOK, tokenResponse{AuthConfigured: &configured, AuthMode: "disabled", TokenDelivery: config.DeliveryCookie})
 	}
 	tok, err := d.guestToken()
 	if err != nil {
@@ -298,6 +360,15 @@ func (d *demo) authStatus(c echo.Context) error {
 	}
 	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
 	return c.JSON(http.StatusOK, tokenResponse{AuthConfigured: &configured, AccessToken: tok, TokenType: "bearer", AuthMode: "disabled"})
+}
+
+// cookieDelivery is "cookie" in cookie delivery, else "" (left out of the
+// answers).
+func (d *demo) cookieDelivery() string {
+	if d.delivery.UsesCookie() {
+		return config.DeliveryCookie
+	}
+	return ""
 }
 
 // demoMetrics are the demo's Prometheus metrics: the slidingjwt counters

@@ -27,6 +27,7 @@ import (
 	"github.com/slidingjwt/slidingjwt/store/redis"
 
 	"github.com/slidingjwt/slidingjwt/config"
+	"github.com/slidingjwt/slidingjwt/engine"
 	"github.com/slidingjwt/slidingjwt/internal/redistest"
 	"github.com/slidingjwt/slidingjwt/internal/testkit"
 	"github.com/slidingjwt/slidingjwt/middleware"
@@ -54,6 +55,8 @@ type hit struct {
 	status  int
 	renewed bool   // the response carried X-New-Token
 	expose  string // Access-Control-Expose-Headers of the response
+	cookie  bool   // the request carried a Cookie header
+	fetch   string // its Sec-Fetch-Site header
 }
 
 // traffic records every request to the demo's API, so tests can count
@@ -62,11 +65,28 @@ type traffic struct {
 	now  func() time.Time // the demo's clock
 	mu   sync.Mutex
 	hits []hit
+	// hold, when set, is called with each request before the demo
+	// answers it, and may block it: a test holds an answer back.
+	hold func(*http.Request)
+}
+
+// setHold sets the function every request waits on (nil: none).
+func (tr *traffic) setHold(hold func(*http.Request)) {
+	tr.mu.Lock()
+	tr.hold = hold
+	tr.mu.Unlock()
 }
 
 func (tr *traffic) wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := hit{at: tr.now(), method: r.Method, path: r.URL.Path, origin: r.Header.Get("Origin")}
+		tr.mu.Lock()
+		hold := tr.hold
+		tr.mu.Unlock()
+		if hold != nil {
+			hold(r)
+		}
+		h := hit{at: tr.now(), method: r.Method, path: r.URL.Path, origin: r.Header.Get("Origin"),
+			cookie: r.Header.Get("Cookie") != "", fetch: r.Header.Get("Sec-Fetch-Site")}
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(sw, r)
 		h.status = sw.status
@@ -397,6 +417,8 @@ func TestAPIAccess(t *testing.T) {
 		{"status with a user token", "/api/status", bearer(alice), http.StatusOK},
 		{"admin as a user", "/api/admin", bearer(alice), http.StatusForbidden},
 		{"admin as an admin", "/api/admin", bearer(root), http.StatusOK},
+		{"LightRAG's document list without a token", "/documents", nil, http.StatusUnauthorized},
+		{"LightRAG's document list with a user token", "/documents", bearer(alice), http.StatusOK},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -502,6 +524,28 @@ func TestCORS(t *testing.T) {
 			t.Errorf("Allow-Headers: got %q, want it to list authorization", got)
 		}
 	})
+	// The headers the client package sends (its background header) and
+	// those of LightRAG's web UI (X-Skip-Interceptor on its silent guest
+	// refresh of /auth-status): a preflight that left one out would block
+	// the request in the browser.
+	t.Run("preflight allows the clients' headers", func(t *testing.T) {
+		for _, path := range []string{"/api/status", "/auth-status"} {
+			status, _, h := d.call(t, http.MethodOptions, path, nil, http.Header{
+				"Origin":                         {origin},
+				"Access-Control-Request-Method":  {"GET"},
+				"Access-Control-Request-Headers": {"authorization,content-type,x-slidingjwt-background,x-skip-interceptor"},
+			})
+			if status != http.StatusNoContent {
+				t.Fatalf("%s: status: got %d, want 204", path, status)
+			}
+			allowed := strings.ToLower(h.Get("Access-Control-Allow-Headers"))
+			for _, want := range []string{"authorization", "content-type", "x-slidingjwt-background", "x-skip-interceptor"} {
+				if !strings.Contains(allowed, want) {
+					t.Errorf("%s: Allow-Headers: got %q, want it to list %s", path, allowed, want)
+				}
+			}
+		}
+	})
 	t.Run("renewal is readable cross-origin", func(t *testing.T) {
 		status, _, h := d.call(t, http.MethodGet, "/api/me", nil, http.Header{
 			"Origin": {origin}, "Authorization": {"Bearer " + tok},
@@ -540,7 +584,8 @@ func TestPage(t *testing.T) {
 		contains    string
 	}{
 		{"/", http.StatusOK, "text/html", `<meta name="slidingjwt-api-base" content="">`},
-		{"/static/client.js", http.StatusOK, "text/javascript", "export function decodeJWT"},
+		{"/static/client.js", http.StatusOK, "text/javascript", "export function createClient"},
+		{"/static/axios.js", http.StatusOK, "text/javascript", "export function attach"},
 		{"/static/app.js", http.StatusOK, "text/javascript", "createClient"},
 		{"/static/style.css", http.StatusOK, "text/css", ".card"},
 		{"/static/index.html", http.StatusNotFound, "", ""},
@@ -981,8 +1026,8 @@ func TestMetrics(t *testing.T) {
 			t.Errorf("summary renewals[%s]: got %v, want %v", label, got, want)
 		}
 	}
-	if len(summary.Requests) != 7 || summary.Renewals["renewed"] != 1 || summary.Renewals["rate_limited"] != 1 {
-		t.Errorf("summary: got %d outcomes, renewals %v; want 7 outcomes, one renewal, one rate limit", len(summary.Requests), summary.Renewals)
+	if len(summary.Requests) != len(engine.Outcomes()) || summary.Renewals["renewed"] != 1 || summary.Renewals["rate_limited"] != 1 {
+		t.Errorf("summary: got %d outcomes, renewals %v; want %d outcomes, one renewal, one rate limit", len(summary.Requests), summary.Renewals, len(engine.Outcomes()))
 	}
 	if summary.StoreCalls != 1 || summary.StoreErrors != 0 {
 		t.Errorf("summary store: got %v calls %v errors, want 1 and 0", summary.StoreCalls, summary.StoreErrors)
@@ -1076,5 +1121,34 @@ func TestGuestSignOut(t *testing.T) {
 	}
 	if status, _, _ := d.call(t, http.MethodGet, "/api/me", nil, bearer(other)); status != http.StatusOK {
 		t.Errorf("another guest after one guest's /logout: status %d, want 200", status)
+	}
+}
+
+// TestCookieDeliveryBodies: with TOKEN_DELIVERY=cookie no answer carries a
+// token in its body: /auth-status (a GET) sets no cookie and gives no
+// token; POST /login sets the HttpOnly session cookie and answers without
+// the token; a sign-in from another site is refused with 403 and sets
+// nothing.
+func TestCookieDeliveryBodies(t *testing.T) {
+	t.Parallel()
+	d := startDemo(t, map[string]string{"TOKEN_DELIVERY": "cookie", "CORS_ORIGINS": "http://localhost:9999"})
+	status, body, h := d.call(t, http.MethodGet, "/auth-status", nil, nil)
+	if status != http.StatusOK || body["access_token"] != nil || body["token_delivery"] != "cookie" || len(h.Values("Set-Cookie")) != 0 {
+		t.Errorf("GET /auth-status: %d %v, Set-Cookie %q; want 200, token_delivery cookie, no token, no cookie", status, body, h.Values("Set-Cookie"))
+	}
+	status, body, h = d.call(t, http.MethodPost, "/login", nil, nil)
+	cookies := h.Values("Set-Cookie")
+	if status != http.StatusOK || body["access_token"] != nil || len(cookies) != 1 ||
+		!strings.HasPrefix(cookies[0], "slidingjwt_session=eyJ") || !strings.Contains(cookies[0], "; HttpOnly") {
+		t.Errorf("POST /login: %d %v, Set-Cookie %q; want 200, no token in the body, one HttpOnly session cookie", status, body, cookies)
+	}
+	for k, v := range body {
+		if s, ok := v.(string); ok && strings.HasPrefix(s, "eyJ") {
+			t.Errorf("POST /login: the body's %s holds a token", k)
+		}
+	}
+	status, _, h = d.call(t, http.MethodPost, "/login", nil, http.Header{"Sec-Fetch-Site": {"cross-site"}, "Origin": {"https://evil.example"}})
+	if status != http.StatusForbidden || len(h.Values("Set-Cookie")) != 0 {
+		t.Errorf("POST /login from another site: %d, Set-Cookie %q; want 403 and none", status, h.Values("Set-Cookie"))
 	}
 }

@@ -356,6 +356,13 @@ func (s *scenario) advance(d time.Duration) {
 		s.t.Fatalf("advance(%v): want whole milliseconds, not negative", d)
 	}
 	s.clock.Set(s.clock.Now().Add(d))
+	s.advancePage(d)
+}
+
+// advancePage moves the tab's clock d forward, to the server's time (which
+// the caller has moved), and waits until no poll is in flight.
+func (s *scenario) advancePage(d time.Duration) {
+	s.t.Helper()
 	got := mustEval[struct {
 		Now    int64    `json:"now"`
 		Errors []string `json:"errors"`
@@ -409,6 +416,8 @@ func TestBrowser(t *testing.T) {
 		t.Parallel()
 		testClientRules(t, browser)
 	})
+	testCookieDelivery(t, browser)
+	testTabs(t, browser)
 
 	t.Run("guest renewal on an API call", func(t *testing.T) {
 		t.Parallel()
@@ -709,7 +718,7 @@ func TestBrowser(t *testing.T) {
 		origin := "http://" + pageSrv.Listener.Addr().String()
 		s := newScenario(t, browser, shortEnv(map[string]string{"CORS_ORIGINS": origin}))
 		d := s.demo
-		pageSrv.Config.Handler = pageHandler(d.url)
+		pageSrv.Config.Handler = pageHandler(d.url, "")
 		pageSrv.Start()
 		t.Cleanup(pageSrv.Close)
 
@@ -793,8 +802,10 @@ func TestBrowser(t *testing.T) {
 		if got := d.traffic.count(func(h hit) bool { return h.renewed }); got != 0 {
 			t.Errorf("renewals: got %d, want 0\n%s", got, d.traffic.summary())
 		}
-		if got := storedToken(t, s.page); got != first {
-			t.Errorf("stored token changed while only polling:\n got %s\nwant %s", got, first)
+		// The refused poll ended the session: the client forgot the token
+		// and stored no other.
+		if got := storedToken(t, s.page); got != "" {
+			t.Errorf("stored token after the refused poll: got %s, want none (the first was %s)", got, first)
 		}
 		if got := dataset(t, s.page, "state"); got != "expired" {
 			t.Errorf("state after the refused poll: got %q, want expired", got)
@@ -922,7 +933,8 @@ func fakeJWT(t *testing.T, claims map[string]any) string {
 	return enc.EncodeToString([]byte(`{"alg":"HS256","typ":"JWT"}`)) + "." + enc.EncodeToString(body) + ".c2ln"
 }
 
-// testClientRules checks client.js in the browser against a fake server
+// testClientRules checks the client package (client/client.js, served as
+// static/client.js) in the browser against a fake server
 // (testdata/harness.js), one rule per case; no token has to age.
 func testClientRules(t *testing.T, browser context.Context) {
 	s := newScenario(t, browser, shortEnv(nil))
@@ -968,51 +980,51 @@ func testClientRules(t *testing.T, browser context.Context) {
 		{
 			name: "renewal of the same session replaces the token",
 			script: `const h = harness.make({token: T.alice, handler: () => ({status: 200, headers: {"X-New-Token": T.aliceRenewed}})});
-				const res = await h.client.fetch("/api/me");
+				const res = await h.client("/api/me");
 				return {status: res.status, stored: N(h.stored()), events: h.events, auth: N(h.calls[0].token), credentials: h.calls[0].credentials};`,
-			want: map[string]any{"status": 200, "stored": "aliceRenewed", "events": []any{"token:renewed"}, "auth": "alice", "credentials": "omit"},
+			want: map[string]any{"status": 200, "stored": "aliceRenewed", "events": []any{"token:renewed"}, "auth": "alice", "credentials": "same-origin"},
 		},
 		{
 			name: "LightRAG token without sid renews by sub",
 			script: `const h = harness.make({token: T.lightrag, handler: () => ({status: 200, headers: {"X-New-Token": T.lightragNext}})});
-				await h.client.fetch("/api/me");
+				await h.client("/api/me");
 				return {stored: N(h.stored()), events: h.events};`,
 			want: map[string]any{"stored": "lightragNext", "events": []any{"token:renewed"}},
 		},
 		{
 			name: "late renewal for another user is ignored",
 			script: `const h = harness.make({token: T.alice, handler: () => ({status: 200, headers: {"X-New-Token": T.bob}})});
-				await h.client.fetch("/api/me");
+				await h.client("/api/me");
 				return {stored: N(h.stored()), events: h.events};`,
 			want: map[string]any{"stored": "alice", "events": []any{"ignored"}},
 		},
 		{
 			name: "renewal of another session of the same user is ignored",
 			script: `const h = harness.make({token: T.alice, handler: () => ({status: 200, headers: {"X-New-Token": T.aliceOther}})});
-				await h.client.fetch("/api/me");
+				await h.client("/api/me");
 				return {stored: N(h.stored()), events: h.events};`,
 			want: map[string]any{"stored": "alice", "events": []any{"ignored"}},
 		},
 		{
 			name: "older token arriving late is ignored",
 			script: `const h = harness.make({token: T.alice, handler: () => ({status: 200, headers: {"X-New-Token": T.aliceOlder}})});
-				await h.client.fetch("/api/me");
+				await h.client("/api/me");
 				return {stored: N(h.stored()), events: h.events};`,
 			want: map[string]any{"stored": "alice", "events": []any{"ignored"}},
 		},
 		{
 			name: "renewal after sign-out is ignored",
-			script: `const h = harness.make({token: T.alice, handler: () => { h.client.clear(); return {status: 200, headers: {"X-New-Token": T.aliceRenewed}}; }});
-				await h.client.fetch("/api/me");
+			script: `const h = harness.make({token: T.alice, handler: () => { h.client.setToken(null); return {status: 200, headers: {"X-New-Token": T.aliceRenewed}}; }});
+				await h.client("/api/me");
 				return {stored: N(h.stored()), events: h.events};`,
-			want: map[string]any{"stored": nil, "events": []any{"ignored"}},
+			want: map[string]any{"stored": nil, "events": []any{"sessionend:signed-out", "ignored"}},
 		},
 		{
 			name: "guest 401s share one refresh and each retries once",
 			script: `const h = harness.make({token: T.guest, handler: (path, tok) =>
 					path === "/auth-status" ? {status: 200, body: JSON.stringify({auth_configured: false, access_token: T.guestNew, token_type: "bearer", auth_mode: "disabled"})}
 					: {status: tok === T.guestNew ? 200 : 401}});
-				const results = await Promise.all([h.client.fetch("/api/me"), h.client.fetch("/api/me"), h.client.fetch("/api/status")]);
+				const results = await Promise.all([h.client("/api/me"), h.client("/api/me"), h.client("/api/status")]);
 				return {statuses: results.map(r => r.status), stored: N(h.stored()),
 					refreshes: h.paths().filter(p => p === "/auth-status").length, calls: h.calls.length, events: h.events};`,
 			want: map[string]any{"statuses": []any{200, 200, 200}, "stored": "guestNew", "refreshes": 1, "calls": 7, "events": []any{"token:guest"}},
@@ -1021,50 +1033,53 @@ func testClientRules(t *testing.T, browser context.Context) {
 			name: "guest second 401 goes to login",
 			script: `const h = harness.make({token: T.guest, handler: (path) =>
 					path === "/auth-status" ? {status: 200, body: JSON.stringify({auth_configured: false, access_token: T.guestNew})} : {status: 401}});
-				const res = await h.client.fetch("/api/me");
+				const res = await h.client("/api/me");
 				return {status: res.status, paths: h.paths(), stored: N(h.stored()), events: h.events};`,
-			want: map[string]any{"status": 401, "paths": []any{"/api/me", "/auth-status", "/api/me"}, "stored": nil, "events": []any{"token:guest", "login:rejected"}},
+			want: map[string]any{"status": 401, "paths": []any{"/api/me", "/auth-status", "/api/me"}, "stored": nil, "events": []any{"token:guest", "sessionend:rejected"}},
 		},
 		{
 			name: "failed guest refresh goes to login without a retry",
 			script: `const h = harness.make({token: T.guest, handler: (path) => ({status: path === "/auth-status" ? 503 : 401})});
-				const res = await h.client.fetch("/api/me");
+				const res = await h.client("/api/me");
 				return {status: res.status, paths: h.paths(), stored: N(h.stored()), events: h.events};`,
-			want: map[string]any{"status": 401, "paths": []any{"/api/me", "/auth-status"}, "stored": nil, "events": []any{"login:refresh-failed"}},
+			want: map[string]any{"status": 401, "paths": []any{"/api/me", "/auth-status"}, "stored": nil, "events": []any{"sessionend:refresh-failed"}},
 		},
 		{
 			name: "guest refresh on a server that now wants logins goes to login",
 			script: `const h = harness.make({token: T.guest, handler: (path) =>
 					path === "/auth-status" ? {status: 200, body: JSON.stringify({auth_configured: true, auth_mode: "enabled"})} : {status: 401}});
-				await h.client.fetch("/api/me");
+				await h.client("/api/me");
 				return {paths: h.paths(), events: h.events};`,
-			want: map[string]any{"paths": []any{"/api/me", "/auth-status"}, "events": []any{"login:auth-configured"}},
+			want: map[string]any{"paths": []any{"/api/me", "/auth-status"}, "events": []any{"sessionend:login-required"}},
 		},
 		{
 			name: "password 401 goes to login with no retry",
 			script: `const h = harness.make({token: T.alice, handler: () => ({status: 401})});
-				const res = await h.client.fetch("/api/me");
+				const res = await h.client("/api/me");
 				return {status: res.status, paths: h.paths(), stored: N(h.stored()), events: h.events};`,
-			want: map[string]any{"status": 401, "paths": []any{"/api/me"}, "stored": nil, "events": []any{"login:expired"}},
+			want: map[string]any{"status": 401, "paths": []any{"/api/me"}, "stored": nil, "events": []any{"sessionend:rejected"}},
 		},
 		{
-			name: "background guest 401 reports expiry and starts nothing",
+			// The session is over (the client forgets it), but a request
+			// nobody asked for starts no new one: the next one the user
+			// makes does.
+			name: "background guest 401 reports the end and starts nothing",
 			script: `const h = harness.make({token: T.guest, handler: () => ({status: 401})});
-				const res = await h.client.fetch("/api/status", {}, {background: true});
+				const res = await h.client("/api/status", {background: true});
 				return {status: res.status, paths: h.paths(), stored: N(h.stored()), events: h.events};`,
-			want: map[string]any{"status": 401, "paths": []any{"/api/status"}, "stored": "guest", "events": []any{"expired:expired"}},
+			want: map[string]any{"status": 401, "paths": []any{"/api/status"}, "stored": nil, "events": []any{"sessionend:rejected:background"}},
 		},
 		{
 			name: "stale 401 from before a new login changes nothing",
-			script: `const h = harness.make({token: T.alice, handler: () => { h.client.store(T.bob, "login"); h.events.length = 0; return {status: 401}; }});
-				const res = await h.client.fetch("/api/me");
+			script: `const h = harness.make({token: T.alice, handler: () => { h.client.setToken(T.bob); h.events.length = 0; return {status: 401}; }});
+				const res = await h.client("/api/me");
 				return {status: res.status, paths: h.paths(), stored: N(h.stored()), events: h.events};`,
 			want: map[string]any{"status": 401, "paths": []any{"/api/me"}, "stored": "bob", "events": []any{}},
 		},
 		{
 			name: "stale 401 from another session of the same user changes nothing",
-			script: `const h = harness.make({token: T.alice, handler: () => { h.client.store(T.aliceOther, "login"); h.events.length = 0; return {status: 401}; }});
-				const res = await h.client.fetch("/api/me");
+			script: `const h = harness.make({token: T.alice, handler: () => { h.client.setToken(T.aliceOther); h.events.length = 0; return {status: 401}; }});
+				const res = await h.client("/api/me");
 				return {status: res.status, paths: h.paths(), stored: N(h.stored()), events: h.events};`,
 			want: map[string]any{"status": 401, "paths": []any{"/api/me"}, "stored": "aliceOther", "events": []any{}},
 		},
@@ -1078,8 +1093,8 @@ func testClientRules(t *testing.T, browser context.Context) {
 					if (path === "/api/slow") return {status: 200};
 					return {status: 200, headers: {"X-New-Token": T.aliceRenewed}};
 				}});
-				const slow = h.client.fetch("/api/slow");
-				const me = await h.client.fetch("/api/me");
+				const slow = h.client("/api/slow");
+				const me = await h.client("/api/me");
 				gate.open();
 				const res = await slow;
 				return {statuses: [me.status, res.status], sent: h.sent(N), stored: N(h.stored()), events: h.events};`,
@@ -1097,14 +1112,14 @@ func testClientRules(t *testing.T, browser context.Context) {
 					if (path === "/api/slow") return {status: 401};
 					return {status: 200, headers: {"X-New-Token": T.aliceRenewed}};
 				}});
-				const slow = h.client.fetch("/api/slow");
-				await h.client.fetch("/api/me");
+				const slow = h.client("/api/slow");
+				await h.client("/api/me");
 				gate.open();
 				const res = await slow;
 				return {status: res.status, sent: h.sent(N), stored: N(h.stored()), events: h.events};`,
 			want: map[string]any{
 				"status": 401, "sent": []any{"/api/slow alice", "/api/me alice", "/api/slow aliceRenewed"},
-				"stored": nil, "events": []any{"token:renewed", "login:rejected"},
+				"stored": nil, "events": []any{"token:renewed", "sessionend:rejected"},
 			},
 		},
 		{
@@ -1115,8 +1130,8 @@ func testClientRules(t *testing.T, browser context.Context) {
 					if (path === "/api/status") return {status: 200};
 					return {status: 200, headers: {"X-New-Token": T.aliceRenewed}};
 				}});
-				const poll = h.client.fetch("/api/status", {}, {background: true});
-				await h.client.fetch("/api/me");
+				const poll = h.client("/api/status", {background: true});
+				await h.client("/api/me");
 				gate.open();
 				const res = await poll;
 				return {status: res.status, sent: h.sent(N), stored: N(h.stored()), events: h.events};`,
@@ -1135,15 +1150,15 @@ func testClientRules(t *testing.T, browser context.Context) {
 					if (path === "/api/slow") await gate.wait();
 					return {status: 401};
 				}});
-				const slow = h.client.fetch("/api/slow");
-				const fast = await h.client.fetch("/api/me");
+				const slow = h.client("/api/slow");
+				const fast = await h.client("/api/me");
 				gate.open();
 				const res = await slow;
 				return {statuses: [fast.status, res.status], sent: h.sent(N), stored: N(h.stored()), events: h.events};`,
 			want: map[string]any{
 				"statuses": []any{401, 401},
 				"sent":     []any{"/api/slow guest", "/api/me guest", "/auth-status null", "/api/me guestNew"},
-				"stored":   nil, "events": []any{"token:guest", "login:rejected"},
+				"stored":   nil, "events": []any{"token:guest", "sessionend:rejected"},
 			},
 		},
 		{
@@ -1153,22 +1168,22 @@ func testClientRules(t *testing.T, browser context.Context) {
 					if (path === "/api/slow") await gate.wait();
 					return {status: 401};
 				}});
-				const slow = h.client.fetch("/api/slow");
-				const fast = await h.client.fetch("/api/me");
+				const slow = h.client("/api/slow");
+				const fast = await h.client("/api/me");
 				gate.open();
 				const res = await slow;
 				return {statuses: [fast.status, res.status], sent: h.sent(N), stored: N(h.stored()), events: h.events};`,
 			want: map[string]any{
 				"statuses": []any{401, 401}, "sent": []any{"/api/slow alice", "/api/me alice"},
-				"stored": nil, "events": []any{"login:expired"},
+				"stored": nil, "events": []any{"sessionend:rejected"},
 			},
 		},
 		{
 			name: "late 401 after sign-out starts nothing",
-			script: `const h = harness.make({token: T.guest, handler: () => { h.client.clear(); return {status: 401}; }});
-				const res = await h.client.fetch("/api/me");
+			script: `const h = harness.make({token: T.guest, handler: () => { h.client.setToken(null); return {status: 401}; }});
+				const res = await h.client("/api/me");
 				return {status: res.status, paths: h.paths(), stored: N(h.stored()), events: h.events};`,
-			want: map[string]any{"status": 401, "paths": []any{"/api/me"}, "stored": nil, "events": []any{}},
+			want: map[string]any{"status": 401, "paths": []any{"/api/me"}, "stored": nil, "events": []any{"sessionend:signed-out"}},
 		},
 		{
 			// The token goes only to the API's origin: a protocol-relative
@@ -1178,20 +1193,20 @@ func testClientRules(t *testing.T, browser context.Context) {
 				const paths = ["//evil.example/collect", "/\\evil.example/collect", "\t//evil.example/collect",
 					"https://evil.example/collect", "http://" + location.hostname + ".evil.example/collect"];
 				const outcomes = [];
-				for (const p of paths) outcomes.push(await harness.outcome(h.client.fetch(p)));
+				for (const p of paths) outcomes.push(await harness.outcome(h.client(p)));
 				let message = "";
-				try { await h.client.fetch("//evil.example/collect"); } catch (err) { message = err.message; }
+				try { await h.client("//evil.example/collect"); } catch (err) { message = err.message; }
 				return {outcomes, calls: h.calls.length, names: message.includes("evil.example") && message.includes(location.origin)};`,
 			want: map[string]any{
-				"outcomes": []any{"ForeignOrigin", "ForeignOrigin", "ForeignOrigin", "ForeignOrigin", "ForeignOrigin"},
+				"outcomes": []any{"ForeignOriginError", "ForeignOriginError", "ForeignOriginError", "ForeignOriginError", "ForeignOriginError"},
 				"calls":    0, "names": true,
 			},
 		},
 		{
 			name: "requests to the page's origin carry the token",
 			script: `const h = harness.make({token: T.alice, handler: () => ({status: 200})});
-				await h.client.fetch("/api/me");
-				await h.client.fetch(location.origin + "/api/status");
+				await h.client("/api/me");
+				await h.client(location.origin + "/api/status");
 				return {urls: h.calls.map(c => c.url.replace(location.origin, "ORIGIN")), tokens: h.calls.map(c => N(c.token))};`,
 			want: map[string]any{"urls": []any{"ORIGIN/api/me", "ORIGIN/api/status"}, "tokens": []any{"alice", "alice"}},
 		},
@@ -1200,25 +1215,25 @@ func testClientRules(t *testing.T, browser context.Context) {
 			script: `const h = harness.make({token: T.alice, baseURL: "http://api.example:8080", handler: () => ({status: 200})});
 				const outcomes = [];
 				for (const p of ["//evil.example/x", "http://api.example:8080/api/me", location.origin + "/api/me", "http://api.example:8081/api/me"]) {
-					outcomes.push(await harness.outcome(h.client.fetch(p)));
+					outcomes.push(await harness.outcome(h.client(p)));
 				}
 				return {outcomes, urls: h.calls.map(c => c.url)};`,
 			want: map[string]any{
-				"outcomes": []any{"status 200", "status 200", "ForeignOrigin", "ForeignOrigin"},
+				"outcomes": []any{"status 200", "status 200", "ForeignOriginError", "ForeignOriginError"},
 				"urls":     []any{"http://api.example:8080//evil.example/x", "http://api.example:8080/api/me"},
 			},
 		},
 		{
 			name: "a login or guest refresh path on another origin is refused",
-			script: `const h = harness.make({authStatusPath: "//evil.example/auth-status", loginPath: "//evil.example/login", handler: () => ({status: 200})});
-				return {authStatus: await harness.outcome(h.client.authStatus()), login: await harness.outcome(h.client.login("alice", "wonderland")), calls: h.calls.length};`,
-			want: map[string]any{"authStatus": "ForeignOrigin", "login": "ForeignOrigin", "calls": 0},
+			script: `const h = harness.make({guestPath: "//evil.example/auth-status", loginPath: "//evil.example/login", handler: () => ({status: 200})});
+				return {authStatus: await harness.outcome(h.client.guestSession()), login: await harness.outcome(h.client.login("alice", "wonderland")), calls: h.calls.length};`,
+			want: map[string]any{"authStatus": "ForeignOriginError", "login": "ForeignOriginError", "calls": 0},
 		},
 		{
 			name: "base URL for a cross-origin API",
 			script: `const h = harness.make({token: T.alice, baseURL: "http://api.example:8080/", handler: () => ({status: 200})});
-				await h.client.fetch("/api/me");
-				await h.client.fetch("api/status");
+				await h.client("/api/me");
+				await h.client("api/status");
 				return {urls: h.calls.map(c => c.url)};`,
 			want: map[string]any{"urls": []any{"http://api.example:8080/api/me", "http://api.example:8080/api/status"}},
 		},

@@ -128,7 +128,7 @@ func serve(ctx context.Context, lookup func(string) (string, bool), logOut io.Wr
 		}
 		apiBase := baseURL(opts.addr, ln.Addr())
 		listeners = append(listeners, pageLn)
-		servers = append(servers, newHTTPServer(pageHandler(apiBase)))
+		servers = append(servers, newHTTPServer(pageHandler(apiBase, opts.settings.Delivery)))
 		logger.Info("page listening", "url", baseURL(opts.pageAddr, pageLn.Addr()), "api", apiBase)
 		if h.pageReady != nil {
 			h.pageReady <- pageLn.Addr().String()

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/slidingjwt/slidingjwt/config"
 )
 
 // The page and its assets are compiled into the binary: no build step and
@@ -24,8 +26,8 @@ var staticFiles embed.FS
 var indexTemplate = template.Must(template.ParseFS(staticFiles, "static/index.html"))
 
 // registerPage serves the web page and its assets from the API's own origin.
-func registerPage(e *echo.Echo) {
-	h := echo.WrapHandler(pageHandler(""))
+func registerPage(e *echo.Echo, delivery string) {
+	h := echo.WrapHandler(pageHandler("", delivery))
 	e.GET("/", h)
 	e.GET("/static/*", h)
 }
@@ -41,9 +43,12 @@ type asset struct {
 // its own origin, or e.g. "http://localhost:8080" when the page is served
 // from another origin (PAGE_ADDR, or a test's static server); that origin
 // must then allow the page's origin through CORS_ORIGINS.
-func pageHandler(apiBase string) http.Handler {
+func pageHandler(apiBase, delivery string) http.Handler {
 	var index bytes.Buffer
-	if err := indexTemplate.Execute(&index, struct{ APIBase string }{apiBase}); err != nil {
+	if delivery == "" {
+		delivery = config.DeliveryHeader
+	}
+	if err := indexTemplate.Execute(&index, struct{ APIBase, Delivery string }{apiBase, delivery}); err != nil {
 		panic(err) // the template is embedded: this fails in every test or never
 	}
 	assets := map[string]asset{}

@@ -17,12 +17,19 @@
 // back on the same port, so clients that held the old address reconnect to
 // it. It comes back empty, unless the server was started with AppendOnly:
 // then it reloads what it had.
+//
+// Save and RestartFromSnapshot simulate a server that comes back older than
+// it was (a restart from an RDB snapshot, as after losing the append-only
+// file's last second): RestartFromSnapshot kills the server and starts it
+// from the snapshot the last Save wrote, so every write after that Save is
+// lost.
 package redistest
 
 import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -69,7 +76,8 @@ type Server struct {
 	dir    string // the server's working directory, a tb.TempDir
 	socket string // the unix socket path, in a short directory of its own
 	port   int
-	aof    bool // AppendOnly
+	aof    bool     // AppendOnly
+	extra  []string // more arguments, from options such as ReplicaOf
 
 	mu   sync.Mutex
 	proc *process // nil while stopped
@@ -91,6 +99,15 @@ type Option func(*Server)
 // directory: the data survives Stop and Restart, and even a kill.
 func AppendOnly() Option {
 	return func(s *Server) { s.aof = true }
+}
+
+// ReplicaOf runs the server as a replica of the server at addr
+// ("127.0.0.1:port").
+func ReplicaOf(addr string) Option {
+	return func(s *Server) {
+		host, port, _ := net.SplitHostPort(addr)
+		s.extra = append(s.extra, "--replicaof", host, port)
+	}
 }
 
 // Start starts a redis-server for tb on a free loopback port and registers
@@ -188,6 +205,70 @@ func (s *Server) Restart() {
 	s.mu.Unlock()
 }
 
+// Pause stops the server (SIGSTOP) without killing it: it neither answers
+// nor replicates until Resume.
+func (s *Server) Pause() { s.signal(syscall.SIGSTOP) }
+
+// Resume lets a paused server run again (SIGCONT).
+func (s *Server) Resume() { s.signal(syscall.SIGCONT) }
+
+func (s *Server) signal(sig syscall.Signal) {
+	s.tb.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.proc == nil {
+		s.tb.Fatalf("redistest: signal %v to a stopped server", sig)
+	}
+	if err := s.proc.cmd.Process.Signal(sig); err != nil {
+		s.tb.Fatalf("redistest: signal %v: %v", sig, err)
+	}
+}
+
+// Kill kills the server (SIGKILL; a paused one too): it is gone, with
+// whatever it had not written or replicated. Restart brings it back.
+func (s *Server) Kill() {
+	s.mu.Lock()
+	p := s.proc
+	s.proc = nil
+	s.mu.Unlock()
+	if p != nil {
+		_ = p.cmd.Process.Signal(syscall.SIGCONT)
+		_ = p.cmd.Process.Kill()
+		<-p.done
+	}
+}
+
+// Save makes the server write its RDB snapshot now (SAVE), in its working
+// directory; RestartFromSnapshot starts the server from it. It fails the
+// test if the server does not answer +OK.
+func (s *Server) Save() {
+	s.tb.Helper()
+	if err := Command(s.Addr(), "SAVE"); err != nil {
+		s.tb.Fatalf("redistest: SAVE: %v", err)
+	}
+}
+
+// RestartFromSnapshot kills the server (SIGKILL, so it writes nothing on
+// the way out) and starts it again on the same port from the snapshot the
+// last Save wrote: the server comes back with the data it had at that
+// Save, and every write after it is lost. It is for servers started
+// without AppendOnly (with it, the server would reload its append-only
+// file instead); such a server fails the test.
+func (s *Server) RestartFromSnapshot() {
+	s.tb.Helper()
+	if s.aof {
+		s.tb.Fatalf("redistest: RestartFromSnapshot on a server started with AppendOnly, which reloads its append-only file instead")
+	}
+	s.Kill()
+	p, err := s.launch(s.port)
+	if err != nil {
+		s.tb.Fatalf("redistest: restart from the snapshot on port %d: %v", s.port, err)
+	}
+	s.mu.Lock()
+	s.proc = p
+	s.mu.Unlock()
+}
+
 // launch starts redis-server on port and waits until it answers PING. On
 // failure the process is gone and the error carries its output.
 func (s *Server) launch(port int) (*process, error) {
@@ -205,7 +286,47 @@ func (s *Server) launch(port int) (*process, error) {
 		"--daemonize", "no",
 		"--loglevel", "warning",
 	}, aof...)
-	cmd := exec.Command(s.bin, args...)
+	args = append(args, s.extra...)
+	p, err := startProcess(s.bin, args...)
+	if err != nil {
+		return nil, err
+	}
+
+	if err := p.waitPing(port); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// waitPing waits until the process answers PING on port. On failure the
+// process is gone and the error carries its output.
+func (p *process) waitPing(port int) error {
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	deadline := time.Now().Add(startTimeout)
+	for {
+		err := ping(addr)
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-p.done:
+			return fmt.Errorf("redis-server on port %d exited (%v):\n%s", port, p.err, p.out.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			p.stop()
+			return fmt.Errorf("redis-server on port %d did not answer PING within %v (last error: %v):\n%s",
+				port, startTimeout, err, p.out.String())
+		}
+		// Polling is the simplest way to wait for an external process;
+		// the loop ends as soon as the server answers.
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// startProcess starts bin with args, its output kept for errors.
+func startProcess(bin string, args ...string) (*process, error) {
+	cmd := exec.Command(bin, args...)
 	out := &testkit.SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
@@ -216,28 +337,7 @@ func (s *Server) launch(port int) (*process, error) {
 		p.err = cmd.Wait()
 		close(p.done)
 	}()
-
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	deadline := time.Now().Add(startTimeout)
-	for {
-		err := ping(addr)
-		if err == nil {
-			return p, nil
-		}
-		select {
-		case <-p.done:
-			return nil, fmt.Errorf("redis-server on port %d exited (%v):\n%s", port, p.err, out.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			p.stop()
-			return nil, fmt.Errorf("redis-server on port %d did not answer PING within %v (last error: %v):\n%s",
-				port, startTimeout, err, out.String())
-		}
-		// Polling is the simplest way to wait for an external process;
-		// the loop ends as soon as the server answers.
-		time.Sleep(5 * time.Millisecond)
-	}
+	return p, nil
 }
 
 // stop sends SIGTERM, waits a little, then kills.
@@ -264,26 +364,64 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// ping sends one RESP PING to addr and expects +PONG. It speaks the wire
-// protocol itself so this package needs no client library.
+// ping sends one RESP PING to addr and expects +PONG.
 func ping(addr string) error {
-	conn, err := net.DialTimeout("tcp", addr, time.Second)
+	line, err := Call(addr, "PING")
 	if err != nil {
 		return err
 	}
-	defer conn.Close()
-	if err := conn.SetDeadline(time.Now().Add(time.Second)); err != nil {
-		return err
-	}
-	if _, err := conn.Write([]byte("*1\r\n$4\r\nPING\r\n")); err != nil {
-		return err
-	}
-	line, err := bufio.NewReader(conn).ReadString('\n')
-	if err != nil {
-		return err
-	}
-	if line = strings.TrimSpace(line); line != "+PONG" {
+	if line != "+PONG" {
 		return fmt.Errorf("PING answered %q", line)
 	}
 	return nil
+}
+
+// Command sends one command to the server at addr and expects +OK.
+func Command(addr string, args ...string) error {
+	line, err := Call(addr, args...)
+	if err != nil {
+		return err
+	}
+	if line != "+OK" {
+		return fmt.Errorf("%s answered %q", strings.Join(args, " "), line)
+	}
+	return nil
+}
+
+// Call sends one command to the server at addr, on a connection of its
+// own, and returns the answer: a one-line answer (+OK, :1, -ERR ...) as it
+// is, without its line end; a bulk string (INFO, CLUSTER NODES) as its
+// content. It speaks the wire protocol (RESP) itself so this package needs
+// no client library.
+func Call(addr string, args ...string) (string, error) {
+	conn, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close()
+	if err := conn.SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
+		return "", err
+	}
+	var req strings.Builder
+	fmt.Fprintf(&req, "*%d\r\n", len(args))
+	for _, a := range args {
+		fmt.Fprintf(&req, "$%d\r\n%s\r\n", len(a), a)
+	}
+	if _, err := conn.Write([]byte(req.String())); err != nil {
+		return "", err
+	}
+	r := bufio.NewReader(conn)
+	line, err := r.ReadString('\n')
+	if err != nil {
+		return "", err
+	}
+	line = strings.TrimRight(line, "\r\n")
+	if n, err := strconv.Atoi(strings.TrimPrefix(line, "$")); strings.HasPrefix(line, "$") && err == nil && n >= 0 {
+		buf := make([]byte, n+2)
+		if _, err := io.ReadFull(r, buf); err != nil {
+			return "", err
+		}
+		return string(buf[:n]), nil
+	}
+	return line, nil
 }

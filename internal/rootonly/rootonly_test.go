@@ -1,13 +1,13 @@
 package rootonly_test
 
 import (
-	"maps"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/slidingjwt/slidingjwt"
 	"github.com/slidingjwt/slidingjwt/config"
+	"github.com/slidingjwt/slidingjwt/internal/testkit"
 	"github.com/slidingjwt/slidingjwt/store"
 )
 
@@ -17,16 +17,7 @@ const secret = "rootonly-test-secret-0123456789abcdef-0"
 // environment.
 func settings(t *testing.T, vars map[string]string) config.Settings {
 	t.Helper()
-	all := map[string]string{config.EnvSecret: secret}
-	maps.Copy(all, vars)
-	s, err := config.FromLookup(func(name string) (string, bool) {
-		v, ok := all[name]
-		return v, ok
-	})
-	if err != nil {
-		t.Fatalf("config.FromLookup(%q): %v", vars, err)
-	}
-	return s
+	return testkit.Settings(t, secret, vars)
 }
 
 // TestLinkedBackends: this test binary, like a program that imports only

@@ -1,17 +1,38 @@
 // Package testkit holds the small fakes that several test suites of this
 // module share: an injected clock, a store wrapper that counts the calls
-// that could write, and a buffer that is safe to read while it is written.
+// that could write, a buffer that is safe to read while it is written, and
+// settings read from a map as a program reads its environment.
 package testkit
 
 import (
 	"bytes"
 	"context"
+	"maps"
 	"sync"
 	"sync/atomic"
+	"testing"
 	"time"
 
+	"github.com/slidingjwt/slidingjwt/config"
 	"github.com/slidingjwt/slidingjwt/store"
 )
+
+// Settings reads vars, plus TOKEN_SECRET=secret unless vars sets it, the
+// way a program reads its environment (config.FromLookup), and fails t
+// when they do not validate.
+func Settings(t testing.TB, secret string, vars map[string]string) config.Settings {
+	t.Helper()
+	all := map[string]string{config.EnvSecret: secret}
+	maps.Copy(all, vars)
+	s, err := config.FromLookup(func(name string) (string, bool) {
+		v, ok := all[name]
+		return v, ok
+	})
+	if err != nil {
+		t.Fatalf("config.FromLookup(%q): %v", vars, err)
+	}
+	return s
+}
 
 // Clock is a clock that moves only when the test moves it, so tests never
 // sleep. Pass its Now as Config.Now. The zero value reads the zero time.

@@ -59,6 +59,20 @@ type RevocationSource interface {
 	Len() int
 }
 
+// RevocationHistory is what a RevocationSource may also implement (the
+// revocation package's list does) for the counters of lost history:
+// how often the shared backend was found to have lost revocations this
+// instance had read (a Redis emptied, restarted from an older snapshot, or
+// a lagging replica promoted), and how many revocations were written back
+// to it. Outside such events both stay where they are, so alert on any
+// increase.
+type RevocationHistory interface {
+	// Resets is how many times the backend was found to have lost history.
+	Resets() int64
+	// WrittenBack is how many revocations were written back to it.
+	WrittenBack() int64
+}
+
 // Options configure Metrics. The zero value (or nil) is the default.
 type Options struct {
 	// Namespace is the first part of every metric name, as in
@@ -111,6 +125,8 @@ type Options struct {
 //	slidingjwt_store_call_errors_total{backend,op}          counter
 //	slidingjwt_revocation_staleness_seconds                 gauge (with Options.Revocations)
 //	slidingjwt_revocations                                  gauge (with Options.Revocations)
+//	slidingjwt_revocation_resets_total                      counter (with a RevocationHistory)
+//	slidingjwt_revocations_written_back_total               counter (with a RevocationHistory)
 //
 // No label ever holds a subject, a session or a token, and each label
 // takes a bounded number of values (see MaxExtraValues).
@@ -134,6 +150,9 @@ type Metrics struct {
 	now          func() time.Time
 	stalenessDsc *prometheus.Desc
 	countDsc     *prometheus.Desc
+	history      RevocationHistory // Options.Revocations, when it is one
+	resetsDsc    *prometheus.Desc
+	writtenDsc   *prometheus.Desc
 }
 
 var (
@@ -217,6 +236,15 @@ func New(opts *Options) (*Metrics, error) {
 		m.countDsc = prometheus.NewDesc(prometheus.BuildFQName(ns, "", "revocations"),
 			"Live revocations (sessions and subjects signed out) this instance holds.",
 			nil, o.ConstLabels)
+		if h, ok := o.Revocations.(RevocationHistory); ok {
+			m.history = h
+			m.resetsDsc = prometheus.NewDesc(prometheus.BuildFQName(ns, "", "revocation_resets_total"),
+				"Times the shared revocation backend was found to have lost revocations this instance had read (emptied, restarted from an older snapshot, a lagging replica promoted).",
+				nil, o.ConstLabels)
+			m.writtenDsc = prometheus.NewDesc(prometheus.BuildFQName(ns, "", "revocations_written_back_total"),
+				"Revocations this instance wrote back to a shared backend that had lost them.",
+				nil, o.ConstLabels)
+		}
 	}
 	return m, nil
 }
@@ -306,6 +334,10 @@ func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
 		ch <- m.stalenessDsc
 		ch <- m.countDsc
 	}
+	if m.history != nil {
+		ch <- m.resetsDsc
+		ch <- m.writtenDsc
+	}
 }
 
 // Collect sends every series, reading Options.Revocations at Options.Now.
@@ -320,6 +352,10 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 	if m.revocations != nil {
 		ch <- prometheus.MustNewConstMetric(m.stalenessDsc, prometheus.GaugeValue, m.revocations.Staleness(m.now()).Seconds())
 		ch <- prometheus.MustNewConstMetric(m.countDsc, prometheus.GaugeValue, float64(m.revocations.Len()))
+	}
+	if m.history != nil {
+		ch <- prometheus.MustNewConstMetric(m.resetsDsc, prometheus.CounterValue, float64(m.history.Resets()))
+		ch <- prometheus.MustNewConstMetric(m.writtenDsc, prometheus.CounterValue, float64(m.history.WrittenBack()))
 	}
 }
 

@@ -518,8 +518,40 @@ func BenchmarkRequest(b *testing.B) {
 	})
 }
 
-// The revocation package's list is a RevocationSource.
-var _ slidingprom.RevocationSource = (*revocation.List)(nil)
+// The revocation package's list is a RevocationSource and a
+// RevocationHistory.
+var (
+	_ slidingprom.RevocationSource  = (*revocation.List)(nil)
+	_ slidingprom.RevocationHistory = (*revocation.List)(nil)
+)
+
+// lossy is a revocations source that also counts lost history.
+type lossy struct {
+	revocations
+	resets, written int64
+}
+
+func (l lossy) Resets() int64      { return l.resets }
+func (l lossy) WrittenBack() int64 { return l.written }
+
+// TestRevocationHistoryCounters: a source that counts lost history gets
+// its two counters, read at scrape time; one that does not, gets none.
+func TestRevocationHistoryCounters(t *testing.T) {
+	t.Parallel()
+	_, reg := newMetrics(t, &slidingprom.Options{Revocations: lossy{revocations{synced: start}, 2, 7}, Now: func() time.Time { return start }})
+	got := scrape(t, reg)
+	if g := got["slidingjwt_revocation_resets_total"]; g != 2 {
+		t.Errorf("slidingjwt_revocation_resets_total: got %v, want 2", g)
+	}
+	if g := got["slidingjwt_revocations_written_back_total"]; g != 7 {
+		t.Errorf("slidingjwt_revocations_written_back_total: got %v, want 7", g)
+	}
+	_, reg = newMetrics(t, &slidingprom.Options{Revocations: revocations{synced: start}, Now: func() time.Time { return start }})
+	got = scrape(t, reg)
+	if _, ok := got["slidingjwt_revocation_resets_total"]; ok {
+		t.Errorf("slidingjwt_revocation_resets_total exported for a source without Resets")
+	}
+}
 
 // TestRevocationGaugesOfAList reads the gauges from a real revocation
 // list on the in-memory backend, on an injected clock.
@@ -547,5 +579,10 @@ func TestRevocationGaugesOfAList(t *testing.T) {
 	}
 	if g := got["slidingjwt_revocation_staleness_seconds"]; g != 90 {
 		t.Errorf("slidingjwt_revocation_staleness_seconds: got %v, want 90 (the clock moved 90 s since the load)", g)
+	}
+	for _, name := range []string{"slidingjwt_revocation_resets_total", "slidingjwt_revocations_written_back_total"} {
+		if g, ok := got[name]; !ok || g != 0 {
+			t.Errorf("%s: got %v (exported: %v), want 0 from a list whose backend lost nothing", name, g, ok)
+		}
 	}
 }

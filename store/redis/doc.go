@@ -86,8 +86,32 @@
 // everysec or always) so that revocations survive a restart of the
 // server. A server that comes back without them, or is emptied with
 // FLUSHALL, starts a new history (a new epoch): readers see a Reset and
-// write back the revocations they hold, so none is forgotten while an
-// instance that knew it runs.
+// write back the revocations they hold that it lacks, so none is
+// forgotten while an instance that knew it runs.
+//
+// A server can also come back older under the same epoch: restarted from
+// an RDB snapshot, after losing the last second of an append-only file
+// fsynced every second, or a replica promoted while it lagged. Each change
+// therefore gets a random id, kept for the latest 20 000 changes, and a
+// reader's cursor names the newest change it saw: a server that no longer
+// holds it has lost history, whatever its sequence number says, and the
+// reader sees a Reset as above (package revocation counts these in
+// List.Resets and List.WrittenBack). A reader that falls more than 20 000
+// changes behind sees a Reset too, and writes back nothing.
+//
+// # Format
+//
+// The revocation keys hold a format version ({prefix}format, "2" in this
+// release; earlier releases wrote the same data, log, seq and epoch keys
+// without it and without the history key). A store that finds a format it
+// does not know fails its reads and writes of revocations with an error
+// naming it, so a list that cannot read them turns stale and, with
+// revocation.Refuse, refuses, rather than misreading them. In a fleet
+// being upgraded from an earlier release, both read and write the same
+// records; the earlier release ignores the history and format keys, and
+// the later one checks a cursor only against the changes it wrote itself,
+// so a rollback that loses only earlier-release changes goes unseen until
+// the upgrade is complete.
 //
 // # Lifecycle
 //

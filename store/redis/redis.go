@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net"
 	"net/url"
 	"strconv"
 	"strings"
@@ -54,7 +55,28 @@ type Options struct {
 	// Optional. Default store.DefaultMaxRevocations (1 000 000). Negative
 	// is an error.
 	MaxRevocations int
+
+	// WaitReplicas, when positive, makes every revocation (Revoke,
+	// RevokeBatch, so every sign-out and write-back) wait until that many
+	// replicas of the primary holding the revocations have it (Redis
+	// WAIT), for at most three quarters of Timeout: then a sign-out that
+	// returned survives a failover to any of them. One that is recorded
+	// but not acknowledged in time fails with an error wrapping
+	// ErrNotReplicated (the sign-out reports an error; retrying it is
+	// harmless). It needs a *redis.Client or a *redis.ClusterClient (Open
+	// makes one); New refuses another client. Optional. Default 0: a
+	// revocation returns once the primary has it, and a failover to a
+	// replica that had not received it yet can lose it unless an instance
+	// that learned it is running (see docs/redis-topologies.md). Negative
+	// is an error.
+	WaitReplicas int
 }
+
+// ErrNotReplicated is wrapped by the error of a revocation that the primary
+// recorded but fewer than Options.WaitReplicas replicas acknowledged in
+// time. The revocation is in force where the primary's data is; it may not
+// survive a failover.
+var ErrNotReplicated = errors.New("store/redis: revocation not acknowledged by enough replicas")
 
 // Store is the Redis store.Store. Create it with Open or New. It is safe for
 // concurrent use.
@@ -138,6 +160,13 @@ func New(client goredis.UniversalClient, opts *Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	if o.WaitReplicas > 0 {
+		switch client.(type) {
+		case *goredis.Client, *goredis.ClusterClient:
+		default:
+			return nil, fmt.Errorf("store/redis: New: Options.WaitReplicas is %d, which needs a *redis.Client or *redis.ClusterClient, not a %T", o.WaitReplicas, client)
+		}
+	}
 	return &Store{client: client, prefix: o.KeyPrefix, timeout: o.Timeout, rev: newRevocations(o)}, nil
 }
 
@@ -146,9 +175,26 @@ func New(client goredis.UniversalClient, opts *Options) (*Store, error) {
 //	redis://[[user]:password@]host[:port][/db]
 //	rediss://...            the same over TLS
 //	unix://[[user]:password@]/path/to/redis.sock[?db=N]
+//	redis-cluster://[[user]:password@]host:port[,host:port...]
+//	rediss-cluster://...    a Redis Cluster over TLS
+//	redis-sentinel://[[user]:password@]host:port[,host:port...]/name[/db]
+//	rediss-sentinel://...   a primary found through Redis Sentinel, over TLS
 //
-// Query parameters such as dial_timeout or pool_size set the go-redis
-// options of the same name. The client honours context deadlines, dials
+// A redis-cluster:// URL opens a go-redis ClusterClient: it names some of
+// the cluster's nodes (one is enough, more let the client start while
+// some are down), separated by commas, and the client learns the rest and
+// the slots from them. It has no database (a cluster has only 0), and
+// takes the go-redis cluster options as query parameters (addr=host:port
+// names one more node). Query parameters such as dial_timeout or
+// pool_size set the go-redis options of the same name. A redis-sentinel://
+// URL opens a go-redis failover client: its hosts are Sentinels, name is
+// the primary's name in their configuration, the user info is the
+// primary's credentials, and sentinel_username and sentinel_password give
+// the Sentinels' own when they have any; the client follows a failover
+// to whichever server the Sentinels promote. wait_replicas=N
+// sets Options.WaitReplicas, so that a program configured by
+// TOKEN_RENEW_REDIS_URL alone can turn it on. The client
+// honours context deadlines, dials
 // once per attempt and, unless the URL sets max_retries, makes no retries,
 // so Options.Timeout bounds every call and a server that refuses
 // connections fails a call at once. Close closes the client.
@@ -158,7 +204,7 @@ func New(client goredis.UniversalClient, opts *Options) (*Store, error) {
 // an error that names the problem and shows the URL with its password
 // masked.
 func Open(rawURL string, opts *Options) (*Store, error) {
-	co, err := parseURL(rawURL)
+	rawURL, wait, err := takeWaitReplicas(rawURL)
 	if err != nil {
 		return nil, err
 	}
@@ -166,15 +212,287 @@ func Open(rawURL string, opts *Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Timeout is the whole budget of a call, so the client must stop at
-	// the context's deadline and not spend the budget on repeats: a
-	// refused connection fails at once instead of after five dials.
+	if wait > 0 {
+		if o.WaitReplicas != 0 && o.WaitReplicas != wait {
+			return nil, fmt.Errorf("store/redis: the URL's %s=%d and Options.WaitReplicas %d differ; set one", waitParam, wait, o.WaitReplicas)
+		}
+		o.WaitReplicas = wait
+	}
+	client, err := newClient(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	return &Store{client: client, owned: true, prefix: o.KeyPrefix, timeout: o.Timeout, rev: newRevocations(o)}, nil
+}
+
+// waitParam is the URL query parameter that sets Options.WaitReplicas.
+const waitParam = "wait_replicas"
+
+// takeWaitReplicas removes the wait_replicas query parameter from a URL
+// (go-redis does not know it) and returns its value, 0 when absent. The
+// query is what follows the first "?" after the user info.
+func takeWaitReplicas(raw string) (string, int, error) {
+	at := strings.LastIndex(raw, "@")
+	q := strings.IndexByte(raw[at+1:], '?')
+	if q < 0 {
+		return raw, 0, nil
+	}
+	q += at + 1
+	var kept []string
+	wait := 0
+	for _, p := range strings.Split(raw[q+1:], "&") {
+		name, value, _ := strings.Cut(p, "=")
+		if name != waitParam {
+			kept = append(kept, p)
+			continue
+		}
+		n, err := strconv.Atoi(value)
+		if err != nil || n < 0 {
+			shown := raw
+			if at >= 0 {
+				shown = maskRaw(raw)
+			}
+			return "", 0, fmt.Errorf("store/redis: invalid URL %q: %s=%q; want a number of replicas", shown, waitParam, value)
+		}
+		wait = n
+	}
+	if len(kept) == 0 {
+		return raw[:q], wait, nil
+	}
+	return raw[:q+1] + strings.Join(kept, "&"), wait, nil
+}
+
+// newClient makes the client a URL describes. Timeout is the whole budget
+// of a call, so the client must stop at the context's deadline and not
+// spend the budget on repeats: a refused connection fails at once instead
+// of after five dials. (A cluster client still follows MOVED and ASK
+// redirects, up to three, within that budget: that is how it follows a
+// failover.)
+func newClient(rawURL string) (goredis.UniversalClient, error) {
+	if isSentinelURL(rawURL) {
+		fo, err := parseSentinelURL(rawURL)
+		if err != nil {
+			return nil, err
+		}
+		fo.ContextTimeoutEnabled = true
+		if fo.MaxRetries == 0 {
+			fo.MaxRetries = -1
+		}
+		fo.DialerRetries = 1
+		return goredis.NewFailoverClient(fo), nil
+	}
+	if isClusterURL(rawURL) {
+		co, err := parseClusterURL(rawURL)
+		if err != nil {
+			return nil, err
+		}
+		co.ContextTimeoutEnabled = true
+		if co.MaxRetries == 0 {
+			co.MaxRetries = -1
+		}
+		co.DialerRetries = 1
+		return goredis.NewClusterClient(co), nil
+	}
+	co, err := parseURL(rawURL)
+	if err != nil {
+		return nil, err
+	}
 	co.ContextTimeoutEnabled = true
 	if co.MaxRetries == 0 {
 		co.MaxRetries = -1 // go-redis: -1 disables retries, 0 means the default 3
 	}
 	co.DialerRetries = 1
-	return &Store{client: goredis.NewClient(co), owned: true, prefix: o.KeyPrefix, timeout: o.Timeout, rev: newRevocations(o)}, nil
+	return goredis.NewClient(co), nil
+}
+
+// Schemes of the cluster URL form.
+const (
+	clusterScheme    = "redis-cluster"
+	clusterTLSScheme = "rediss-cluster"
+)
+
+// isSentinelURL reports whether raw has a Sentinel scheme.
+func isSentinelURL(raw string) bool {
+	scheme, _, ok := strings.Cut(raw, "://")
+	return ok && (scheme == "redis-sentinel" || scheme == "rediss-sentinel")
+}
+
+// isClusterURL reports whether raw has a cluster scheme.
+func isClusterURL(raw string) bool {
+	scheme, _, ok := strings.Cut(raw, "://")
+	return ok && (scheme == clusterScheme || scheme == clusterTLSScheme)
+}
+
+// parseClusterURL turns a redis-cluster:// or rediss-cluster:// URL into
+// cluster client options: it rewrites the URL in the form go-redis reads
+// (redis://first?addr=second&addr=...) and checks it as parseURL does.
+// Errors show the URL as given, with anything before an "@" masked.
+func parseClusterURL(raw string) (*goredis.ClusterOptions, error) {
+	h, err := splitHostsURL(raw, "-cluster")
+	if err != nil {
+		return nil, err
+	}
+	if h.path != "" && h.path != "/" && h.path != "/0" {
+		return nil, h.bad("a cluster has only database 0; remove the path %q", h.path)
+	}
+	rewritten, err := h.rewrite(h.userinfo, "", nil)
+	if err != nil {
+		return nil, err
+	}
+	co, err := goredis.ParseClusterURL(rewritten)
+	if err != nil {
+		return nil, h.bad("%s", strings.TrimPrefix(err.Error(), "redis: "))
+	}
+	return co, nil
+}
+
+// parseSentinelURL turns a redis-sentinel:// or rediss-sentinel:// URL
+// into failover client options: the hosts are the Sentinels, the path the
+// primary's name and database, the user info the primary's credentials,
+// and sentinel_username and sentinel_password the Sentinels' own. It
+// rewrites the URL in the form go-redis reads
+// (redis://[sentinel credentials@]first/db?master_name=...&addr=...).
+func parseSentinelURL(raw string) (*goredis.FailoverOptions, error) {
+	h, err := splitHostsURL(raw, "-sentinel")
+	if err != nil {
+		return nil, err
+	}
+	parts := strings.Split(strings.TrimPrefix(h.path, "/"), "/")
+	if parts[0] == "" || len(parts) > 2 {
+		return nil, h.bad("the path %q is not /primary-name or /primary-name/db", h.path)
+	}
+	params := []string{"master_name=" + url.QueryEscape(parts[0])}
+	if u, err := url.Parse("redis://" + h.userinfo + "host"); err == nil && u.User != nil {
+		if name := u.User.Username(); name != "" {
+			params = append(params, "username="+url.QueryEscape(name))
+		}
+		if p, ok := u.User.Password(); ok {
+			params = append(params, "password="+url.QueryEscape(p))
+		}
+	}
+	// The Sentinels' credentials leave the query for the user info.
+	var kept []string
+	sentinel := url.UserPassword("", "")
+	sentinelSet := false
+	for _, q := range strings.Split(h.query, "&") {
+		name, value, _ := strings.Cut(q, "=")
+		v, err := url.QueryUnescape(value)
+		switch {
+		case (name == "sentinel_username" || name == "sentinel_password") && err != nil:
+			return nil, h.bad("%s is not percent-encoded", name)
+		case name == "sentinel_username":
+			p, _ := sentinel.Password()
+			sentinel, sentinelSet = url.UserPassword(v, p), true
+		case name == "sentinel_password":
+			h.secrets = append(h.secrets, v)
+			sentinel, sentinelSet = url.UserPassword(sentinel.Username(), v), true
+		case q != "":
+			kept = append(kept, q)
+		}
+	}
+	h.query = strings.Join(kept, "&")
+	userinfo := ""
+	if sentinelSet {
+		userinfo = sentinel.String() + "@"
+	}
+	db := ""
+	if len(parts) == 2 {
+		db = "/" + parts[1]
+	}
+	rewritten, err := h.rewrite(userinfo, db, params)
+	if err != nil {
+		return nil, err
+	}
+	fo, err := goredis.ParseFailoverURL(rewritten)
+	if err != nil {
+		return nil, h.bad("%s", strings.TrimPrefix(err.Error(), "redis: "))
+	}
+	return fo, nil
+}
+
+// hostsURL is a URL of the cluster or Sentinel form, split:
+// scheme://[userinfo@]host:port[,host:port...][path][?query].
+type hostsURL struct {
+	base     string // the scheme without its suffix: redis or rediss
+	scheme   string
+	shown    string // the URL as given, user info masked
+	secrets  []string
+	userinfo string // with its "@", or empty
+	hosts    []string
+	path     string
+	query    string
+}
+
+// splitHostsURL splits raw, whose scheme is redis or rediss followed by
+// suffix, and checks its host list.
+func splitHostsURL(raw, suffix string) (hostsURL, error) {
+	scheme, rest, _ := strings.Cut(raw, "://")
+	h := hostsURL{base: strings.TrimSuffix(scheme, suffix), scheme: scheme, shown: raw}
+	if strings.Contains(raw, "@") {
+		h.shown = maskRaw(raw)
+	}
+	// The host list ends at the first "/" or "?" after the user info.
+	at := strings.LastIndex(rest, "@")
+	auth, tail := rest, ""
+	if i := strings.IndexAny(rest[at+1:], "/?#"); i >= 0 {
+		auth, tail = rest[:at+1+i], rest[at+1+i:]
+	}
+	h.userinfo = auth[:at+1]
+	if u, err := url.Parse("redis://" + h.userinfo + "host"); err == nil && u.User != nil {
+		if p, ok := u.User.Password(); ok && p != "" {
+			h.secrets = append(h.secrets, p)
+		}
+	}
+	if strings.Contains(tail, "#") {
+		return h, h.bad("a fragment (#) has no meaning here")
+	}
+	h.path, h.query, _ = strings.Cut(tail, "?")
+	h.hosts = strings.Split(auth[at+1:], ",")
+	for _, a := range h.hosts {
+		if host, port, err := net.SplitHostPort(a); err != nil || host == "" || port == "" {
+			return h, h.bad("address %q is not host:port; want %s://host:port[,host:port...]", a, scheme)
+		}
+	}
+	return h, nil
+}
+
+// bad is an error about the URL, with every secret masked.
+func (h hostsURL) bad(format string, args ...any) error {
+	shown, msg := h.shown, fmt.Sprintf(format, args...)
+	for _, p := range h.secrets {
+		if p != "" {
+			shown = strings.ReplaceAll(shown, p, "xxxxx")
+			msg = strings.ReplaceAll(msg, p, "xxxxx")
+		}
+	}
+	return fmt.Errorf("store/redis: invalid URL %q: %s", shown, msg)
+}
+
+// rewrite builds the go-redis form: base://userinfo+first host+path, then
+// the query, params, and an addr parameter for each further host; and
+// checks it as parseURL does (user info, escapes).
+func (h hostsURL) rewrite(userinfo, path string, params []string) (string, error) {
+	var q []string
+	if h.query != "" {
+		q = append(q, h.query)
+	}
+	q = append(q, params...)
+	for _, a := range h.hosts[1:] {
+		q = append(q, "addr="+url.QueryEscape(a))
+	}
+	rewritten := h.base + "://" + userinfo + h.hosts[0] + path
+	if len(q) > 0 {
+		rewritten += "?" + strings.Join(q, "&")
+	}
+	if _, err := parseURL(rewritten); err != nil && !strings.Contains(err.Error(), "unexpected option") {
+		// Its message quotes the rewritten URL: keep what follows it.
+		msg := err.Error()
+		if i := strings.Index(msg, `": `); i >= 0 {
+			msg = msg[i+3:]
+		}
+		return "", h.bad("%s", msg)
+	}
+	return rewritten, nil
 }
 
 // resolve fills in the defaults and checks opts.
@@ -287,6 +605,7 @@ func (s *Store) Close() error {
 // context.DeadlineExceeded when Options.Timeout ran out. (go-redis reports
 // a deadline it put on the socket as a network timeout.)
 func (s *Store) failure(op string, ctx, callCtx context.Context, err error) error {
+	s.followTopology()
 	var reason error
 	switch {
 	case s.closed.Load():
@@ -301,6 +620,17 @@ func (s *Store) failure(op string, ctx, callCtx context.Context, err error) erro
 		return fmt.Errorf("store/redis: %s: %w", op, err)
 	}
 	return fmt.Errorf("store/redis: %s: %w: %w", op, reason, err)
+}
+
+// followTopology asks a cluster client to read the cluster's slots again
+// after a call failed: the primary it called may be gone and a replica
+// promoted in its place, which the client learns otherwise only from a
+// MOVED answer or once a minute. go-redis reloads in the background, one
+// reload at a time.
+func (s *Store) followTopology() {
+	if c, ok := s.client.(*goredis.ClusterClient); ok {
+		c.ReloadState(context.Background())
+	}
 }
 
 // ctxErr is ctx.Err(), except that a deadline in the past counts even if
@@ -352,7 +682,7 @@ func ttlMillis(interval time.Duration) int64 {
 // that could be part of one.
 func parseURL(raw string) (*goredis.Options, error) {
 	if raw == "" {
-		return nil, errors.New("store/redis: empty URL; want redis://host:port/db, rediss://host:port/db or unix:///path/to/socket")
+		return nil, errors.New("store/redis: empty URL; want redis://host:port/db, rediss://host:port/db, unix:///path/to/socket or redis-cluster://host:port,host:port")
 	}
 	const encodeHint = "percent-encode reserved characters in the user name and password"
 	u, err := url.Parse(raw)
@@ -382,7 +712,7 @@ func parseURL(raw string) (*goredis.Options, error) {
 	switch u.Scheme {
 	case "redis", "rediss", "unix":
 	default:
-		return nil, fmt.Errorf("store/redis: invalid URL %q: scheme %q is not redis, rediss or unix", shown, u.Scheme)
+		return nil, fmt.Errorf("store/redis: invalid URL %q: scheme %q is not redis, rediss, unix, redis-cluster, rediss-cluster, redis-sentinel or rediss-sentinel", shown, u.Scheme)
 	}
 	o, err := goredis.ParseURL(raw)
 	if err != nil {

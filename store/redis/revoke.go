@@ -35,12 +35,23 @@ const (
 	// server; a ping unanswered for as long again ends the watch, so a
 	// connection that died without a word does not stall it for ever.
 	watchPing = 15 * time.Second
+	// historyKeep is how many of the latest changes the history key names.
+	// A reader whose cursor names a change older than that is told to
+	// start again (a Reset), as after a rollback: it reads everything and
+	// writes back what the server lacks, which is nothing.
+	historyKeep = 20_000
+	// formatVersion is the format of the revocation keys this release
+	// writes and reads, kept in the format key. Releases before the
+	// format key wrote the same data, log, seq and epoch keys, and no
+	// history key.
+	formatVersion = "2"
 )
 
 // Markers of the scripts' errors.
 const (
 	errFull          = "revocations full"
 	errForeignRecord = "does not hold a revocation record"
+	errFormat        = "revocation format"
 )
 
 var _ interface {
@@ -51,14 +62,25 @@ var _ interface {
 
 // revocations is the revocation side of a Store: its keys, channel and cap.
 //
-// Five keys, all with the same Redis Cluster hash tag (the prefix in
+// Seven keys, all with the same Redis Cluster hash tag (the prefix in
 // braces) so that one script may touch them all:
 //
-//	{prefix}data   hash: field -> record, one field per revoked session or subject
-//	{prefix}exp    sorted set: field by the second its Until falls in
-//	{prefix}log    sorted set: field by the sequence number of its last change
-//	{prefix}seq    string: the last sequence number given (INCR)
-//	{prefix}epoch  string: names the history the sequence numbers belong to
+//	{prefix}data    hash: field -> record, one field per revoked session or subject
+//	{prefix}exp     sorted set: field by the second its Until falls in
+//	{prefix}log     sorted set: field by the sequence number of its last change
+//	{prefix}seq     string: the last sequence number given (INCR)
+//	{prefix}epoch   string: names the history the sequence numbers belong to
+//	{prefix}hist    sorted set: a random id of each of the latest changes
+//	                (historyKeep) by its sequence number
+//	{prefix}format  string: formatVersion
+//
+// The history key is what tells a rollback from a history that went on: a
+// reader's cursor names the newest change it saw (its id), and a server
+// that no longer holds that id lost the changes after some earlier point,
+// whatever its sequence number says since. A server restarted from an
+// older snapshot, or a replica promoted while it lagged, is such a server:
+// Redis persists and replicates a prefix of the writes, so one that holds
+// a change holds every change before it.
 //
 // A field is 17 bytes: the kind (1 session, 2 subject), then the 16-byte key.
 // A record is 40 decimal digits: Before, then Until, each a time in Unix
@@ -66,9 +88,10 @@ var _ interface {
 // that comparing two records' strings compares their times. Each change
 // is published on the channel prefix+"events" as field followed by record.
 type revocations struct {
-	keys    []string // data, exp, log, seq, epoch
+	keys    []string // data, exp, log, seq, epoch, hist, format
 	channel string
 	max     int
+	wait    int           // Options.WaitReplicas
 	closing chan struct{} // closed by Close: ends the watches
 }
 
@@ -79,6 +102,9 @@ func resolveRevocations(o Options) (Options, error) {
 	}
 	if o.MaxRevocations == 0 {
 		o.MaxRevocations = store.DefaultMaxRevocations
+	}
+	if o.WaitReplicas < 0 {
+		return o, fmt.Errorf("store/redis: Options.WaitReplicas is %d; want 0 (do not wait) or a number of replicas", o.WaitReplicas)
 	}
 	if strings.ContainsAny(o.RevocationKeyPrefix, "{}") {
 		return o, fmt.Errorf("store/redis: Options.RevocationKeyPrefix %q contains a brace; the store adds the Redis Cluster hash tag itself", o.RevocationKeyPrefix)
@@ -92,9 +118,10 @@ func resolveRevocations(o Options) (Options, error) {
 func newRevocations(o Options) revocations {
 	tag := "{" + o.RevocationKeyPrefix + "}"
 	return revocations{
-		keys:    []string{tag + "data", tag + "exp", tag + "log", tag + "seq", tag + "epoch"},
+		keys:    []string{tag + "data", tag + "exp", tag + "log", tag + "seq", tag + "epoch", tag + "hist", tag + "format"},
 		channel: o.RevocationKeyPrefix + "events",
 		max:     o.MaxRevocations,
+		wait:    o.WaitReplicas,
 		closing: make(chan struct{}),
 	}
 }
@@ -125,10 +152,21 @@ if #edge > 0 then
 end
 `
 
+// formatLua checks the format key, and writes it when missing. It expects
+// fmtk and ver in scope.
+const formatLua = `
+local have = redis.call('GET', fmtk)
+if not have then
+  redis.call('SET', fmtk, ver)
+elseif have ~= ver then
+  return redis.error_reply('ERR slidingjwt: ` + errFormat + ` ' .. string.sub(have, 1, 20))
+end
+`
+
 // revokeScript records one revocation, merged with the one recorded for the
 // same field, under the cap, and publishes it.
 //
-//	KEYS     data, exp, log, seq
+//	KEYS     data, exp, log, seq, hist, format
 //	ARGV[1]  the field
 //	ARGV[2]  the record
 //	ARGV[3]  now, as a record half (20 digits)
@@ -137,6 +175,9 @@ end
 //	ARGV[6]  the cap on live revocations
 //	ARGV[7]  the most expired revocations to delete, of each kind
 //	ARGV[8]  the channel
+//	ARGV[9]  a random id for the change
+//	ARGV[10] how many change ids the history key keeps
+//	ARGV[11] the format version
 //
 // It returns 1 when it recorded a change, 0 when the field already held
 // the same or later times, and an error when the cap is reached or the
@@ -146,10 +187,11 @@ end
 // than ARGV[7] revocations expire within now's second, the rest count as
 // live until the next call, which errs towards refusing.
 var revokeScript = goredis.NewScript(`
-local data, exp, log, seqk = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local data, exp, log, seqk, hist, fmtk = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local field, val, nowhex, nows, untils = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local cap, limit, channel = tonumber(ARGV[6]), tonumber(ARGV[7]), ARGV[8]
-` + pruneLua + `
+local ver = ARGV[11]
+` + formatLua + pruneLua + `
 local cur = redis.call('HGET', data, field)
 if cur and (#cur ~= 40 or not string.match(cur, '^%d+$')) then
   return redis.error_reply('ERR slidingjwt: ` + errForeignRecord + `')
@@ -176,13 +218,15 @@ if untils then
   redis.call('ZADD', exp, untils, field)
 end
 redis.call('ZADD', log, seq, field)
+redis.call('ZADD', hist, seq, ARGV[9])
+redis.call('ZREMRANGEBYRANK', hist, 0, -tonumber(ARGV[10]) - 1)
 redis.call('PUBLISH', channel, field .. new)
 return 1
 `)
 
 // feedScript lists what changed after a cursor, and prunes.
 //
-//	KEYS     data, exp, log, seq, epoch
+//	KEYS     data, exp, log, seq, epoch, hist, format
 //	ARGV[1]  the cursor's epoch ("" for the zero cursor)
 //	ARGV[2]  the cursor's sequence number
 //	ARGV[3]  the most fields to return
@@ -190,15 +234,22 @@ return 1
 //	ARGV[5]  now, as a record half
 //	ARGV[6]  now's second
 //	ARGV[7]  the most expired revocations to delete, of each kind
+//	ARGV[8]  the cursor's change id ("" for none)
+//	ARGV[9]  the format version
 //
 // It returns the epoch, the last sequence number, 1 if the cursor does not
-// belong to this history (else 0), then for each field changed after the
-// cursor (or from the start, for a reset): the field, its record ("" if
-// gone) and the sequence number of its last change.
+// belong to this history (else 0), the id of the newest change the history
+// key holds ("" if none), then for each field changed after the cursor (or
+// from the start, for a reset): the field, its record ("" if gone) and the
+// sequence number of its last change. A cursor belongs to the history when
+// its epoch is the history's, its sequence number is not ahead of it, and
+// the history key holds its change id (an empty one is not checked: a
+// cursor from a server that no release with the history key wrote to).
 var feedScript = goredis.NewScript(`
-local data, exp, log, seqk, epochk = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local data, exp, log, seqk, epochk, hist, fmtk = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
 local nowhex, nows, limit = ARGV[5], ARGV[6], tonumber(ARGV[7])
-` + pruneLua + `
+local ver = ARGV[9]
+` + formatLua + pruneLua + `
 local epoch = redis.call('GET', epochk)
 if not epoch then
   epoch = ARGV[4]
@@ -208,11 +259,14 @@ local seq = tonumber(redis.call('GET', seqk) or '0') or 0
 local from, reset = ARGV[2], 0
 if ARGV[1] == '' then
   from = '0'
-elseif ARGV[1] ~= epoch or tonumber(from) > seq then
+elseif ARGV[1] ~= epoch or (tonumber(from) or 0) > seq then
+  from, reset = '0', 1
+elseif ARGV[8] ~= '' and not redis.call('ZSCORE', hist, ARGV[8]) then
   from, reset = '0', 1
 end
+local newest = redis.call('ZRANGE', hist, -1, -1)[1] or ''
 local page = redis.call('ZRANGEBYSCORE', log, '(' .. from, '+inf', 'WITHSCORES', 'LIMIT', 0, ARGV[3])
-local out = {epoch, seq, reset}
+local out = {epoch, seq, reset, newest}
 local n = #page / 2
 for start = 1, n, 1000 do
   local fields = {}
@@ -275,6 +329,15 @@ func decodeRecord(field, record string) (store.Revocation, bool) {
 	return r, true
 }
 
+// decodeMessage reads a message of the revocation channel: a field (17
+// bytes) followed by its record (40 digits).
+func decodeMessage(payload string) (store.Revocation, bool) {
+	if len(payload) != 17+40 {
+		return store.Revocation{}, false
+	}
+	return decodeRecord(payload[:17], payload[17:])
+}
+
 // revokeArgs are revokeScript's ARGV for r at now.
 func (s *Store) revokeArgs(r store.Revocation, now time.Time) []any {
 	n := now.UnixNano()
@@ -287,7 +350,17 @@ func (s *Store) revokeArgs(r store.Revocation, now time.Time) []any {
 		s.rev.max,
 		pruneLimit,
 		s.rev.channel,
+		changeID(),
+		historyKeep,
+		formatVersion,
 	}
+}
+
+// changeID returns a random id for one change: 16 hex digits.
+func changeID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
+	return hex.EncodeToString(b[:])
 }
 
 // checkRevoke runs the checks Revoke and RevokeBatch share before they
@@ -317,10 +390,27 @@ func (s *Store) Revoke(ctx context.Context, r store.Revocation, now time.Time) e
 	if !live || err != nil {
 		return err
 	}
+	if s.rev.wait > 0 {
+		return s.revokeChunk(ctx, []store.Revocation{r}, now)
+	}
 	callCtx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	err = revokeScript.Run(callCtx, s.client, s.rev.keys[:4], s.revokeArgs(r, now)...).Err()
+	err = revokeScript.Run(callCtx, s.client, s.revokeKeys(), s.revokeArgs(r, now)...).Err()
 	return s.revokeError(ctx, callCtx, r, err)
+}
+
+// revokeKeys are revokeScript's KEYS: data, exp, log, seq, hist, format.
+func (s *Store) revokeKeys() []string {
+	k := s.rev.keys
+	return []string{k[0], k[1], k[2], k[3], k[5], k[6]}
+}
+
+// formatError names the format a script found in the format key.
+func (s *Store) formatError(op string, err error) error {
+	msg := err.Error()
+	found := msg[strings.LastIndex(msg, " ")+1:]
+	return fmt.Errorf("store/redis: %s: %q holds the revocations in format %q, and this release reads format %s: "+
+		"a later release wrote them (upgrade this instance) or the keys are not this library's", op, s.rev.keys[6], found, formatVersion)
 }
 
 // revokeError turns a script's error into the Revoker's.
@@ -334,6 +424,8 @@ func (s *Store) revokeError(ctx, callCtx context.Context, r store.Revocation, er
 			"wait for some to expire or raise the cap on every instance", store.ErrRevocationsFull, live, s.rev.keys[0], s.rev.max)
 	case strings.Contains(err.Error(), errForeignRecord):
 		return fmt.Errorf("store/redis: revoke: the %s field %s of %q %s", r.Kind, r.Key, s.rev.keys[0], errForeignRecord)
+	case strings.Contains(err.Error(), errFormat):
+		return s.formatError("revoke", err)
 	}
 	return s.failure("revoke", ctx, callCtx, err)
 }
@@ -360,18 +452,39 @@ func (s *Store) RevokeBatch(ctx context.Context, rs []store.Revocation, now time
 	return nil
 }
 
+// revokeChunk sends rs in one pipeline; with Options.WaitReplicas, to the
+// primary that holds the revocations, on one connection, followed by a
+// WAIT for its replicas.
 func (s *Store) revokeChunk(ctx context.Context, rs []store.Revocation, now time.Time) error {
 	callCtx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
+	var on goredis.Scripter = s.client
+	var pipe goredis.Pipeliner
+	if s.rev.wait > 0 {
+		primary, err := s.primary(callCtx)
+		if err != nil {
+			return s.failure("revoke", ctx, callCtx, err)
+		}
+		on, pipe = primary, primary.Pipeline()
+	} else {
+		pipe = s.client.Pipeline()
+	}
 	// Load the script, then send only its digest: a server that lost its
 	// scripts since then fails the batch, and the caller tries again.
-	if err := revokeScript.Load(callCtx, s.client).Err(); err != nil {
+	if err := revokeScript.Load(callCtx, on).Err(); err != nil {
 		return s.failure("revoke", ctx, callCtx, err)
 	}
-	pipe := s.client.Pipeline()
 	cmds := make([]*goredis.Cmd, len(rs))
 	for i, r := range rs {
-		cmds[i] = revokeScript.EvalSha(callCtx, pipe, s.rev.keys[:4], s.revokeArgs(r, now)...)
+		cmds[i] = revokeScript.EvalSha(callCtx, pipe, s.revokeKeys(), s.revokeArgs(r, now)...)
+	}
+	var wait *goredis.IntCmd
+	waitFor := max(s.timeout*3/4, time.Millisecond)
+	if s.rev.wait > 0 {
+		// WAIT is not among go-redis's pipeline methods; it takes
+		// its timeout in milliseconds.
+		wait = goredis.NewIntCmd(callCtx, "wait", s.rev.wait, waitFor.Milliseconds())
+		_ = pipe.Process(callCtx, wait)
 	}
 	_, err := pipe.Exec(callCtx)
 	for i, c := range cmds {
@@ -382,7 +495,23 @@ func (s *Store) revokeChunk(ctx context.Context, rs []store.Revocation, now time
 	if err != nil {
 		return s.failure("revoke", ctx, callCtx, err)
 	}
+	if wait != nil && wait.Val() < int64(s.rev.wait) {
+		return fmt.Errorf("%w: %d revocations recorded, acknowledged by %d replicas within %v; Options.WaitReplicas is %d",
+			ErrNotReplicated, len(rs), wait.Val(), waitFor, s.rev.wait)
+	}
 	return nil
+}
+
+// primary returns a client of the server that holds the revocation keys:
+// the client itself, or the cluster's primary for their slot.
+func (s *Store) primary(ctx context.Context) (*goredis.Client, error) {
+	switch c := s.client.(type) {
+	case *goredis.Client:
+		return c, nil
+	case *goredis.ClusterClient:
+		return c.MasterForKey(ctx, s.rev.keys[0])
+	}
+	return nil, fmt.Errorf("Options.WaitReplicas needs a *redis.Client or *redis.ClusterClient, not a %T", s.client)
 }
 
 // RevocationsSince implements store.RevocationFeed in one round trip: a
@@ -405,14 +534,15 @@ func (s *Store) RevocationsSince(ctx context.Context, cursor store.RevocationCur
 	if limit <= 0 || limit > DefaultRevocationPage {
 		limit = DefaultRevocationPage
 	}
-	var b [8]byte
-	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
 	n := now.UnixNano()
 	callCtx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	res, err := feedScript.Run(callCtx, s.client, s.rev.keys,
-		cursor.Epoch, cursor.Seq, limit, hex.EncodeToString(b[:]), encodeTime(n), second(n), pruneLimit).Slice()
+		cursor.Epoch, cursor.Seq, limit, changeID(), encodeTime(n), second(n), pruneLimit, cursor.Change, formatVersion).Slice()
 	if err != nil {
+		if strings.Contains(err.Error(), errFormat) {
+			return store.RevocationPage{}, s.formatError("revocations", err)
+		}
 		return store.RevocationPage{}, s.failure("revocations", ctx, callCtx, err)
 	}
 	return s.parsePage(res, n, limit)
@@ -423,18 +553,20 @@ func (s *Store) parsePage(res []any, now int64, limit int) (store.RevocationPage
 	bad := func(what string) (store.RevocationPage, error) {
 		return store.RevocationPage{}, fmt.Errorf("store/redis: revocations: unexpected answer from the feed script: %s", what)
 	}
-	if len(res) < 3 || (len(res)-3)%3 != 0 {
+	const head = 4
+	if len(res) < head || (len(res)-head)%3 != 0 {
 		return bad(fmt.Sprintf("%d values", len(res)))
 	}
 	epoch, ok1 := res[0].(string)
 	seq, ok2 := res[1].(int64)
 	reset, ok3 := res[2].(int64)
-	if !ok1 || !ok2 || !ok3 {
-		return bad(fmt.Sprintf("a head of %T, %T, %T", res[0], res[1], res[2]))
+	change, ok4 := res[3].(string)
+	if !ok1 || !ok2 || !ok3 || !ok4 {
+		return bad(fmt.Sprintf("a head of %T, %T, %T, %T", res[0], res[1], res[2], res[3]))
 	}
-	page := store.RevocationPage{Next: store.RevocationCursor{Epoch: epoch, Seq: seq}, Reset: reset == 1}
-	fields := (len(res) - 3) / 3
-	for i := 3; i < len(res); i += 3 {
+	page := store.RevocationPage{Next: store.RevocationCursor{Epoch: epoch, Seq: seq, Change: change}, Reset: reset == 1}
+	fields := (len(res) - head) / 3
+	for i := head; i < len(res); i += 3 {
 		field, ok1 := res[i].(string)
 		record, ok2 := res[i+1].(string)
 		score, ok3 := res[i+2].(string)
@@ -533,10 +665,8 @@ func (s *Store) WatchRevocations(ctx context.Context, revoked func(store.Revocat
 				subscribed()
 			}
 		case *goredis.Message:
-			if len(m.Payload) == 57 {
-				if r, ok := decodeRecord(m.Payload[:17], m.Payload[17:]); ok {
-					revoked(r)
-				}
+			if r, ok := decodeMessage(m.Payload); ok {
+				revoked(r)
 			}
 		}
 	}
@@ -545,6 +675,7 @@ func (s *Store) WatchRevocations(ctx context.Context, revoked func(store.Revocat
 // watchError says why a watch ended: store.ErrClosed, ctx's error, or the
 // connection's.
 func (s *Store) watchError(ctx context.Context, err error) error {
+	s.followTopology()
 	switch {
 	case s.closed.Load():
 		return store.ErrClosed

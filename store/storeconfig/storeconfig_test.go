@@ -3,7 +3,6 @@ package storeconfig_test
 import (
 	"context"
 	"errors"
-	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/slidingjwt/slidingjwt/config"
 	"github.com/slidingjwt/slidingjwt/internal/redistest"
+	"github.com/slidingjwt/slidingjwt/internal/testkit"
 	"github.com/slidingjwt/slidingjwt/store"
 	"github.com/slidingjwt/slidingjwt/store/bolt"
 	"github.com/slidingjwt/slidingjwt/store/lru"
@@ -30,16 +30,7 @@ var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 // its environment.
 func settings(t *testing.T, vars map[string]string) config.Settings {
 	t.Helper()
-	all := map[string]string{config.EnvSecret: secret}
-	maps.Copy(all, vars)
-	s, err := config.FromLookup(func(name string) (string, bool) {
-		v, ok := all[name]
-		return v, ok
-	})
-	if err != nil {
-		t.Fatalf("config.FromLookup(%q): %v", vars, err)
-	}
-	return s
+	return testkit.Settings(t, secret, vars)
 }
 
 // open calls storeconfig.Open and closes the store when the test ends.
@@ -220,6 +211,28 @@ func TestOpen(t *testing.T) {
 				defer other.Close()
 				if !recorded(t, other, "session") {
 					t.Error("another store on the server sees no renewal of the session; want the one recorded")
+				}
+			},
+		},
+		{
+			name: "redis cluster at TOKEN_RENEW_REDIS_URL",
+			setup: func(t *testing.T) (map[string]string, *storeconfig.Options) {
+				c := redistest.SharedCluster(t)
+				return map[string]string{config.EnvStore: "redis", config.EnvRedisURL: c.URL()}, nil
+			},
+			check: func(t *testing.T, s config.Settings, st store.Store) {
+				if _, ok := st.(*redis.Store); !ok {
+					t.Fatalf("store is %T, want *redis.Store", st)
+				}
+				// Another instance, knowing one node only, sees the renewal.
+				one, _, _ := strings.Cut(strings.TrimPrefix(s.RedisURL, "redis-cluster://"), ",")
+				other, err := redis.Open("redis-cluster://"+one, nil)
+				if err != nil {
+					t.Fatalf("redis.Open: %v", err)
+				}
+				defer other.Close()
+				if !recorded(t, other, "session") {
+					t.Error("another store on the cluster sees no renewal of the session; want the one recorded")
 				}
 			},
 		},

@@ -9,6 +9,8 @@ import {
   ForeignOriginError,
   LoginError,
   memoryStorage,
+  SESSION_EXPIRES_HEADER,
+  type Session,
   type SessionEndEvent,
   type SlidingClient,
   type TokenStorage,
@@ -40,7 +42,7 @@ async function main(): Promise<void> {
   void token;
   void expires;
   const off = api.on("token", (e) => {
-    const reason: "login" | "guest" | "renewed" | "set" = e.reason;
+    const reason: "login" | "guest" | "renewed" | "set" | "resumed" = e.reason;
     void reason;
   });
   off();
@@ -67,8 +69,15 @@ async function main(): Promise<void> {
   createClient({ baseURL: "", locks: navigator.locks, storage: sessionStorage });
   createClient({ storage: localStorage, fetch: globalThis.fetch });
 
-  // @ts-expect-error cookie mode is not in this version
-  createClient({ baseURL: "https://api.example.com", delivery: "cookie" });
+  // Cookie delivery: no token, the expiry from X-Session-Expires.
+  const jar = createClient({ baseURL: "https://api.example.com", delivery: "cookie", mePath: "/api/me", guestSignInPath: "/login" });
+  const resumed: Session | null = await jar.resume();
+  const until: Date | null = resumed?.expiresAt ?? null;
+  void until;
+  jar.on("token", (e) => void e.expiresAt?.getTime());
+  void SESSION_EXPIRES_HEADER.length;
+  // @ts-expect-error no such delivery
+  createClient({ baseURL: "https://api.example.com", delivery: "both" });
   // @ts-expect-error a storage needs removeItem
   createClient({ storage: { getItem: () => null, setItem: () => {} } });
   // @ts-expect-error no such event

@@ -13,12 +13,16 @@
 // /api/me, and every poll interval; data-server-renewals,
 // data-server-rate-limited and data-server-reads on <body> mirror it.
 
-import { createClient, decodeJWT } from "./client.js";
+import { createClient, decodeJWT, isGuestClaims } from "./client.js";
 
 const $ = (id) => document.getElementById(id);
 const body = document.body;
 
 const apiBase = document.querySelector('meta[name="slidingjwt-api-base"]')?.content ?? "";
+// TOKEN_DELIVERY: "header" keeps the token in localStorage; "cookie" (and
+// "both") leaves it in the HttpOnly cookie, out of script's reach.
+const delivery = document.querySelector('meta[name="slidingjwt-delivery"]')?.content || "header";
+const cookieMode = delivery !== "header";
 const pollSeconds = pollInterval(new URLSearchParams(location.search).get("poll"));
 
 const page = {
@@ -30,43 +34,78 @@ const page = {
   pollTimer: null,
   polling: false,
   expiredBy: "",
+  signingOut: false,
+  // shown: the claims on display: the session's, and once it has ended
+  // the last one's, so that the expired panel still says whose it was.
+  shown: null,
+  guest: false,
+  lifetime: null, // seconds, from the session's first token
+  renewedAt: null, // cookie delivery: when this page saw the last renewal
 };
 
+// The client package (@slidingjwt/client, copied from client/ by `make
+// client-copy`): in header delivery it keeps the token in localStorage
+// and the tabs of this origin in step; in cookie delivery it keeps no
+// token, reads the expiry from X-Session-Expires and the claims from
+// /api/me.
 const client = createClient({
   baseURL: apiBase,
-  onToken(token, claims, reason) {
-    if (reason === "renewed") {
-      page.renewals++;
-      note(`renewed: X-New-Token received, now valid until ${clock(claims.exp)}`, "good");
-    } else if (reason === "guest") {
-      note(`guest session started (valid until ${clock(claims?.exp)})`);
-    } else {
-      note(`signed in as ${claims?.sub} (valid until ${clock(claims?.exp)})`);
-    }
-    showSession();
-  },
-  onIgnored(token, claims) {
-    note(`ignored an X-New-Token for another session (sub ${claims?.sub ?? "?"})`, "warn");
-  },
-  onExpired() {
+  delivery: cookieMode ? "cookie" : "header",
+  mePath: cookieMode ? "/api/me" : null,
+});
+
+client.on("token", (e) => {
+  const exp = e.expiresAt ? e.expiresAt.getTime() / 1000 : undefined;
+  const where = e.fromOtherTab ? " (in another tab)" : "";
+  if (e.reason === "renewed") {
+    page.renewals++;
+    page.renewedAt = Date.now() / 1000;
+    const how = cookieMode ? "new session cookie set" : "X-New-Token received";
+    note(`renewed${where}: ${how}, now valid until ${clock(exp)}`, "good");
+  } else {
+    page.lifetime = null;
+    page.renewedAt = null;
+    if (e.reason === "resumed") note(`resumed the session of ${e.claims?.sub ?? "?"} (valid until ${clock(exp)})`);
+    else if (e.reason === "guest") note(`guest session started${where} (valid until ${clock(exp)})`);
+    else note(`signed in as ${e.claims?.sub}${where} (valid until ${clock(exp)})`);
+  }
+  showSession();
+});
+
+client.on("ignored", (e) => {
+  note(`ignored an X-New-Token (${e.reason}, sub ${e.claims?.sub ?? "?"})`, "warn");
+});
+
+client.on("sessionend", (e) => {
+  const guest = e.claims ? isGuestClaims(e.claims) : page.guest;
+  if (e.reason === "signed-out") {
+    if (!e.fromOtherTab) return; // signOut() below carries on
+    stopPolling();
+    note("signed out in another tab", "bad");
+    // A guest's other tab starts the next guest session, which comes here
+    // as a token event.
+    if (guest) markExpired("other-tab");
+    else showLogin("Signed out in another tab.");
+    return;
+  }
+  if (e.background && guest) {
     note("poll answered 401: the session has expired", "bad");
     markExpired("server");
-  },
-  onLoginRequired(reason) {
-    stopPolling();
-    const messages = {
-      expired: "Your session expired. Please sign in again.",
-      rejected: "The server did not accept the session. Please sign in.",
-      "refresh-failed": "Could not start a new guest session. Please sign in.",
-      "auth-configured": "This server requires a login.",
-    };
-    note(`login required (${reason})`, "bad");
-    showLogin(messages[reason] ?? "Please sign in.");
-  },
+    return;
+  }
+  stopPolling();
+  const messages = {
+    expired: "Your session expired. Please sign in again.",
+    rejected: "The server did not accept the session. Please sign in.",
+    "refresh-failed": "Could not start a new guest session. Please sign in.",
+    "login-required": "This server requires a login.",
+  };
+  note(`login required (${e.reason})`, "bad");
+  showLogin(messages[e.reason] ?? "Please sign in.");
 });
 
 // A console playground, and what the browser tests read.
-window.demo = { client, page, decodeJWT };
+window.demo = { client, page, decodeJWT, delivery };
 
 function pollInterval(raw) {
   if (raw === null || raw === "") return 5;
@@ -105,14 +144,20 @@ function showLogin(notice) {
 }
 
 function showSession() {
-  const claims = client.claims;
-  if (!claims) return;
+  const session = client.session;
+  if (!session?.claims) return;
+  const claims = session.claims;
+  page.shown = claims;
+  page.guest = session.guest;
+  if (page.lifetime === null && typeof claims.iat === "number" && typeof claims.exp === "number") {
+    page.lifetime = claims.exp - claims.iat;
+  }
   page.expiredBy = "";
   delete body.dataset.expiredBy;
   $("login").hidden = true;
   $("session").hidden = false;
   $("expired-banner").hidden = true;
-  $("mode").textContent = client.isGuest() ? "guest mode" : "password login";
+  $("mode").textContent = page.guest ? "guest mode" : "password login";
   setState("active");
   render();
   startPolling();
@@ -124,25 +169,28 @@ function markExpired(by) {
   setState("expired");
   body.dataset.expiredBy = page.expiredBy;
   $("expired-banner").hidden = false;
-  $("expired-detail").textContent = client.isGuest()
+  $("expired-detail").textContent = page.guest
     ? "Call the API to start a new guest session."
     : "The next request will ask you to sign in again.";
-  if (by === "server") stopPolling();
+  if (by !== "clock") stopPolling();
   render();
 }
 
 // render paints the token's facts; tick calls it several times a second.
 function render() {
-  const claims = client.claims;
+  const claims = page.shown;
   if (!claims || $("session").hidden) return;
   const now = Date.now() / 1000;
   const remaining = Math.max(0, (claims.exp ?? 0) - now);
-  const lifetime = claims.iat ? claims.exp - claims.iat : null;
+  const lifetime = page.lifetime;
   $("sub").textContent = claims.sub ?? "–";
   $("role").textContent = claims.role ?? "–";
   $("expires-at").textContent = clock(claims.exp);
-  const renewed = claims.iat && claims.auth_time && claims.iat > claims.auth_time;
-  $("renewed-at").textContent = renewed ? clock(claims.iat) : "not yet";
+  // A renewed token is issued after its session signed in. In cookie
+  // delivery the page sees the new expiry, not the token: it shows when it
+  // saw the renewal.
+  const renewedAt = cookieMode ? page.renewedAt : claims.iat && claims.auth_time && claims.iat > claims.auth_time ? claims.iat : null;
+  $("renewed-at").textContent = renewedAt ? clock(renewedAt) : "not yet";
   $("renewals").textContent = String(page.renewals);
   body.dataset.renewals = String(page.renewals);
 
@@ -174,10 +222,10 @@ function stopPolling() {
 }
 
 async function poll() {
-  if (page.polling || !client.token) return;
+  if (page.polling || !client.session) return;
   page.polling = true;
   try {
-    const res = await client.fetch("/api/status", {}, { background: true });
+    const res = await client("/api/status", { background: true });
     body.dataset.lastPoll = String(res.status);
     $("poll-info").textContent = `${pollText()} · last poll ${clock(Date.now() / 1000)}: ${res.status}`;
   } catch (err) {
@@ -267,7 +315,7 @@ async function callMe() {
   const button = $("call-me");
   button.disabled = true;
   try {
-    const res = await client.fetch("/api/me");
+    const res = await client("/api/me");
     const text = await res.text();
     let shown = text;
     try {
@@ -276,6 +324,8 @@ async function callMe() {
       // not JSON: show it as it is
     }
     const renewed = res.headers.get("X-New-Token") ? " · carried X-New-Token" : "";
+    // (In cookie delivery a renewal is a Set-Cookie, which script cannot
+    // see; the log shows it from X-Session-Expires.)
     $("response").textContent = `${res.status} ${res.statusText}${renewed}\n${shown}`;
     body.dataset.meStatus = String(res.status);
     note(`GET /api/me → ${res.status}`, res.ok ? "" : "bad");
@@ -291,19 +341,18 @@ async function callMe() {
 }
 
 async function signOut() {
-  const guest = client.isGuest();
+  const guest = page.guest;
   stopPolling();
-  // End the session on the server first, so that a copy of the token (in
-  // another tab, a proxy's log) stops working too; then forget it here.
+  // The client ends the session on the server first (POST /api/logout),
+  // so that a copy of the token (in a proxy's log, say) stops working
+  // too; then it forgets it here and in the other tabs.
+  page.signingOut = true;
   try {
-    const res = await client.fetch("/api/logout", { method: "POST" }, { background: true });
-    if (!res.ok && res.status !== 401) {
-      note(`sign-out on the server failed (${res.status}); the token is forgotten here only`);
-    }
-  } catch (err) {
-    note(`sign-out on the server failed (${err.message}); the token is forgotten here only`);
+    const { ok, status } = await client.signOut();
+    if (!ok) note(`sign-out on the server failed (${status ?? "no answer"}); the session is forgotten here only`);
+  } finally {
+    page.signingOut = false;
   }
-  client.clear();
   $("response").textContent = "(signed out)";
   if (guest) {
     note("signed out; starting a new guest session");
@@ -333,21 +382,22 @@ async function submitLogin(event) {
   }
 }
 
-// start shows the stored session when it is still valid, and otherwise asks
-// the server how to get one: a guest token, or the login form.
+// start shows the session there is when it is still valid (the stored
+// token; in cookie delivery the client asks /api/me whether the cookie
+// holds one), and otherwise asks the server for a guest session, or shows
+// the login form where logins are required.
 async function start() {
-  const claims = client.claims;
-  if (claims && typeof claims.exp === "number" && claims.exp > Date.now() / 1000) {
-    note(`resumed the stored session of ${claims.sub}`);
-    showSession();
-    return;
-  }
   try {
-    const status = await client.authStatus(); // stores a guest token in guest mode
-    if (status.auth_configured) {
+    const session = await client.resume();
+    if (session && (session.expiresAt === null || session.expiresAt.getTime() > Date.now())) {
+      if (!cookieMode) note(`resumed the stored session of ${session.subject}`);
+      showSession();
+      return;
+    }
+    const started = await client.guestSession(); // null: logins are required
+    if (!started) {
       $("mode").textContent = "password login";
-      client.clear();
-      showLogin(claims ? "Your session expired. Please sign in again." : null);
+      showLogin(session ? "Your session expired. Please sign in again." : null);
     }
   } catch (err) {
     $("fatal").textContent = `Cannot reach the API at ${apiBase || location.origin}: ${err.message}`;
@@ -359,12 +409,8 @@ async function start() {
 $("call-me").addEventListener("click", callMe);
 $("sign-out").addEventListener("click", signOut);
 $("login-form").addEventListener("submit", submitLogin);
-// Another tab may store a renewed token or sign out.
-window.addEventListener("storage", (event) => {
-  if (event.key !== client.storageKey) return;
-  if (client.token) showSession();
-  else if (!client.isGuest(null)) showLogin("Signed out in another tab.");
-});
+// Renewals, sign-ins and sign-outs in the other tabs of this origin reach
+// this one through the client's events (a BroadcastChannel).
 
 $("poll-info").textContent = pollText();
 $("metrics-link").href = `${apiBase}/metrics`;

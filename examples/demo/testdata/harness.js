@@ -1,5 +1,5 @@
 // harness.js: evaluated by browser_test.go in a page of the demo. It loads
-// the real client module and defines window.harness.make, which builds a
+// the real client module (the package's client.js, as the demo serves it) and defines window.harness.make, which builds a
 // client against a fake server, so the client's rules can be checked
 // without tokens having to age.
 (async () => {
@@ -52,34 +52,37 @@
     // make returns {client, calls, events, stored(), paths(), sent()}.
     // handler(path, token) answers each request with {status, headers,
     // body}, or a promise of one, so a case can hold a response back until
-    // another request has finished.
-    make({ token = null, guest = null, baseURL = "", authStatusPath, loginPath, handler }) {
+    // another request has finished. events lists what the client reported:
+    // "token:<reason>", "ignored", "sessionend:<reason>" (and ":background"
+    // for a background request's).
+    make({ token = null, guest, baseURL = "", guestPath, loginPath, handler }) {
       const storage = new MemoryStorage();
       if (token) storage.setItem(mod.DEFAULT_STORAGE_KEY, token);
-      const h = { calls: [], events: [] };
+      const h = { calls: [], events: [], storage };
       h.client = mod.createClient({
         baseURL,
         guest,
-        authStatusPath,
+        guestPath,
         loginPath,
         storage,
-        async fetch(url, init = {}) {
-          const auth = new Headers(init.headers).get("Authorization");
+        async fetch(input, init) {
+          const req = new Request(input, init);
+          const auth = req.headers.get("Authorization");
           const call = {
-            url: String(url),
+            url: req.url,
             token: auth ? auth.replace(/^Bearer /, "") : null,
-            credentials: init.credentials ?? null,
+            credentials: req.credentials,
+            background: req.headers.get(mod.BACKGROUND_HEADER),
           };
           h.calls.push(call);
           await nextTask(); // answer later, like a network
           const r = (await handler(pathOf(call.url), call.token)) ?? { status: 404 };
           return new Response(r.body ?? "{}", { status: r.status, headers: r.headers ?? {} });
         },
-        onToken: (t, claims, reason) => h.events.push(`token:${reason}`),
-        onIgnored: () => h.events.push("ignored"),
-        onExpired: (reason) => h.events.push(`expired:${reason}`),
-        onLoginRequired: (reason) => h.events.push(`login:${reason}`),
       });
+      h.client.on("token", (e) => h.events.push(`token:${e.reason}`));
+      h.client.on("ignored", () => h.events.push("ignored"));
+      h.client.on("sessionend", (e) => h.events.push(`sessionend:${e.reason}${e.background ? ":background" : ""}`));
       h.stored = () => storage.getItem(mod.DEFAULT_STORAGE_KEY);
       h.paths = () => h.calls.map((c) => pathOf(c.url));
       // sent lists the requests as "path token-name", with name(token).
