@@ -370,3 +370,37 @@ func TestFirstSightFollowsHandOver(t *testing.T) {
 		t.Errorf("after a first request took the typed claims only, the first sight still decoded a map")
 	}
 }
+
+// TestTokenHeaderPrivate: a token whose header is not the usual one (here
+// with a nested object and array, as a jwk or x5c member would be) is
+// kept with its header decoded; every Token of it, from the cache or not,
+// gets a header of its own at every depth.
+func TestTokenHeaderPrivate(t *testing.T) {
+	t.Parallel()
+	f := newVerifyFixture(t, 0)
+	header := `{"alg":"HS256","kid":"a","typ":"JWT","jwk":{"use":"sig","ops":["verify"]},"x5c":["c1",{"k":"v"}]}`
+	raw := signParts(t, header, verifyClaims(""), cacheSecret("a"), jwt.SigningMethodHS256)
+	want, err := f.parseRef(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		v, err := f.vf.Verify(raw, f.clock.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok, _ := v.Token()
+		sameAs(t, fmt.Sprintf("Token %d after writes to the earlier ones", i), tok, want)
+		jwk := tok.Header["jwk"].(map[string]any)
+		jwk["use"] = "enc"
+		jwk["ops"].([]any)[0] = "sign"
+		x5c := tok.Header["x5c"].([]any)
+		x5c[0] = "forged"
+		x5c[1].(map[string]any)["k"] = "forged"
+		if i > 0 {
+			if _, hit, _ := f.vf.verifyHit(raw, f.clock.Now()); !hit {
+				t.Fatalf("verification %d did not come from the cache", i)
+			}
+		}
+	}
+}

@@ -718,3 +718,94 @@ func FuzzVerifySigned(f *testing.F) {
 		vf.compare(t, signParts(t, header, claims, cacheSecret("a"), jwt.SigningMethodHS256))
 	})
 }
+
+// TestVerifyClaimTypeErrorsAsGolangJWT: a registered claim of the wrong
+// type (a date that is not a number, an iss that is not a string, an aud
+// array with a member that is not a string) is refused with the error
+// golang-jwt's parser gives with jwt.MapClaims, text and kinds alike,
+// whether the claims are read into a map first or read directly; an aud
+// that is neither a string nor an array is no audience, for both.
+func TestVerifyClaimTypeErrorsAsGolangJWT(t *testing.T) {
+	t.Parallel()
+	const audience = "https://api.example"
+	f := newVerifyFixture(t, -1, func(s *config.Settings) { s.Audience = audience })
+	ref := jwt.NewParser(
+		jwt.WithExpirationRequired(), jwt.WithIssuedAt(), jwt.WithLeeway(f.vf.settings.Leeway),
+		jwt.WithTimeFunc(f.clock.Now), jwt.WithIssuer(verifyIssuer), jwt.WithAudience(audience),
+		jwt.WithStrictDecoding(),
+	)
+	a, hs := cacheSecret("a"), jwt.SigningMethodHS256
+	exp := `"exp":` + itoa(cacheStart.Add(time.Hour).Unix())
+	iss, aud := `"iss":"`+verifyIssuer+`"`, `"aud":"`+audience+`"`
+	for _, claims := range []string{
+		`{` + iss + `,` + aud + `,"exp":"soon"}`,
+		`{` + iss + `,` + aud + `,"exp":null}`,
+		`{` + iss + `,` + aud + `,"exp":true}`,
+		`{` + iss + `,` + aud + `,"exp":[1]}`,
+		`{` + iss + `,` + aud + `,"exp":{"at":1}}`,
+		`{` + iss + `,` + aud + `,` + exp + `,"nbf":"now"}`,
+		`{` + iss + `,` + aud + `,` + exp + `,"iat":null}`,
+		`{"iss":7,` + aud + `,` + exp + `}`,
+		`{"iss":null,` + aud + `,` + exp + `}`,
+		`{"iss":["` + verifyIssuer + `"],` + aud + `,` + exp + `}`,
+		`{` + iss + `,"aud":7,` + exp + `}`,
+		`{` + iss + `,"aud":{"a":"` + audience + `"},` + exp + `}`,
+		`{` + iss + `,"aud":null,` + exp + `}`,
+		`{` + iss + `,"aud":[7],` + exp + `}`,
+		`{` + iss + `,"aud":["` + audience + `",7],` + exp + `}`,
+		`{` + iss + `,"aud":["` + audience + `",null],` + exp + `}`,
+		`{"iss":1,"aud":[1],"exp":"soon","nbf":"now","iat":false}`, // every check fails, joined
+	} {
+		raw := signParts(t, `{"alg":"HS256","kid":"a"}`, claims, a, hs)
+		_, want := ref.ParseWithClaims(raw, jwt.MapClaims{}, f.keyFunc)
+		if want == nil {
+			t.Fatalf("%s: golang-jwt accepts it; the case shows nothing", claims)
+		}
+		for _, maps := range []bool{true, false} {
+			f.vf.wantMaps.Store(maps)
+			_, err := f.vf.Verify(raw, f.clock.Now())
+			if err == nil || errors.Unwrap(err) == nil || errors.Unwrap(err).Error() != want.Error() {
+				t.Errorf("%s (map first %v): Verify error %v, want the reason %q", claims, maps, err, want)
+				continue
+			}
+			for _, k := range append(claimKinds, jwt.ErrInvalidType, jwt.ErrTokenInvalidAudience) {
+				if errors.Is(err, k) != errors.Is(want, k) {
+					t.Errorf("%s (map first %v): errors.Is(%v, %v) = %v, golang-jwt's %v", claims, maps, err, k, !errors.Is(want, k), errors.Is(want, k))
+				}
+			}
+		}
+	}
+}
+
+// TestVerifyRefusesDuplicateClaimNames: a claim name written twice is
+// refused whichever way the claims are read, and wherever it lands: a
+// registered claim read into its own field, or a custom claim kept with
+// the rest (which a handler's claims map is decoded from again later),
+// spelled the same or escaped; golang-jwt keeps the last one.
+func TestVerifyRefusesDuplicateClaimNames(t *testing.T) {
+	t.Parallel()
+	f := newVerifyFixture(t, -1)
+	a, hs := cacheSecret("a"), jwt.SigningMethodHS256
+	for _, extra := range []string{
+		`,"exp":` + itoa(cacheStart.Add(2*time.Hour).Unix()),
+		`,"\u0065xp":` + itoa(cacheStart.Add(2*time.Hour).Unix()),
+		`,"iss":"` + verifyIssuer + `"`,
+		`,"role":"user","role":"admin"`,
+		`,"role":"user","\u0072ole":"admin"`,
+		`,"m":1,"m":2`,
+		`,"m":1,"\u006d":2`,
+		`,"metadata":{"auth_mode":"enabled"},"metadata":{"auth_mode":"disabled"}`,
+		`,"":1,"":2`,
+	} {
+		raw := signParts(t, `{"alg":"HS256","kid":"a"}`, verifyClaims(extra), a, hs)
+		if _, err := f.parseRef(raw); err != nil {
+			t.Fatalf("%s: golang-jwt refuses it too (%v): the case shows nothing", extra, err)
+		}
+		for _, maps := range []bool{true, false} {
+			f.vf.wantMaps.Store(maps)
+			if _, err := f.vf.Verify(raw, f.clock.Now()); !errors.Is(err, ErrTokenInvalid) || !errors.Is(err, jwt.ErrTokenMalformed) {
+				t.Errorf("claims with %s (map first %v): Verify error %v, want a malformed token", extra, maps, err)
+			}
+		}
+	}
+}
