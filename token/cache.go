@@ -64,11 +64,15 @@ const cacheWays = 8
 // shared, except to set a slot's mark the first time it is hit after an
 // eviction scan, so concurrent requests, even with the same token, do not
 // contend, and a miss reads two cache lines of tags (none while the set's
-// chunk is not allocated). An insert takes an
-// empty or unmarked slot of its set, clearing the marks it passes (CLOCK,
-// second chance): a token in use survives a flood of tokens seen once.
-// Memory is bounded by the slot count times the size of one verified token,
-// which Config.MaxTokenSize bounds.
+// chunk is not allocated). An insert takes an empty slot of its set; into
+// a full set, a token is let in on its second sight only (a doorkeeper, a
+// small Bloom filter emptied periodically, remembers the first), and then
+// takes an unmarked slot, clearing the marks it passes (CLOCK, second
+// chance): a token in use survives a flood of tokens seen once, and the
+// tail of the sessions in use, each seen now and then, no longer evicts
+// the busy ones. Memory is bounded by the slot count times the size of one
+// verified token, which Config.MaxTokenSize bounds, plus a byte a slot for
+// the doorkeeper.
 type verifiedCache struct {
 	keys *KeySet
 	seed maphash.Seed
@@ -78,6 +82,9 @@ type verifiedCache struct {
 	// string (a Cookie header, a query), which the cache must not keep.
 	clone bool
 	gen   atomic.Pointer[cacheGen]
+	// door lets a token into a full set on its second sight (see put);
+	// nil when the cache is off.
+	door *doorkeeper
 }
 
 // cacheGen is the cache for one snapshot of the key set. Its table of
@@ -122,6 +129,7 @@ func newVerifiedCache(keys *KeySet, size int, clone bool) *verifiedCache {
 	if size > 0 {
 		c.ways = min(cacheWays, size)
 		c.sets = uint64((size + c.ways - 1) / c.ways)
+		c.door = newDoorkeeper(c.slotCount())
 	}
 	c.generation()
 	return c
@@ -242,9 +250,6 @@ func (c *verifiedCache) put(g *cacheGen, v *Verified, now time.Time) {
 	if ns, ok := nowNanos(now); !ok || ns >= v.validUntil {
 		return
 	}
-	if c.clone {
-		v.raw = strings.Clone(v.raw)
-	}
 	h := c.hash(v.raw)
 	want := tagOf(h)
 	set := c.set(g, h, true)
@@ -256,6 +261,16 @@ func (c *verifiedCache) put(g *cacheGen, v *Verified, now time.Time) {
 			victim = i
 			break
 		}
+	}
+	if victim < 0 && !c.door.seen(h) {
+		// The set is full, and the token is seen for the first time
+		// lately: most such tokens are not seen again soon (a client's
+		// one request, the tail of the sessions in use), and one that is
+		// is let in next time; the entries in use stay.
+		return
+	}
+	if c.clone {
+		v.raw = strings.Clone(v.raw)
 	}
 	if victim < 0 {
 		// The first slot not referenced since the last scan; the marks

@@ -366,8 +366,12 @@ func TestVerifiedCacheBound(t *testing.T) {
 			if n > slots || n == 0 {
 				t.Errorf("%d entries after 1000 tokens, want 1 to %d", n, slots)
 			}
+			// Into a full set, a token is let in on its second sight.
+			if _, err := f.vf.Verify(last, f.clock.Now()); err != nil {
+				t.Fatal(err)
+			}
 			if !f.held(last) {
-				t.Errorf("the latest token is not cached")
+				t.Errorf("the latest token, sent twice, is not cached")
 			}
 		})
 	}
@@ -433,6 +437,43 @@ func TestVerifiedCacheManyTokensInUse(t *testing.T) {
 	}
 	if got, want := cycle(), size*5/8; got < want {
 		t.Errorf("after %d tokens seen once: %d hits in a round, want at least %d", 4*size, got, want)
+	}
+}
+
+// TestVerifiedCacheSecondSight: a token that finds its set full is turned
+// away on its first sight, leaving the entries in use where they are, and
+// let in on its second; while its set has room, a token is cached on its
+// first sight.
+func TestVerifiedCacheSecondSight(t *testing.T) {
+	t.Parallel()
+	f := newCacheFixture(t, cacheWays, nil) // one set
+	verify := func(tok string) {
+		t.Helper()
+		if _, err := f.vf.Verify(tok, f.clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inUse := make([]string, cacheWays)
+	for i := range inUse {
+		inUse[i] = f.token(-time.Duration(i) * time.Millisecond)
+		verify(inUse[i])
+		if !f.held(inUse[i]) {
+			t.Fatalf("token %d, seen once while the set has room, is not cached", i)
+		}
+	}
+	late := f.token(-time.Second)
+	verify(late)
+	if f.held(late) {
+		t.Errorf("a token seen once was let into a full set")
+	}
+	for i, tok := range inUse {
+		if !f.held(tok) {
+			t.Errorf("token %d was evicted by a token seen once", i)
+		}
+	}
+	verify(late)
+	if !f.held(late) {
+		t.Errorf("a token seen twice was not let into its full set")
 	}
 }
 
