@@ -140,7 +140,8 @@ type Config struct {
 	// whenever the key set changes, so a retired key stops verifying at
 	// once. Each request still gets its own *jwt.Token and claims (deep
 	// copies): nothing a handler changes reaches another request or a
-	// renewal. The cache takes 16 bytes a slot as it fills, plus the
+	// renewal. The cache takes 16 bytes a slot as it fills and a byte a
+	// slot up front (its doorkeeper), plus the
 	// remembered tokens, and is safe for concurrent use without a global
 	// lock. Optional. Default DefaultVerifiedCacheSize (49 932, for 64 MiB). A size of
 	// 1 to 8 is used as is, a larger one is rounded up to a multiple of 8,

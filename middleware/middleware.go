@@ -134,7 +134,8 @@ type Config struct {
 	// whenever the key set changes, so a retired key stops verifying at
 	// once. Each request still gets its own *jwt.Token and claims (deep
 	// copies): nothing a handler changes reaches another request or a
-	// renewal. The cache takes 16 bytes a slot as it fills, plus the
+	// renewal. The cache takes 16 bytes a slot as it fills and a byte a
+	// slot up front (its doorkeeper), plus the
 	// remembered tokens (see docs/performance.md for the
 	// measured size of one), and is safe for concurrent use without a
 	// global lock. Optional. Default DefaultVerifiedCacheSize (49 932, for 64 MiB). A

@@ -32,7 +32,8 @@ const DefaultCacheSize = DefaultCacheBudget / CacheEntryBytes
 
 // MaxCacheSize bounds VerifierOptions.CacheSize: the slot table takes 16
 // bytes a slot (a cacheSlot: a tag and a pointer), allocated 8 KiB at a
-// time as the cache fills.
+// time as the cache fills, and the doorkeeper a byte a slot, allocated up
+// front.
 const MaxCacheSize = 1 << 24
 
 // cacheWays is how many entries share a set: a token can live in any slot of
