@@ -29,6 +29,8 @@
 # and E2E_WARMUP [1] seconds, E2E_CONNECTIONS [32], E2E_THREADS [1],
 # E2E_VARIANTS [all], E2E_OUT [bench/e2e/out], E2E_MIN_SERVER_CPU [95],
 # E2E_RETRIES [35], E2E_QUIET_BUDGET [150], E2E_PROFILE_DURATION [10],
+# E2E_HEAP_MB [0] (megabytes of live data each server holds, as an
+# application holds its own: see bench/e2e/README.md),
 # GO [go], GOTOOLCHAIN [go1.27.3].
 #
 # Output: the table on stdout and in OUT/summary.txt; every round in
@@ -52,6 +54,7 @@ PROFILE_DURATION=${E2E_PROFILE_DURATION:-10}
 MIN_SERVER_CPU=${E2E_MIN_SERVER_CPU:-95}
 RETRIES=${E2E_RETRIES:-35}
 QUIET_BUDGET=${E2E_QUIET_BUDGET:-150}
+HEAP_MB=${E2E_HEAP_MB:-0}
 OUT=${E2E_OUT:-$here/out}
 TARGET=0.93
 
@@ -135,7 +138,7 @@ start() {
 	local dir=${prog_of[$v]:-}
 	[ -n "$dir" ] || die "unknown variant $v"
 	: >"$log"
-	taskset -c "$SERVER_CPU" "$OUT/bin/$dir" -variant "$v" "$@" >>"$log" 2>&1 &
+	taskset -c "$SERVER_CPU" "$OUT/bin/$dir" -variant "$v" -heap-mb "$HEAP_MB" "$@" >>"$log" 2>&1 &
 	server_pid=$!
 	local i
 	for i in $(seq 200); do
@@ -390,7 +393,7 @@ ended=$(date +%s)
 
 {
 	echo "End-to-end throughput over loopback TCP: median of $ROUNDS interleaved rounds of ${DURATION}s (after ${WARMUP}s of warm-up)"
-	echo "wrk -t$THREADS -c$CONNECTIONS on core $LOAD_CPU; each server alone on core $SERVER_CPU; GET /api/me, one valid token not due for renewal"
+	echo "wrk -t$THREADS -c$CONNECTIONS on core $LOAD_CPU; each server alone on core $SERVER_CPU, holding $HEAP_MB MB of live data; GET /api/me, one valid token not due for renewal"
 	echo "$("$GO" version), $(wrk --version 2>&1 | head -1 | awk '{ print $1, $2 }'), $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), $(tree_state)"
 	echo
 	row_format='%-10s %11s %11s %9s %-8s %9s %9s %9s\n'
