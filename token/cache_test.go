@@ -334,7 +334,8 @@ func TestVerifiedCacheCollision(t *testing.T) {
 	g := f.vf.cache.generation()
 	hb := f.vf.cache.hash(b)
 	forged := &Verified{raw: va.raw, typed: va.typed}
-	forged.claims.Store(&claimSet{m: va.frozenClaims()})
+	m, nested := va.frozenClaims()
+	forged.claims.Store(&claimSet{m: m, nested: nested})
 	forged.hash = hb
 	forged.validUntil = va.validUntil
 	f.vf.cache.set(g, hb)[0].v.Store(forged)

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"strconv"
 	"strings"
 	"sync"
@@ -79,6 +80,7 @@ type Verifier struct {
 	// validator is vopts with the verifier's clock.
 	validator *jwt.Validator
 	cache     *verifiedCache
+	headers   headerTemplates
 }
 
 // NewVerifier returns a Verifier for the settings (validated first) and
@@ -359,6 +361,7 @@ func (vf *Verifier) parse(raw string, snap *keySnapshot, now time.Time) (*Verifi
 		if hdr.kid != nil {
 			header.kid = string(hdr.kid)
 		}
+		header.tmpl = vf.headers.get(&header)
 	}
 	buf, err = strictBase64.AppendDecode((*bp)[:0], []byte(payload))
 	*bp = buf
@@ -652,6 +655,41 @@ func (v *Verified) fillToken(t *jwt.Token, claims jwt.Claims, buf []byte) {
 type header struct {
 	alg, typ, kid any            // strings, boxed once (boxing allocates)
 	other         map[string]any // set when the header is not the usual one
+	// tmpl is the usual header as a map, shared by the tokens with the
+	// same alg, typ and kid and never handed out: copy clones it, which
+	// costs a third of building the map. Nil when the Verifier keeps no
+	// more templates.
+	tmpl map[string]any
+}
+
+// headerTemplates holds the header maps that Verified.Token clones, one for
+// each alg, typ and kid seen in a verified token, up to maxHeaderTemplates
+// (tokens signed with our keys have a handful: one a key); a header beyond
+// them is built per request. Safe for concurrent use; a template is never
+// changed once stored.
+type headerTemplates struct {
+	m sync.Map // headerKey -> map[string]any
+	n atomic.Int32
+}
+
+const maxHeaderTemplates = 64
+
+type headerKey struct{ alg, typ, kid any }
+
+// get returns h's template, stored on its first sight.
+func (t *headerTemplates) get(h *header) map[string]any {
+	k := headerKey{h.alg, h.typ, h.kid}
+	if m, ok := t.m.Load(k); ok {
+		return m.(map[string]any)
+	}
+	if t.n.Load() >= maxHeaderTemplates {
+		return nil
+	}
+	m, loaded := t.m.LoadOrStore(k, h.build())
+	if !loaded {
+		t.n.Add(1)
+	}
+	return m.(map[string]any)
 }
 
 // compactHeader returns m as a header.
@@ -680,9 +718,17 @@ func compactHeader(m map[string]any) header {
 
 // copy returns the header as a map of the caller's own.
 func (h *header) copy() map[string]any {
-	if h.other != nil {
+	switch {
+	case h.other != nil:
 		return copyObject(h.other)
+	case h.tmpl != nil:
+		return maps.Clone(h.tmpl)
 	}
+	return h.build()
+}
+
+// build makes the usual header's map.
+func (h *header) build() map[string]any {
 	m := make(map[string]any, 3)
 	m["alg"] = h.alg
 	if h.typ != nil {
@@ -698,8 +744,9 @@ func (h *header) copy() map[string]any {
 // map the verification decoded, for the caller that takes it; otherwise m
 // is the cache's map, never handed out.
 type claimSet struct {
-	m     map[string]any
-	fresh bool
+	m      map[string]any
+	nested []string // m's members that hold an object or an array (see freeze)
+	fresh  bool
 }
 
 // claimsCopy returns claims of the caller's own: the map the verification
@@ -711,9 +758,10 @@ func (v *Verified) claimsCopy() jwt.MapClaims {
 		p := v.claims.Load()
 		switch {
 		case p == nil:
-			v.claims.CompareAndSwap(nil, &claimSet{m: v.frozenClaims()})
+			m, nested := v.frozenClaims()
+			v.claims.CompareAndSwap(nil, &claimSet{m: m, nested: nested})
 		case !p.fresh:
-			return jwt.MapClaims(copyObject(p.m))
+			return jwt.MapClaims(copyFrozen(p.m, p.nested))
 		case v.claims.CompareAndSwap(p, nil):
 			// The only caller that reaches p: nobody else reads it now.
 			return jwt.MapClaims(p.m)
@@ -723,7 +771,7 @@ func (v *Verified) claimsCopy() jwt.MapClaims {
 
 // frozenClaims decodes the claims from the payload again, in the compact
 // form the cache keeps (see freeze).
-func (v *Verified) frozenClaims() map[string]any {
+func (v *Verified) frozenClaims() (m map[string]any, nested []string) {
 	bp := scratch.Get().(*[]byte)
 	payload, err := v.appendPayload((*bp)[:0])
 	var decoded any
@@ -741,8 +789,7 @@ func (v *Verified) frozenClaims() map[string]any {
 		// token.
 		m = map[string]any{}
 	}
-	freeze(m) // nested objects take a fraction of the memory
-	return m
+	return m, freeze(m) // nested objects take a fraction of the memory
 }
 
 // payload returns the token's claims segment, decoded: the signed JSON.

@@ -670,3 +670,33 @@ func FuzzVerifySigned(f *testing.F) {
 		vf.compare(t, signParts(t, header, claims, cacheSecret("a"), jwt.SigningMethodHS256))
 	})
 }
+
+// TestHeaderTemplatesBounded: each verified token's *jwt.Token has its own
+// header, whatever the number of distinct headers: the Verifier keeps
+// templates for the first maxHeaderTemplates (alg, typ, kid) and builds
+// the others per call, so a signer that varies typ cannot grow it.
+func TestHeaderTemplatesBounded(t *testing.T) {
+	t.Parallel()
+	f := newVerifyFixture(t, 0)
+	a, hs := cacheSecret("a"), jwt.SigningMethodHS256
+	n := maxHeaderTemplates + 20
+	for i := range n {
+		typ := "JWT" + itoa(int64(i))
+		raw := signParts(t, `{"alg":"HS256","kid":"a","typ":"`+typ+`"}`, verifyClaims(""), a, hs)
+		v, err := f.vf.Verify(raw, f.clock.Now())
+		if err != nil {
+			t.Fatalf("token %d: %v", i, err)
+		}
+		for range 2 { // the second from the cache's template, if any
+			tok, _ := v.Token()
+			got, want := tok.Header, map[string]any{"alg": "HS256", "kid": "a", "typ": typ}
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("token %d: Header %v, want %v", i, got, want)
+			}
+			tok.Header["typ"] = "changed" // the caller's own
+		}
+	}
+	if got := f.vf.headers.n.Load(); got != maxHeaderTemplates {
+		t.Errorf("%d header templates kept after %d distinct headers, want %d", got, n, maxHeaderTemplates)
+	}
+}
