@@ -159,7 +159,11 @@ func (e *Engine[C]) Serve(c C, d Door[C], next func(C) error) error {
 		return d.Fail(c, err, defaultAnswer(err), next)
 	}
 	if e.cookie != nil {
-		setExpires(d.Header(c), e.cfg.Request(c), v.ExpiresText())
+		// One map lookup: the page asks for its session's expiry with
+		// the request header of the same name.
+		if r := e.cfg.Request(c); askedExpires(r) {
+			setExpires(d.Header(c), r, v.ExpiresText())
+		}
 	}
 	p := e.begin(c, v, now, byCookie)
 	if p == nil {
@@ -175,10 +179,24 @@ func (e *Engine[C]) Serve(c C, d Door[C], next func(C) error) error {
 	return err
 }
 
+// askedExpires reports whether r asks for its session's expiry: a
+// non-empty HeaderSessionExpires request header.
+func askedExpires(r *http.Request) bool {
+	vals := r.Header[HeaderSessionExpires]
+	return len(vals) > 0 && vals[0] != ""
+}
+
 // setExpires tells the page when its session ends, in
 // HeaderSessionExpires, exposed to a page of another origin.
 func setExpires(h http.Header, r *http.Request, exp string) {
 	h[HeaderSessionExpires] = []string{exp}
+	exposeExpires(h, r)
+}
+
+// exposeExpires lists HeaderSessionExpires in h's
+// Access-Control-Expose-Headers when r has an Origin, so that a page of
+// another origin can read it.
+func exposeExpires(h http.Header, r *http.Request) {
 	if len(r.Header[headerOrigin]) > 0 {
 		addToList(h, headerExposeHeaders, HeaderSessionExpires)
 	}
