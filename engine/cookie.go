@@ -330,16 +330,26 @@ const (
 // removed), empty values left out, at most maxSourceValues; it allocates
 // nothing when dst has room.
 func cookieValues(r *http.Request, name string, dst []string) []string {
+	if strings.IndexByte(name, '=') >= 0 {
+		return dst // no cookie's name (what comes before its first '=') is name
+	}
 	n := 0
 	for _, line := range r.Header[headerCookie] {
 		for line != "" {
-			var part string
-			part, line, _ = strings.Cut(line, ";")
+			// One IndexByte for the end of the part (most lines hold only
+			// the session cookie, whose value is the long part), and the
+			// name compared in place: strings.Cut costs twice as much here.
+			part := line
+			if i := strings.IndexByte(line, ';'); i >= 0 {
+				part, line = line[:i], line[i+1:]
+			} else {
+				line = ""
+			}
 			part = textproto.TrimString(part)
-			k, v, ok := strings.Cut(part, "=")
-			if !ok || k != name {
+			if len(part) <= len(name) || part[len(name)] != '=' || part[:len(name)] != name {
 				continue
 			}
+			v := part[len(name)+1:]
 			if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
 				v = v[1 : len(v)-1]
 			}

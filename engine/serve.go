@@ -111,6 +111,9 @@ func (a Answer) Write(w http.ResponseWriter) {
 // nothing to.
 func (e *Engine[C]) Serve(c C, d Door[C], next func(C) error) error {
 	now := e.cfg.Now()
+	// The request as it came: its header and method are all Serve reads
+	// of it (SetClaims may give c a new request, with the same header).
+	r := e.cfg.Request(c)
 	var (
 		buf       [2]string
 		v         *token.Verified
@@ -127,14 +130,14 @@ func (e *Engine[C]) Serve(c C, d Door[C], next func(C) error) error {
 		var vals []string
 		switch s.Kind {
 		case "header":
-			vals = RequestValues(e.cfg.Request(c), s, buf[:0])
+			vals = RequestValues(r, s, buf[:0])
 		case "cookie":
-			vals = cookieValues(e.cfg.Request(c), s.Name, buf[:0])
+			vals = cookieValues(r, s.Name, buf[:0])
 			sawCookie = sawCookie || s == e.cookie && len(vals) > 0
 		default:
 			var ok bool
 			if vals, ok = d.Values(c, s); !ok {
-				vals = RequestValues(e.cfg.Request(c), s, nil)
+				vals = RequestValues(r, s, nil)
 			}
 		}
 		if len(vals) == 0 {
@@ -146,8 +149,8 @@ func (e *Engine[C]) Serve(c C, d Door[C], next func(C) error) error {
 		}
 	}
 	byCookie := via != nil && via == e.cookie
-	if byCookie && unsafeMethod(e.cfg.Request(c).Method) {
-		err = e.delivery.CheckOrigin(e.cfg.Request(c))
+	if byCookie && unsafeMethod(r.Method) {
+		err = e.delivery.CheckOrigin(r)
 	}
 	if err = e.admit(c, v, hit, err, now); err == nil {
 		c, err = d.SetClaims(c, v)
@@ -158,12 +161,10 @@ func (e *Engine[C]) Serve(c C, d Door[C], next func(C) error) error {
 		}
 		return d.Fail(c, err, defaultAnswer(err), next)
 	}
-	if e.cookie != nil {
-		// One map lookup: the page asks for its session's expiry with
-		// the request header of the same name.
-		if r := e.cfg.Request(c); askedExpires(r) {
-			setExpires(d.Header(c), r, v.ExpiresText())
-		}
+	// One map lookup, in cookie and both delivery only: the page asks
+	// for its session's expiry with the request header of the same name.
+	if e.cookie != nil && askedExpires(r) {
+		setExpires(d.Header(c), r, v.ExpiresText())
 	}
 	p := e.begin(c, v, now, byCookie)
 	if p == nil {
