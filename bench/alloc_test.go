@@ -28,7 +28,7 @@ func TestDoorCheckAllocations(t *testing.T) {
 		t.Skip("allocation counts are not exact under the race detector")
 	}
 	for _, tc := range []struct {
-		name  string
+		name   string
 		typed  bool
 		echo   bool
 		cookie bool // TOKEN_DELIVERY=cookie, the token in the session cookie
