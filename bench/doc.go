@@ -61,7 +61,8 @@
 //	                  store, record the renewal, sign and send a new token.
 //	                  The worst case, paid once per session per renewal.
 //	cookie/check      check with TOKEN_DELIVERY=cookie: the token in the
-//	                  session cookie, and X-Session-Expires on the response.
+//	                  session cookie (a request that does not ask for
+//	                  X-Session-Expires, as most of a page's do not).
 //	cookie/renew/memory  renew/memory with the token in the session cookie,
 //	                  renewed by Set-Cookie.
 //

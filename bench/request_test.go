@@ -482,7 +482,8 @@ func BenchmarkRequest(b *testing.B) {
 
 	// cookie/check and cookie/renew/memory: check and renew/memory with
 	// TOKEN_DELIVERY=cookie, the token in the session cookie, renewed by
-	// Set-Cookie; every response also carries X-Session-Expires.
+	// Set-Cookie (with X-Session-Expires); a plain response carries no
+	// X-Session-Expires, as the page asks for it only now and then.
 	cookieMode := middleware.Config{Settings: config.Settings{Delivery: config.DeliveryCookie}}
 	both(b, "cookie/check", func(b *testing.B, parallel bool) {
 		a := newApp(b, memory.New(nil), cookieMode)

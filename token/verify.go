@@ -454,10 +454,6 @@ func (vf *Verifier) extract(raw string, method jwt.SigningMethod, header header,
 			Subject: sub, Role: role, SessionID: sid, ID: jti, ExpiresAt: exp,
 		},
 	}
-	if vf.settings.UsesCookie() {
-		// Cookie delivery sends it with every response (see ExpiresText).
-		v.expText = strconv.FormatInt(exp.Unix(), 10)
-	}
 	v.claims.Store(&claimSet{m: mc, fresh: true})
 	if hasIAT {
 		v.typed.IssuedAt = iat
@@ -507,7 +503,6 @@ type Verified struct {
 	// and only ever copied.
 	claims   atomic.Pointer[claimSet]
 	typed    Claims        // values only: Claims copies it
-	expText  string        // typed.ExpiresAt in decimal Unix seconds, in cookie delivery
 	lifetime time.Duration // exp - iat, or the role's configured lifetime
 	authTime time.Time     // auth_time (to the microsecond), else iat, else zero: unknown
 	// session and subject are the digests of typed.Session and of sub
@@ -526,13 +521,10 @@ func (v *Verified) Raw() string { return v.raw }
 func (v *Verified) ExpiresAt() time.Time { return v.typed.ExpiresAt }
 
 // ExpiresText returns the token's exp in decimal Unix seconds, for a
-// response header. With settings that deliver tokens in a cookie, which
-// send it with every response, it is made once, when the token verifies;
-// otherwise on each call.
+// response header (engine.HeaderSessionExpires). It is made on each call:
+// only the requests that ask for the expiry need it, so a verification
+// does not pay for it.
 func (v *Verified) ExpiresText() string {
-	if v.expText != "" {
-		return v.expText
-	}
 	return strconv.FormatInt(v.typed.ExpiresAt.Unix(), 10)
 }
 
