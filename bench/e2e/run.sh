@@ -253,6 +253,20 @@ tree_state() {
 	fi
 }
 
+# paired OURS BARE prints the median, over the rounds that kept both, of
+# OURS's requests/s over BARE's in the same round: the two run one after
+# the other, so what slows the machine for a while slows both, and the
+# ratio moves less than either figure.
+paired() {
+	awk -F, -v o="$1" -v b="$2" 'NR > 1 && $11 == 1 && ($2 == o || $2 == b) { r[$1, $2] = $3; n[$1] = 1 }
+		END { for (k in n) if ((k, o) in r && (k, b) in r && r[k, b] > 0) print r[k, o] / r[k, b] }' "$OUT/rounds.csv" | sort -g |
+		awk '{ x[NR] = $1 } END {
+			if (NR == 0) { printf "-"; exit }
+			if (NR % 2) printf "%.3f", x[(NR + 1) / 2]
+			else printf "%.3f", (x[NR / 2] + x[NR / 2 + 1]) / 2
+		}'
+}
+
 ratio() {
 	awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "-"; else printf "%.3f", a / b }'
 }
@@ -396,8 +410,8 @@ ended=$(date +%s)
 	echo "wrk -t$THREADS -c$CONNECTIONS on core $LOAD_CPU; each server alone on core $SERVER_CPU, holding $HEAP_MB MB of live data; GET /api/me, one valid token not due for renewal"
 	echo "$("$GO" version), $(wrk --version 2>&1 | head -1 | awk '{ print $1, $2 }'), $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), $(tree_state)"
 	echo
-	row_format='%-10s %11s %11s %9s %-8s %9s %9s %9s\n'
-	printf "$row_format" door "ours req/s" "bare req/s" ours/bare ">= $TARGET" "ours us" "bare us" bare/ours
+	row_format='%-10s %11s %11s %9s %-8s %7s %9s %9s %9s\n'
+	printf "$row_format" door "ours req/s" "bare req/s" ours/bare ">= $TARGET" paired "ours us" "bare us" bare/ours
 	for row in "${DOORS[@]}"; do
 		IFS='|' read -r name bare ours _ <<<"$row"
 		if [ -n "${skipped[$ours]:-}" ]; then
@@ -410,18 +424,19 @@ ended=$(date +%s)
 		verdict=$(awk -v q="$q" -v t="$TARGET" 'BEGIN { if (q == "-") print "not run"; else print (q + 0 >= t ? "met" : "below") }')
 		ou=$(median "$ours" 9 2)
 		bu=$(median "$bare" 9 2)
-		printf "$row_format" "$name" "${o:--}" "${b:--}" "$q" "$verdict" "${ou:--}" "${bu:--}" "$(ratio "$bu" "$ou")"
+		printf "$row_format" "$name" "${o:--}" "${b:--}" "$q" "$verdict" "$(paired "$ours" "$bare")" "${ou:--}" "${bu:--}" "$(ratio "$bu" "$ou")"
 	done
-	echo "(req/s: medians of the rounds; us: the server's CPU time per request in microseconds, median of"
-	echo " the rounds, and bare/ours: the throughput fraction that CPU cost alone predicts, which other"
-	echo " load on the machine disturbs less than the throughput itself)"
+	echo "(req/s: medians of the rounds; paired: the median of the rounds' own ours/bare, the two measured"
+	echo " one after the other; us: the server's CPU time per request in microseconds, median of the"
+	echo " rounds, and bare/ours: the throughput fraction that CPU cost alone predicts, which other load"
+	echo " on the machine disturbs less than the throughput itself)"
 	echo
 	for row in "${EXTRAS[@]}"; do
 		IFS='|' read -r name bare other _ <<<"$row"
 		o=$(median "$other")
 		b=$(median "$bare")
 		[ -n "$o" ] && [ -n "$b" ] || continue
-		echo "$name: $o req/s, $(ratio "$o" "$b")x of bare ($b req/s); CPU per request $(median "$other" 9 2) us, bare/it $(ratio "$(median "$bare" 9 2)" "$(median "$other" 9 2)")"
+		echo "$name: $o req/s, $(ratio "$o" "$b")x of bare ($b req/s; paired $(paired "$other" "$bare")); CPU per request $(median "$other" 9 2) us, bare/it $(ratio "$(median "$bare" 9 2)" "$(median "$other" 9 2)")"
 	done
 	echo
 	printf '%-14s %8s %13s %8s %8s %8s %7s %7s %7s\n' variant "req/s" "min-max" "p50 us" "p99 us" "cpu/req" server wrk other
