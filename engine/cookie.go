@@ -330,9 +330,6 @@ const (
 // removed), empty values left out, at most maxSourceValues; it allocates
 // nothing when dst has room.
 func cookieValues(r *http.Request, name string, dst []string) []string {
-	if strings.IndexByte(name, '=') >= 0 {
-		return dst // no cookie's name (what comes before its first '=') is name
-	}
 	n := 0
 	for _, line := range r.Header[headerCookie] {
 		for line != "" {

@@ -43,16 +43,16 @@ func TestCookieValues(t *testing.T) {
 	}
 }
 
-// FuzzCookieValues: cookieValues reads any Cookie header and name as the
-// plain reading does (parts cut at ';', spaces trimmed, the name before the
-// first '=', quotes removed, empty values skipped, at most maxSourceValues).
+// FuzzCookieValues: cookieValues reads any Cookie header, for any name
+// without '=' (the only names that can reach it), as the plain reading does
+// (parts cut at ';', spaces trimmed, the name before the first '=', quotes
+// removed, empty values skipped, at most maxSourceValues).
 func FuzzCookieValues(f *testing.F) {
 	for _, seed := range []struct{ line, name string }{
 		{"s=tok", "s"},
 		{"a=1; s=tok; b=2", "s"},
 		{` s="tok" ;s=`, "s"},
 		{"s==x; s=a=b", "s"},
-		{"s=a; s=b", "s="},
 		{"ss=no; s2=no; s", "s"},
 		{"__Host-session=eyJ.eyJ.sig", "__Host-session"},
 		{";;; =x; s=\"\"", "s"},
@@ -62,6 +62,9 @@ func FuzzCookieValues(f *testing.F) {
 		f.Add(seed.line, seed.name)
 	}
 	f.Fuzz(func(t *testing.T, line, name string) {
+		if strings.IndexByte(name, '=') >= 0 {
+			return // refused at start: ParseLookup, config's cookie name
+		}
 		r := &http.Request{Header: http.Header{"Cookie": {line, line}}}
 		got := cookieValues(r, name, nil)
 		if want := plainCookieValues(r, name); !slices.Equal(got, want) {

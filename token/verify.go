@@ -80,7 +80,10 @@ type Verifier struct {
 	// validator is vopts with the verifier's clock.
 	validator *jwt.Validator
 	cache     *verifiedCache
-	headers   headerTemplates
+	// lastHeader is the header map of the last usual header verified,
+	// which the next token with the same alg, typ and kid shares (see
+	// header.tmpl): tokens signed with one key have one header.
+	lastHeader atomic.Pointer[headerTemplate]
 }
 
 // NewVerifier returns a Verifier for the settings (validated first) and
@@ -361,7 +364,7 @@ func (vf *Verifier) parse(raw string, snap *keySnapshot, now time.Time) (*Verifi
 		if hdr.kid != nil {
 			header.kid = string(hdr.kid)
 		}
-		header.tmpl = vf.headers.get(&header)
+		header.tmpl = vf.headerTemplate(&header)
 	}
 	buf, err = strictBase64.AppendDecode((*bp)[:0], []byte(payload))
 	*bp = buf
@@ -647,41 +650,28 @@ func (v *Verified) fillToken(t *jwt.Token, claims jwt.Claims, buf []byte) {
 type header struct {
 	alg, typ, kid any            // strings, boxed once (boxing allocates)
 	other         map[string]any // set when the header is not the usual one
-	// tmpl is the usual header as a map, shared by the tokens with the
-	// same alg, typ and kid and never handed out: copy clones it, which
-	// costs a third of building the map. Nil when the Verifier keeps no
-	// more templates.
+	// tmpl is the usual header as a map, shared with the tokens verified
+	// before and after it with the same alg, typ and kid, and never handed
+	// out: copy clones it, cheaper than building a map.
 	tmpl map[string]any
 }
 
-// headerTemplates holds the header maps that Verified.Token clones, one for
-// each alg, typ and kid seen in a verified token, up to maxHeaderTemplates
-// (tokens signed with our keys have a handful: one a key); a header beyond
-// them is built per request. Safe for concurrent use; a template is never
-// changed once stored.
-type headerTemplates struct {
-	m sync.Map // headerKey -> map[string]any
-	n atomic.Int32
+// headerTemplate is a usual header's map, for Verifier.lastHeader; it is
+// never changed once made.
+type headerTemplate struct {
+	alg, typ, kid any
+	m             map[string]any
 }
 
-const maxHeaderTemplates = 64
-
-type headerKey struct{ alg, typ, kid any }
-
-// get returns h's template, stored on its first sight.
-func (t *headerTemplates) get(h *header) map[string]any {
-	k := headerKey{h.alg, h.typ, h.kid}
-	if m, ok := t.m.Load(k); ok {
-		return m.(map[string]any)
+// headerTemplate returns the map of h, a usual header: the last one's
+// when it is the same header, else a new one, kept as the last.
+func (vf *Verifier) headerTemplate(h *header) map[string]any {
+	if t := vf.lastHeader.Load(); t != nil && t.alg == h.alg && t.typ == h.typ && t.kid == h.kid {
+		return t.m
 	}
-	if t.n.Load() >= maxHeaderTemplates {
-		return nil
-	}
-	m, loaded := t.m.LoadOrStore(k, h.build())
-	if !loaded {
-		t.n.Add(1)
-	}
-	return m.(map[string]any)
+	t := &headerTemplate{alg: h.alg, typ: h.typ, kid: h.kid, m: h.build()}
+	vf.lastHeader.Store(t)
+	return t.m
 }
 
 // compactHeader returns m as a header.

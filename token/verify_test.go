@@ -671,32 +671,39 @@ func FuzzVerifySigned(f *testing.F) {
 	})
 }
 
-// TestHeaderTemplatesBounded: each verified token's *jwt.Token has its own
-// header, whatever the number of distinct headers: the Verifier keeps
-// templates for the first maxHeaderTemplates (alg, typ, kid) and builds
-// the others per call, so a signer that varies typ cannot grow it.
-func TestHeaderTemplatesBounded(t *testing.T) {
+// TestHeaderTemplateFollowsHeader: tokens whose usual headers differ (two
+// keys, with and without typ), verified in turn, each hand every caller
+// their own header as signed, whichever header the Verifier shares last;
+// a caller's write into its header reaches no other.
+func TestHeaderTemplateFollowsHeader(t *testing.T) {
 	t.Parallel()
 	f := newVerifyFixture(t, 0)
-	a, hs := cacheSecret("a"), jwt.SigningMethodHS256
-	n := maxHeaderTemplates + 20
-	for i := range n {
-		typ := "JWT" + itoa(int64(i))
-		raw := signParts(t, `{"alg":"HS256","kid":"a","typ":"`+typ+`"}`, verifyClaims(""), a, hs)
-		v, err := f.vf.Verify(raw, f.clock.Now())
+	hs := jwt.SigningMethodHS256
+	headers := []struct {
+		text string
+		key  []byte
+		want map[string]any
+	}{
+		{`{"alg":"HS256","kid":"a","typ":"JWT"}`, cacheSecret("a"), map[string]any{"alg": "HS256", "kid": "a", "typ": "JWT"}},
+		{`{"alg":"HS256","kid":"b"}`, cacheSecret("b"), map[string]any{"alg": "HS256", "kid": "b"}},
+	}
+	var verified []*Verified
+	for i := range 6 {
+		h := headers[i%2]
+		v, err := f.vf.Verify(signParts(t, h.text, verifyClaims(`,"jti":"`+itoa(int64(i))+`"`), h.key, hs), f.clock.Now())
 		if err != nil {
 			t.Fatalf("token %d: %v", i, err)
 		}
-		for range 2 { // the second from the cache's template, if any
-			tok, _ := v.Token()
-			got, want := tok.Header, map[string]any{"alg": "HS256", "kid": "a", "typ": typ}
-			if !reflect.DeepEqual(got, want) {
-				t.Fatalf("token %d: Header %v, want %v", i, got, want)
-			}
-			tok.Header["typ"] = "changed" // the caller's own
-		}
+		verified = append(verified, v)
 	}
-	if got := f.vf.headers.n.Load(); got != maxHeaderTemplates {
-		t.Errorf("%d header templates kept after %d distinct headers, want %d", got, n, maxHeaderTemplates)
+	for round := range 2 {
+		for i, v := range verified {
+			tok, _ := v.Token()
+			if got, want := tok.Header, headers[i%2].want; !reflect.DeepEqual(got, want) {
+				t.Fatalf("round %d, token %d: Header %v, want %v", round, i, got, want)
+			}
+			tok.Header["kid"] = "changed" // the caller's own
+			tok.Header["injected"] = true
+		}
 	}
 }
