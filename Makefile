@@ -195,7 +195,7 @@ demo: client-copy
 # Each door with its default config, and echo-jwt, against its bare
 # framework serving the same handler, under wrk: servers pinned to core 0,
 # wrk to core 1, interleaved rounds, the median of E2E_ROUNDS (default 10)
-# rounds of E2E_DURATION seconds (default 3); about 5 minutes on a quiet
+# rounds of E2E_DURATION seconds (default 3); about 8 minutes on a quiet
 # machine (see the README for a shared one). A quick look:
 # `make bench-e2e E2E_ROUNDS=2 E2E_DURATION=1`. Installs wrk on Debian
 # when missing and we are root.

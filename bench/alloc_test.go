@@ -7,6 +7,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/slidingjwt/slidingjwt/config"
+	"github.com/slidingjwt/slidingjwt/engine"
 	"github.com/slidingjwt/slidingjwt/middleware"
 	"github.com/slidingjwt/slidingjwt/nethttp"
 	"github.com/slidingjwt/slidingjwt/store/memory"
@@ -17,36 +19,56 @@ import (
 // Echo v4 and the net/http doors, with and without TypedClaimsOnly; a
 // change to the request path that allocates more (a buffer escaping
 // through the Door interface, say) fails here, in make test, not only in
-// make bench. Run without the race detector (make test's allocation step).
+// make bench. In cookie delivery a request that does not ask for
+// X-Session-Expires allocates what the same request in header delivery
+// does; one that asks pays for the header's text and value. Run without
+// the race detector (make test's allocation step).
 func TestDoorCheckAllocations(t *testing.T) {
 	if raceEnabled {
 		t.Skip("allocation counts are not exact under the race detector")
 	}
 	for _, tc := range []struct {
-		name  string
-		typed bool
-		echo  bool
-		want  float64
+		name   string
+		typed  bool
+		echo   bool
+		cookie bool // TOKEN_DELIVERY=cookie, the token in the session cookie
+		ask    bool // the request asks for X-Session-Expires
+		want   float64
 	}{
 		// Echo's context map, the request's *jwt.Token, its header map,
 		// signature and claims map with its nested object, the typed
 		// Claims, and Echo's own bookkeeping.
-		{"echo/check", false, true, 10},
-		{"echo/check-typed", true, true, 4},
+		{"echo/check", false, true, false, false, 10},
+		{"echo/check-typed", true, true, false, false, 4},
 		// The door's context and the typed Claims: the *jwt.Token is made
 		// only when a handler asks (TokenFrom), and this one does not.
-		{"nethttp/check", false, false, 3},
-		{"nethttp/check-typed", true, false, 3},
+		{"nethttp/check", false, false, false, false, 3},
+		{"nethttp/check-typed", true, false, false, false, 3},
+		{"echo/cookie/check", false, true, true, false, 10},
+		{"nethttp/cookie/check", false, false, true, false, 3},
+		// The expiry's text and the header's value.
+		{"echo/cookie/check asking", false, true, true, true, 12},
 	} {
 		st := memory.New(nil)
 		t.Cleanup(func() { _ = st.Close() })
-		a := newApp(t, st, middleware.Config{TypedClaimsOnly: tc.typed})
+		set := settings()
+		if tc.cookie {
+			set.Delivery = config.DeliveryCookie
+		}
+		a := newApp(t, st, middleware.Config{Settings: set, TypedClaimsOnly: tc.typed})
 		h, tok := http.Handler(a.e), a.token(t, 0)
 		if !tc.echo {
-			h = newMux(t, nethttp.Config{Settings: settings(), Store: st, Keys: a.issuer.Keys(), TypedClaimsOnly: tc.typed})
+			h = newMux(t, nethttp.Config{Settings: set, Store: st, Keys: a.issuer.Keys(), TypedClaimsOnly: tc.typed})
 		}
 		req := httptest.NewRequest(http.MethodGet, path, nil)
-		req.Header.Set(echo.HeaderAuthorization, "Bearer "+tok)
+		if tc.cookie {
+			req.Header.Set("Cookie", config.DefaultCookieName+"="+tok)
+		} else {
+			req.Header.Set(echo.HeaderAuthorization, "Bearer "+tok)
+		}
+		if tc.ask {
+			req.Header.Set(engine.HeaderSessionExpires, "?")
+		}
 		s := newSink()
 		h.ServeHTTP(s, req) // verified once: the cache holds it
 		got := testing.AllocsPerRun(200, func() {
@@ -56,6 +78,9 @@ func TestDoorCheckAllocations(t *testing.T) {
 		})
 		if s.code != http.StatusOK {
 			t.Fatalf("%s: status %d, want 200", tc.name, s.code)
+		}
+		if got, want := s.h.Get(engine.HeaderSessionExpires) != "", tc.ask; got != want {
+			t.Errorf("%s: %s on the response: %v, want %v", tc.name, engine.HeaderSessionExpires, got, want)
 		}
 		if got != tc.want {
 			t.Errorf("%s: %v allocations a request, want %v", tc.name, got, tc.want)

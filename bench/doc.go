@@ -19,7 +19,10 @@
 // keeps the headers and drops the body. Each row checks, after
 // the timer, that every measured request got the status it should and
 // X-New-Token exactly when it should, and fails otherwise. Tokens are HS256,
-// with the claims the Issuer writes and a small "metadata" object.
+// with the claims the Issuer writes and a small "metadata" object. A row
+// that sends one token sends it from 64 copies of it in turn: a server
+// reads every request into a string of its own, never the one the
+// verified-token cache keeps, so the cache compares the whole token.
 //
 //	bare              Echo alone, no middleware: the floor.
 //	context-set       a middleware that only stores two values in the Echo
@@ -63,7 +66,8 @@
 //	                  store, record the renewal, sign and send a new token.
 //	                  The worst case, paid once per session per renewal.
 //	cookie/check      check with TOKEN_DELIVERY=cookie: the token in the
-//	                  session cookie, and X-Session-Expires on the response.
+//	                  session cookie (a request that does not ask for
+//	                  X-Session-Expires, as most of a page's do not).
 //	cookie/renew/memory  renew/memory with the token in the session cookie,
 //	                  renewed by Set-Cookie.
 //

@@ -15,11 +15,11 @@
 // appended to the client's baseURL (or to the instance's baseURL, which
 // must then be on the client's origin); a URL on another origin rejects
 // with ForeignOriginError before anything is sent. In cookie delivery the
-// requests go withCredentials and the expiry is read from
-// X-Session-Expires. The adapter does not import axios: it works with the
-// instance it is given.
+// requests go withCredentials, ask for X-Session-Expires while the client
+// knows no expiry, and the expiry is read from it. The adapter does not
+// import axios: it works with the instance it is given.
 
-import { ForeignOriginError } from "./client.js";
+import { ForeignOriginError, SESSION_EXPIRES_HEADER } from "./client.js";
 
 // The key of the adapter's own state on a request config. A string key, so
 // that it survives axios's copy of the config when a request is sent again.
@@ -42,6 +42,17 @@ function setHeader(config, name, value) {
   const h = config.headers;
   if (h && typeof h.set === "function") h.set(name, value);
   else config.headers = { ...(h ?? {}), [name]: value };
+}
+
+function removeHeader(config, name) {
+  const h = config.headers;
+  if (!h) return;
+  if (typeof h.delete === "function") {
+    h.delete(name);
+    return;
+  }
+  const lower = name.toLowerCase();
+  config.headers = Object.fromEntries(Object.entries(h).filter(([k]) => k.toLowerCase() !== lower));
 }
 
 function hasHeader(config, name) {
@@ -92,7 +103,13 @@ export function attach(instance, client) {
     if (client.delivery === "cookie") config.withCredentials = true;
     else if (sent) setHeader(config, "Authorization", `Bearer ${sent}`);
     if (background) setHeader(config, client.backgroundHeader, "1");
-    config[STATE] = { ...state, sent: sent ?? null, background };
+    // The ask for the expiry: set while the client knows none; a retry's
+    // config is a copy of the first attempt's, so an ask the adapter set
+    // there is taken back when the retry's session has an expiry.
+    const asks = client.asksExpiry(sent ?? null);
+    if (asks) setHeader(config, SESSION_EXPIRES_HEADER, "?");
+    else if (state.asked) removeHeader(config, SESSION_EXPIRES_HEADER);
+    config[STATE] = { ...state, sent: sent ?? null, background, asked: asks };
     return config;
   };
 
@@ -112,7 +129,7 @@ export function attach(instance, client) {
     if (!state) return null;
     const next = await client.handleUnauthorized(state.sent, { background: state.background, retried: !!state.retried });
     if (next === null || state.retried) return null;
-    return instance.request({ ...config, [STATE]: { retryWith: next, retried: true } });
+    return instance.request({ ...config, [STATE]: { retryWith: next, retried: true, asked: state.asked } });
   };
 
   const resId = instance.interceptors.response.use(

@@ -12,7 +12,10 @@ export declare const BACKGROUND_HEADER: "X-Slidingjwt-Background";
 
 /**
  * The response header with the session's expiry in Unix seconds (cookie
- * delivery): a later value is a renewal.
+ * delivery): a later value is a renewal. The server sends it on an answer
+ * that sets the cookie (sign-in, renewal), and on another authenticated
+ * answer only when the request asks with this header (any non-empty
+ * value; the client sends "?" while it knows no expiry, and to mePath).
  */
 export declare const SESSION_EXPIRES_HEADER: "X-Session-Expires";
 
@@ -306,6 +309,13 @@ export interface SlidingClient {
    * handleUnauthorized.
    */
   current(): SentWith;
+  /**
+   * Whether a request sent with sent asks the server for the session's
+   * expiry, with the SESSION_EXPIRES_HEADER request header set to "?":
+   * in cookie delivery, while no expiry of the session is known; never in
+   * header delivery.
+   */
+  asksExpiry(sent: SentWith): boolean;
   /** Offers a renewed token (header delivery); stores it and returns true when it qualifies. */
   offerToken(token: string, options?: { background?: boolean }): boolean;
   /**

@@ -82,8 +82,8 @@ func sessionCookie(t *testing.T, h http.Header, name string) (*http.Cookie, stri
 // renewed with a Set-Cookie of that cookie on the same response (HttpOnly,
 // Secure, SameSite=Lax, Path=/, Max-Age and Expires matching the new exp),
 // with Cache-Control: no-store and Vary: Cookie, never in X-New-Token; the
-// page learns the expiry from X-Session-Expires on every authenticated
-// response, exposed to another origin; the renewal rules are the header
+// renewal carries the new expiry in X-Session-Expires, exposed to another
+// origin (cookieExpires has the other responses); the renewal rules are the header
 // mode's (threshold, rate limit); a bearer header is not looked at. The
 // configured attributes (SameSite, Path, Domain, a name without prefix,
 // Secure off) are the ones sent.
@@ -99,8 +99,8 @@ func cookieRenewal(t *testing.T, x target) {
 		if c, _ := sessionCookie(t, rec.Header(), name); c != nil {
 			t.Errorf("a token not due set the cookie: %v", c)
 		}
-		if got, want := rec.Header().Get(engine.HeaderSessionExpires), strconv.FormatInt(start.Add(24*time.Hour).Unix(), 10); got != want {
-			t.Errorf("%s before renewal = %q, want %q", engine.HeaderSessionExpires, got, want)
+		if got := rec.Header().Get(engine.HeaderSessionExpires); got != "" {
+			t.Errorf("%s before renewal = %q, want none: the request did not ask", engine.HeaderSessionExpires, got)
 		}
 
 		now := start.Add(13 * time.Hour)
@@ -166,6 +166,70 @@ func cookieRenewal(t *testing.T, x target) {
 			t.Errorf("Set-Cookie %q, want HttpOnly, not Secure, SameSite=Strict, Path=/api, Domain=example.test", line)
 		}
 	})
+}
+
+// cookieExpires: X-Session-Expires goes on a response that sets the
+// session cookie (a renewal; cookieSignIn has the sign-in) and on an
+// authenticated response to a request that asks for it with a non-empty
+// X-Session-Expires request header, and on no other: not on a plain
+// authenticated response, not on a 401, not in header delivery. Whenever
+// it is sent to a request with an Origin it is listed in
+// Access-Control-Expose-Headers, and only then.
+func cookieExpires(t *testing.T, x target) {
+	name := config.DefaultCookieName
+	const origin = "https://app.example.test"
+	first := strconv.FormatInt(start.Add(24*time.Hour).Unix(), 10)                // the minted token's exp
+	renewed := strconv.FormatInt(start.Add(13*time.Hour+24*time.Hour).Unix(), 10) // a renewal's at 13 h
+	tests := []struct {
+		name    string
+		mode    string
+		at      time.Duration // since the token was minted: 13 h is due
+		bearer  bool          // the token in Authorization instead of the cookie
+		tok     string        // "" the minted token
+		headers []string
+		status  int
+		want    string // X-Session-Expires, "" none
+	}{
+		{"plain", config.DeliveryCookie, time.Hour, false, "", nil, http.StatusOK, ""},
+		{"plain with an Origin", config.DeliveryCookie, time.Hour, false, "", []string{"Origin", origin}, http.StatusOK, ""},
+		{"asking", config.DeliveryCookie, time.Hour, false, "", []string{engine.HeaderSessionExpires, "?"}, http.StatusOK, first},
+		{"asking with an Origin", config.DeliveryCookie, time.Hour, false, "", []string{engine.HeaderSessionExpires, "?", "Origin", origin}, http.StatusOK, first},
+		{"asking with an empty value", config.DeliveryCookie, time.Hour, false, "", []string{engine.HeaderSessionExpires, "", "Origin", origin}, http.StatusOK, ""},
+		{"renewal", config.DeliveryCookie, 13 * time.Hour, false, "", nil, http.StatusOK, renewed},
+		{"renewal with an Origin", config.DeliveryCookie, 13 * time.Hour, false, "", []string{"Origin", origin}, http.StatusOK, renewed},
+		{"renewal asking", config.DeliveryCookie, 13 * time.Hour, false, "", []string{engine.HeaderSessionExpires, "?", "Origin", origin}, http.StatusOK, renewed},
+		{"asking, 401", config.DeliveryCookie, time.Hour, false, "not.a.jwt", []string{engine.HeaderSessionExpires, "?", "Origin", origin}, http.StatusUnauthorized, ""},
+		{"both delivery, asking", config.DeliveryBoth, time.Hour, false, "", []string{engine.HeaderSessionExpires, "?"}, http.StatusOK, first},
+		{"both delivery, plain", config.DeliveryBoth, time.Hour, false, "", nil, http.StatusOK, ""},
+		{"header delivery, asking", config.DeliveryHeader, time.Hour, true, "", []string{engine.HeaderSessionExpires, "?", "Origin", origin}, http.StatusOK, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			a := cookieApp(t, x, tt.mode, nil)
+			tok := tt.tok
+			if tok == "" {
+				tok = a.mint("alice", "user", 0)
+			}
+			a.at(tt.at)
+			var rec *httptest.ResponseRecorder
+			if tt.bearer {
+				rec = a.get("/api/me", tok, tt.headers...)
+			} else {
+				rec = a.send(http.MethodGet, "/api/me", name, tok, tt.headers...)
+			}
+			wantStatus(t, rec, tt.status)
+			hdr := rec.Header()
+			if got := strings.Join(hdr.Values(engine.HeaderSessionExpires), ","); got != tt.want {
+				t.Errorf("%s = %q, want %q", engine.HeaderSessionExpires, got, tt.want)
+			}
+			hasOrigin := slices.Contains(tt.headers, "Origin")
+			exposed := slices.Contains(strings.Split(strings.ReplaceAll(strings.Join(hdr.Values("Access-Control-Expose-Headers"), ","), " ", ""), ","), engine.HeaderSessionExpires)
+			if got, want := exposed, tt.want != "" && hasOrigin; got != want {
+				t.Errorf("%s in Access-Control-Expose-Headers (%q): %v, want %v", engine.HeaderSessionExpires, hdr.Values("Access-Control-Expose-Headers"), got, want)
+			}
+		})
+	}
 }
 
 // cookieBoth: with TOKEN_DELIVERY=both a token is renewed the way it came:
@@ -369,7 +433,7 @@ func cookieTooLarge(t *testing.T, x target) {
 
 // cookieSignIn: the door's sign-in helper sets the session cookie from an
 // issued token (the cookie's attributes, Max-Age from its exp, no-store,
-// X-Session-Expires) only in answer to a POST that passes the
+// X-Session-Expires, exposed to a request with an Origin) only in answer to a POST that passes the
 // cross-origin check; a guest token never replaces a valid session
 // cookie, but does replace an expired one; in header delivery there is no
 // cookie to set.
@@ -422,6 +486,13 @@ func cookieSignIn(t *testing.T, x target) {
 				rec.Header().Get(engine.HeaderSessionExpires) != strconv.FormatInt(v.ExpiresAt().Unix(), 10) {
 				t.Errorf("Set-Cookie %q (Max-Age want %d), Cache-Control %q, %s %q", line, wantAge,
 					rec.Header().Get("Cache-Control"), engine.HeaderSessionExpires, rec.Header().Get(engine.HeaderSessionExpires))
+			}
+			want := "" // exposed to a request with an Origin only
+			if slices.Contains(tt.headers, "Origin") {
+				want = engine.HeaderSessionExpires
+			}
+			if got := strings.Join(rec.Header().Values("Access-Control-Expose-Headers"), ","); got != want {
+				t.Errorf("Access-Control-Expose-Headers %q, want %q", got, want)
 			}
 		})
 	}

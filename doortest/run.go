@@ -54,6 +54,7 @@ var scenarios = []scenario{
 	{"SignOut", signOut},
 	{"SignOutInFlight", signOutInFlight},
 	{"CookieRenewal", cookieRenewal},
+	{"CookieExpires", cookieExpires},
 	{"CookieBoth", cookieBoth},
 	{"CookieCrossOrigin", cookieCrossOrigin},
 	{"CookieUnauthorized", cookieUnauthorized},
@@ -96,7 +97,8 @@ var scenarios = []scenario{
 // Access-Control-Expose-Headers and WWW-Authenticate headers, how often
 // the store was asked, and the reasons reported to Setup.OnRenewal. The
 // Cookie scenarios run with TOKEN_DELIVERY=cookie or both: the renewal in
-// Set-Cookie and its attributes, X-Session-Expires, the cross-origin
+// Set-Cookie and its attributes, X-Session-Expires (on sign-in, renewal
+// and the requests that ask for it, and on no other), the cross-origin
 // check of unsafe cookie requests, which 401s delete the cookie, the
 // 4 096-byte cookie cap, and the door's sign-in helper (/signin).
 // It is safe to call from several tests at once.

@@ -22,12 +22,18 @@ import (
 // renewed (ReasonTooLarge).
 const MaxCookieSize = 4096
 
-// HeaderSessionExpires is the response header that tells a page in cookie
-// delivery, whose script cannot read the token, when its session ends: the
-// token's exp in Unix seconds (the renewed token's after a renewal). It is
-// on every authenticated response in cookie and both delivery, and listed
-// in Access-Control-Expose-Headers for a request with an Origin. It holds
-// no token material.
+// HeaderSessionExpires is both the question and the answer that tell a
+// page in cookie delivery, whose script cannot read the token, when its
+// session ends. As a response header it is the token's exp in Unix seconds
+// (the renewed token's after a renewal); it holds no token material. It is
+// sent on every response that sets the session cookie (Delivery.SignIn, a
+// renewal), and, in cookie and both delivery, on an authenticated
+// response to a request that asks for it by carrying a request header of
+// the same name with any non-empty value (the JS client sends "?"); a
+// plain authenticated response does not carry it. It is listed in
+// Access-Control-Expose-Headers whenever it is sent to a request with an
+// Origin; a page of another origin must be allowed to send it in the
+// CORS preflight (Access-Control-Allow-Headers).
 const HeaderSessionExpires = "X-Session-Expires"
 
 // Errors of cookie delivery.
@@ -228,7 +234,8 @@ func (d *Delivery) addCookie(h http.Header, sc string) {
 // SignIn puts tok, a token just issued (token.Issuer.Issue) for the
 // request r, in the session cookie of the response whose header is h, with
 // Cache-Control: no-store and Vary: Cookie, and the expiry in
-// HeaderSessionExpires. It refuses, setting nothing, and returns a
+// HeaderSessionExpires (listed in Access-Control-Expose-Headers when r has
+// an Origin). It refuses, setting nothing, and returns a
 // *SignInError (its Status is the answer to give) when:
 //
 //   - the delivery is header only (ErrNoCookieDelivery, 500);
@@ -269,6 +276,7 @@ func (d *Delivery) SignIn(h http.Header, r *http.Request, tok string) error {
 	}
 	sc, expText := d.setCookie(tok, v.ExpiresAt(), now)
 	setRenewal(h, sc, expText)
+	exposeExpires(h, r)
 	return nil
 }
 
@@ -325,13 +333,20 @@ func cookieValues(r *http.Request, name string, dst []string) []string {
 	n := 0
 	for _, line := range r.Header[headerCookie] {
 		for line != "" {
-			var part string
-			part, line, _ = strings.Cut(line, ";")
+			// One IndexByte for the end of the part (most lines hold only
+			// the session cookie, whose value is the long part), and the
+			// name compared in place: strings.Cut costs twice as much here.
+			part := line
+			if i := strings.IndexByte(line, ';'); i >= 0 {
+				part, line = line[:i], line[i+1:]
+			} else {
+				line = ""
+			}
 			part = textproto.TrimString(part)
-			k, v, ok := strings.Cut(part, "=")
-			if !ok || k != name {
+			if len(part) <= len(name) || part[len(name)] != '=' || part[:len(name)] != name {
 				continue
 			}
+			v := part[len(name)+1:]
 			if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
 				v = v[1 : len(v)-1]
 			}

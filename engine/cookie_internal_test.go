@@ -2,6 +2,7 @@ package engine
 
 import (
 	"net/http"
+	"net/textproto"
 	"slices"
 	"strings"
 	"testing"
@@ -40,6 +41,63 @@ func TestCookieValues(t *testing.T) {
 	if n := testing.AllocsPerRun(100, func() { _ = cookieValues(r, "s", buf[:0]) }); n != 0 {
 		t.Errorf("cookieValues allocates %v times, want 0", n)
 	}
+}
+
+// FuzzCookieValues: cookieValues reads any Cookie header, for any name
+// without '=' (the only names that can reach it), as the plain reading does
+// (parts cut at ';', spaces trimmed, the name before the first '=', quotes
+// removed, empty values skipped, at most maxSourceValues).
+func FuzzCookieValues(f *testing.F) {
+	for _, seed := range []struct{ line, name string }{
+		{"s=tok", "s"},
+		{"a=1; s=tok; b=2", "s"},
+		{` s="tok" ;s=`, "s"},
+		{"s==x; s=a=b", "s"},
+		{"ss=no; s2=no; s", "s"},
+		{"__Host-session=eyJ.eyJ.sig", "__Host-session"},
+		{";;; =x; s=\"\"", "s"},
+		{"x=1", ""},
+		{"=1", ""},
+	} {
+		f.Add(seed.line, seed.name)
+	}
+	f.Fuzz(func(t *testing.T, line, name string) {
+		if strings.IndexByte(name, '=') >= 0 {
+			return // refused at start: ParseLookup, config's cookie name
+		}
+		r := &http.Request{Header: http.Header{"Cookie": {line, line}}}
+		got := cookieValues(r, name, nil)
+		if want := plainCookieValues(r, name); !slices.Equal(got, want) {
+			t.Errorf("cookieValues(%q, %q) = %q, want %q", line, name, got, want)
+		}
+	})
+}
+
+// plainCookieValues is cookieValues written the plain way, with
+// strings.Cut: the reference FuzzCookieValues compares it with.
+func plainCookieValues(r *http.Request, name string) []string {
+	var dst []string
+	for _, line := range r.Header["Cookie"] {
+		for line != "" {
+			var part string
+			part, line, _ = strings.Cut(line, ";")
+			part = textproto.TrimString(part)
+			k, v, ok := strings.Cut(part, "=")
+			if !ok || k != name {
+				continue
+			}
+			if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
+				v = v[1 : len(v)-1]
+			}
+			if v == "" {
+				continue
+			}
+			if dst = append(dst, v); len(dst) == maxSourceValues {
+				return dst
+			}
+		}
+	}
+	return dst
 }
 
 // TestCookieLookupMustNameTheCookie: in cookie delivery an explicit

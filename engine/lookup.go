@@ -80,6 +80,10 @@ func ParseLookup(spec string, funcs int, allowParam bool) (*Lookup, error) {
 			if len(parts) > 2 {
 				return nil, fmt.Errorf("slidingjwt: Config.TokenLookup source %q: only a header has a prefix", src)
 			}
+			if s.Kind == "cookie" && strings.IndexByte(s.Name, '=') >= 0 {
+				// A cookie's name ends at its first '=': no cookie has it.
+				return nil, fmt.Errorf("slidingjwt: Config.TokenLookup source %q: a cookie name cannot hold '='", src)
+			}
 		default:
 			return nil, fmt.Errorf("slidingjwt: Config.TokenLookup source %q: %q is not one of %s", src, s.Kind, allowed)
 		}

@@ -248,9 +248,7 @@ func (p *Pending[C]) Decide(status int, h http.Header) {
 			return
 		}
 		setRenewal(h, sc, expText)
-		if len(r.Header[headerOrigin]) > 0 {
-			addToList(h, headerExposeHeaders, HeaderSessionExpires)
-		}
+		exposeExpires(h, r)
 		e.observe(c, v, Event{Renewed: true, Session: key, NewExpiresAt: time.Unix(exp.Unix(), 0)})
 		return
 	}

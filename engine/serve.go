@@ -111,6 +111,9 @@ func (a Answer) Write(w http.ResponseWriter) {
 // nothing to.
 func (e *Engine[C]) Serve(c C, d Door[C], next func(C) error) error {
 	now := e.cfg.Now()
+	// The request as it came: its header and method are all Serve reads
+	// of it (SetClaims may give c a new request, with the same header).
+	r := e.cfg.Request(c)
 	var (
 		buf       [2]string
 		v         *token.Verified
@@ -127,14 +130,14 @@ func (e *Engine[C]) Serve(c C, d Door[C], next func(C) error) error {
 		var vals []string
 		switch s.Kind {
 		case "header":
-			vals = RequestValues(e.cfg.Request(c), s, buf[:0])
+			vals = RequestValues(r, s, buf[:0])
 		case "cookie":
-			vals = cookieValues(e.cfg.Request(c), s.Name, buf[:0])
+			vals = cookieValues(r, s.Name, buf[:0])
 			sawCookie = sawCookie || s == e.cookie && len(vals) > 0
 		default:
 			var ok bool
 			if vals, ok = d.Values(c, s); !ok {
-				vals = RequestValues(e.cfg.Request(c), s, nil)
+				vals = RequestValues(r, s, nil)
 			}
 		}
 		if len(vals) == 0 {
@@ -146,8 +149,8 @@ func (e *Engine[C]) Serve(c C, d Door[C], next func(C) error) error {
 		}
 	}
 	byCookie := via != nil && via == e.cookie
-	if byCookie && unsafeMethod(e.cfg.Request(c).Method) {
-		err = e.delivery.CheckOrigin(e.cfg.Request(c))
+	if byCookie && unsafeMethod(r.Method) {
+		err = e.delivery.CheckOrigin(r)
 	}
 	if err = e.admit(c, v, hit, err, now); err == nil {
 		c, err = d.SetClaims(c, v)
@@ -158,8 +161,10 @@ func (e *Engine[C]) Serve(c C, d Door[C], next func(C) error) error {
 		}
 		return d.Fail(c, err, defaultAnswer(err), next)
 	}
-	if e.cookie != nil {
-		setExpires(d.Header(c), e.cfg.Request(c), v.ExpiresText())
+	// One map lookup, in cookie and both delivery only: the page asks
+	// for its session's expiry with the request header of the same name.
+	if e.cookie != nil && askedExpires(r) {
+		setExpires(d.Header(c), r, v.ExpiresText())
 	}
 	p := e.begin(c, v, now, byCookie)
 	if p == nil {
@@ -175,10 +180,24 @@ func (e *Engine[C]) Serve(c C, d Door[C], next func(C) error) error {
 	return err
 }
 
+// askedExpires reports whether r asks for its session's expiry: a
+// non-empty HeaderSessionExpires request header.
+func askedExpires(r *http.Request) bool {
+	vals := r.Header[HeaderSessionExpires]
+	return len(vals) > 0 && vals[0] != ""
+}
+
 // setExpires tells the page when its session ends, in
 // HeaderSessionExpires, exposed to a page of another origin.
 func setExpires(h http.Header, r *http.Request, exp string) {
 	h[HeaderSessionExpires] = []string{exp}
+	exposeExpires(h, r)
+}
+
+// exposeExpires lists HeaderSessionExpires in h's
+// Access-Control-Expose-Headers when r has an Origin, so that a page of
+// another origin can read it.
+func exposeExpires(h http.Header, r *http.Request) {
 	if len(r.Header[headerOrigin]) > 0 {
 		addToList(h, headerExposeHeaders, HeaderSessionExpires)
 	}

@@ -132,6 +132,7 @@ func TestLookupSpecErrors(t *testing.T) {
 		{":x", nil, `":x"`},
 		{" cookie:jwt", nil, `" cookie"`},
 		{"header:Authorization:Token:x", nil, "prefix cannot hold ':'"},
+		{"header:Authorization,cookie:jwt=x", nil, `"cookie:jwt=x": a cookie name cannot hold '='`},
 		{"", nil, "nowhere to find a token"},
 		{DefaultTokenLookup, []echomw.ValuesExtractor{nil}, "TokenLookupFuncs[0] is nil"},
 	}

@@ -204,15 +204,29 @@ type frozenMember struct {
 }
 
 // freeze replaces, in place, the objects nested in the top-level object m
-// by frozenObjects, at every depth. m itself stays a map, which
-// copyObject clones fastest.
-func freeze(m map[string]any) {
+// by frozenObjects, at every depth, and returns the names of m's members
+// that hold an object or an array, the ones copyFrozen copies. m itself
+// stays a map, which is cloned fastest.
+func freeze(m map[string]any) (nested []string) {
 	for k, e := range m {
 		switch e.(type) {
 		case map[string]any, []any:
 			m[k] = freezeValue(e)
+			nested = append(nested, k)
 		}
 	}
+	return nested
+}
+
+// copyFrozen is copyObject of a map that freeze returned nested for: the
+// table is cloned whole and only the members named in nested are copied,
+// without going through the others.
+func copyFrozen(x map[string]any, nested []string) map[string]any {
+	m := maps.Clone(x)
+	for _, k := range nested {
+		m[k] = deepCopy(m[k])
+	}
+	return m
 }
 
 func freezeValue(v any) any {

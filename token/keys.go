@@ -51,9 +51,11 @@ type checked struct {
 	// head is the base64url header of the tokens the key signs:
 	// {"alg":...,"kid":...,"typ":"JWT"}, kid only when the key has an ID.
 	head string
-	// algValue and idValue are alg and id boxed once, for the headers of
-	// the tokens the key verified (boxing a string allocates).
-	algValue, idValue any
+	// headers are the usual headers of the tokens the key verifies, as
+	// maps never handed out (a caller gets a clone, cheaper than building
+	// a map): alg, then typ "JWT" when bit 1 of the index is set, then kid
+	// when bit 0 is set. See headerIndex.
+	headers [4]map[string]any
 	// sigLen is the length of the signatures the key makes, base64url
 	// encoded: what a renewal's size is computed with.
 	sigLen int
@@ -243,7 +245,17 @@ func checkKey(k Key) (*checked, error) {
 	if method == nil || method == jwt.SigningMethodNone {
 		return nil, fmt.Errorf("slidingjwt: key %s: unknown algorithm %q", name, k.Algorithm)
 	}
-	c := &checked{id: k.ID, alg: k.Algorithm, method: method, signer: method, algValue: k.Algorithm, idValue: k.ID}
+	c := &checked{id: k.ID, alg: k.Algorithm, method: method, signer: method}
+	for i := range c.headers {
+		h := map[string]any{"alg": k.Algorithm}
+		if i&2 != 0 {
+			h["typ"] = "JWT"
+		}
+		if i&1 != 0 {
+			h["kid"] = k.ID
+		}
+		c.headers[i] = h
+	}
 	if k.Material == nil {
 		return nil, fmt.Errorf("slidingjwt: key %s has no material", name)
 	}

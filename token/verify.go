@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"maps"
 	"strconv"
 	"strings"
 	"sync"
@@ -445,10 +446,6 @@ func (vf *Verifier) extract(v *Verified, rc *readClaims, now time.Time) error {
 			return errAuthTime
 		}
 	}
-	if vf.settings.UsesCookie() {
-		// Cookie delivery sends it with every response (see ExpiresText).
-		v.expText = strconv.FormatInt(exp.Unix(), 10)
-	}
 	switch {
 	case v.sid != "":
 		v.session = v.sid
@@ -535,7 +532,6 @@ type Verified struct {
 	sub, role, sid, jti, session string
 	exp, iat, authTime           float64
 	lifetime                     time.Duration // exp - iat, or the role's configured lifetime
-	expText                      string        // exp in decimal Unix seconds, in cookie delivery
 	// sessionRK and subjectRK are the digests of session and of sub (zero
 	// without one), by which stores and revocations know them.
 	sessionRK, subjectRK store.RevocationKey
@@ -562,13 +558,10 @@ func (v *Verified) Raw() string { return v.raw }
 func (v *Verified) ExpiresAt() time.Time { return secondsTime(v.exp) }
 
 // ExpiresText returns the token's exp in decimal Unix seconds, for a
-// response header. With settings that deliver tokens in a cookie, which
-// send it with every response, it is made once, when the token verifies;
-// otherwise on each call.
+// response header (engine.HeaderSessionExpires). It is made on each call:
+// only the requests that ask for the expiry need it, so a verification
+// does not pay for it.
 func (v *Verified) ExpiresText() string {
-	if v.expText != "" {
-		return v.expText
-	}
 	return strconv.FormatInt(v.ExpiresAt().Unix(), 10)
 }
 
@@ -725,32 +718,30 @@ func (v *Verified) fillToken(t *jwt.Token, claims jwt.Claims, buf []byte) {
 	}
 }
 
-// headerCopy returns the header as a map of the caller's own. The usual
-// header's values are the key's, boxed once (boxing a string allocates).
+// headerCopy returns the header as a map of the caller's own: a clone of
+// the key's usual header with the same members, or a copy of the header
+// decoded.
 func (v *Verified) headerCopy() map[string]any {
 	if v.header != nil {
 		return copyObject(v.header)
 	}
-	m := make(map[string]any, 3)
-	m["alg"] = v.key.algValue
+	i := 0
 	if v.typJWT {
-		m["typ"] = typJWT
+		i |= 2
 	}
 	if v.kid {
-		m["kid"] = v.key.idValue
+		i |= 1
 	}
-	return m
+	return maps.Clone(v.key.headers[i])
 }
-
-// typJWT is the usual typ, boxed once.
-var typJWT any = "JWT"
 
 // claimSet is a claims map of a Verified: with fresh, the map the
 // verification decoded, for the first caller to take; otherwise the
 // cache's own, never handed out.
 type claimSet struct {
-	m     map[string]any
-	fresh bool
+	m      map[string]any
+	nested []string // m's members that hold an object or an array (see freeze)
+	fresh  bool
 }
 
 // claimsTaken marks a verification whose claims one caller has had: the
@@ -780,10 +771,10 @@ func (v *Verified) claimsCopy() jwt.MapClaims {
 			}
 		case p == claimsTaken:
 			m := v.decodeClaims()
-			freeze(m) // nested objects take a fraction of the memory
-			v.claims.CompareAndSwap(claimsTaken, &claimSet{m: m})
+			nested := freeze(m) // nested objects take a fraction of the memory
+			v.claims.CompareAndSwap(claimsTaken, &claimSet{m: m, nested: nested})
 		default:
-			return jwt.MapClaims(copyObject(p.m))
+			return jwt.MapClaims(copyFrozen(p.m, p.nested))
 		}
 	}
 }

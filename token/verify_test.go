@@ -809,3 +809,40 @@ func TestVerifyRefusesDuplicateClaimNames(t *testing.T) {
 		}
 	}
 }
+
+// TestHeaderTemplateFollowsHeader: tokens whose usual headers differ (two
+// keys, with and without typ), verified in turn, each hand every caller
+// their own header as signed, whichever header the Verifier shares last;
+// a caller's write into its header reaches no other.
+func TestHeaderTemplateFollowsHeader(t *testing.T) {
+	t.Parallel()
+	f := newVerifyFixture(t, 0)
+	hs := jwt.SigningMethodHS256
+	headers := []struct {
+		text string
+		key  []byte
+		want map[string]any
+	}{
+		{`{"alg":"HS256","kid":"a","typ":"JWT"}`, cacheSecret("a"), map[string]any{"alg": "HS256", "kid": "a", "typ": "JWT"}},
+		{`{"alg":"HS256","kid":"b"}`, cacheSecret("b"), map[string]any{"alg": "HS256", "kid": "b"}},
+	}
+	var verified []*Verified
+	for i := range 6 {
+		h := headers[i%2]
+		v, err := f.vf.Verify(signParts(t, h.text, verifyClaims(`,"jti":"`+itoa(int64(i))+`"`), h.key, hs), f.clock.Now())
+		if err != nil {
+			t.Fatalf("token %d: %v", i, err)
+		}
+		verified = append(verified, v)
+	}
+	for round := range 2 {
+		for i, v := range verified {
+			tok, _ := v.Token()
+			if got, want := tok.Header, headers[i%2].want; !reflect.DeepEqual(got, want) {
+				t.Fatalf("round %d, token %d: Header %v, want %v", round, i, got, want)
+			}
+			tok.Header["kid"] = "changed" // the caller's own
+			tok.Header["injected"] = true
+		}
+	}
+}

@@ -29,6 +29,8 @@
 # and E2E_WARMUP [1] seconds, E2E_CONNECTIONS [32], E2E_THREADS [1],
 # E2E_VARIANTS [all], E2E_OUT [bench/e2e/out], E2E_MIN_SERVER_CPU [95],
 # E2E_RETRIES [35], E2E_QUIET_BUDGET [150], E2E_PROFILE_DURATION [10],
+# E2E_HEAP_MB [0] (megabytes of live data each server holds, as an
+# application holds its own: see bench/e2e/README.md),
 # GO [go], GOTOOLCHAIN [go1.27.3].
 #
 # Output: the table on stdout and in OUT/summary.txt; every round in
@@ -52,6 +54,7 @@ PROFILE_DURATION=${E2E_PROFILE_DURATION:-10}
 MIN_SERVER_CPU=${E2E_MIN_SERVER_CPU:-95}
 RETRIES=${E2E_RETRIES:-35}
 QUIET_BUDGET=${E2E_QUIET_BUDGET:-150}
+HEAP_MB=${E2E_HEAP_MB:-0}
 OUT=${E2E_OUT:-$here/out}
 TARGET=0.93
 
@@ -135,7 +138,7 @@ start() {
 	local dir=${prog_of[$v]:-}
 	[ -n "$dir" ] || die "unknown variant $v"
 	: >"$log"
-	taskset -c "$SERVER_CPU" "$OUT/bin/$dir" -variant "$v" "$@" >>"$log" 2>&1 &
+	taskset -c "$SERVER_CPU" "$OUT/bin/$dir" -variant "$v" -heap-mb "$HEAP_MB" "$@" >>"$log" 2>&1 &
 	server_pid=$!
 	local i
 	for i in $(seq 200); do
@@ -248,6 +251,20 @@ tree_state() {
 	else
 		echo "commit $rev"
 	fi
+}
+
+# paired OURS BARE prints the median, over the rounds that kept both, of
+# OURS's requests/s over BARE's in the same round: the two run one after
+# the other, so what slows the machine for a while slows both, and the
+# ratio moves less than either figure.
+paired() {
+	awk -F, -v o="$1" -v b="$2" 'NR > 1 && $11 == 1 && ($2 == o || $2 == b) { r[$1, $2] = $3; n[$1] = 1 }
+		END { for (k in n) if ((k, o) in r && (k, b) in r && r[k, b] > 0) print r[k, o] / r[k, b] }' "$OUT/rounds.csv" | sort -g |
+		awk '{ x[NR] = $1 } END {
+			if (NR == 0) { printf "-"; exit }
+			if (NR % 2) printf "%.3f", x[(NR + 1) / 2]
+			else printf "%.3f", (x[NR / 2] + x[NR / 2 + 1]) / 2
+		}'
 }
 
 ratio() {
@@ -390,11 +407,11 @@ ended=$(date +%s)
 
 {
 	echo "End-to-end throughput over loopback TCP: median of $ROUNDS interleaved rounds of ${DURATION}s (after ${WARMUP}s of warm-up)"
-	echo "wrk -t$THREADS -c$CONNECTIONS on core $LOAD_CPU; each server alone on core $SERVER_CPU; GET /api/me, one valid token not due for renewal"
+	echo "wrk -t$THREADS -c$CONNECTIONS on core $LOAD_CPU; each server alone on core $SERVER_CPU, holding $HEAP_MB MB of live data; GET /api/me, one valid token not due for renewal"
 	echo "$("$GO" version), $(wrk --version 2>&1 | head -1 | awk '{ print $1, $2 }'), $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), $(tree_state)"
 	echo
-	row_format='%-10s %11s %11s %9s %-8s %9s %9s %9s\n'
-	printf "$row_format" door "ours req/s" "bare req/s" ours/bare ">= $TARGET" "ours us" "bare us" bare/ours
+	row_format='%-10s %11s %11s %9s %-8s %7s %9s %9s %9s\n'
+	printf "$row_format" door "ours req/s" "bare req/s" ours/bare ">= $TARGET" paired "ours us" "bare us" bare/ours
 	for row in "${DOORS[@]}"; do
 		IFS='|' read -r name bare ours _ <<<"$row"
 		if [ -n "${skipped[$ours]:-}" ]; then
@@ -407,18 +424,19 @@ ended=$(date +%s)
 		verdict=$(awk -v q="$q" -v t="$TARGET" 'BEGIN { if (q == "-") print "not run"; else print (q + 0 >= t ? "met" : "below") }')
 		ou=$(median "$ours" 9 2)
 		bu=$(median "$bare" 9 2)
-		printf "$row_format" "$name" "${o:--}" "${b:--}" "$q" "$verdict" "${ou:--}" "${bu:--}" "$(ratio "$bu" "$ou")"
+		printf "$row_format" "$name" "${o:--}" "${b:--}" "$q" "$verdict" "$(paired "$ours" "$bare")" "${ou:--}" "${bu:--}" "$(ratio "$bu" "$ou")"
 	done
-	echo "(req/s: medians of the rounds; us: the server's CPU time per request in microseconds, median of"
-	echo " the rounds, and bare/ours: the throughput fraction that CPU cost alone predicts, which other"
-	echo " load on the machine disturbs less than the throughput itself)"
+	echo "(req/s: medians of the rounds; paired: the median of the rounds' own ours/bare, the two measured"
+	echo " one after the other; us: the server's CPU time per request in microseconds, median of the"
+	echo " rounds, and bare/ours: the throughput fraction that CPU cost alone predicts, which other load"
+	echo " on the machine disturbs less than the throughput itself)"
 	echo
 	for row in "${EXTRAS[@]}"; do
 		IFS='|' read -r name bare other _ <<<"$row"
 		o=$(median "$other")
 		b=$(median "$bare")
 		[ -n "$o" ] && [ -n "$b" ] || continue
-		echo "$name: $o req/s, $(ratio "$o" "$b")x of bare ($b req/s); CPU per request $(median "$other" 9 2) us, bare/it $(ratio "$(median "$bare" 9 2)" "$(median "$other" 9 2)")"
+		echo "$name: $o req/s, $(ratio "$o" "$b")x of bare ($b req/s; paired $(paired "$other" "$bare")); CPU per request $(median "$other" 9 2) us, bare/it $(ratio "$(median "$bare" 9 2)" "$(median "$other" 9 2)")"
 	done
 	echo
 	printf '%-14s %8s %13s %8s %8s %8s %7s %7s %7s\n' variant "req/s" "min-max" "p50 us" "p99 us" "cpu/req" server wrk other

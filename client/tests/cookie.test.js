@@ -28,6 +28,9 @@ import {
   untilRenewable,
 } from "./support.js";
 
+// ASK is how the proxy sees the request header that asks for the expiry.
+const ASK = SESSION_EXPIRES_HEADER.toLowerCase();
+
 const accounts = Object.entries(ACCOUNTS).map(([u, p]) => `${u}:${p}`).join(",");
 const skip = await goMissing();
 
@@ -97,6 +100,40 @@ describe("cookie delivery against the demo in login mode", { skip }, () => {
     }
   });
 
+  it("asks for the expiry only while it knows none: after a sign-in its requests do not, and get none", async () => {
+    const proxy = await startProxy(demo.url);
+    try {
+      const api = cookieClient(proxy.url);
+      const claims = await api.login("alice", ACCOUNTS.alice);
+      const signIn = proxy.requests.find((r) => r.path === "/login");
+      assert.equal(signIn.headers[ASK], undefined, "a sign-in's answer names the expiry unasked");
+      const me = proxy.requests.find((r) => r.path === "/api/me");
+      assert.equal(me.headers[ASK], "?", "the claims' request (mePath) asks");
+      assert.equal(api.session.expiresAt.getTime(), claims.exp * 1000);
+
+      const plain = await api("/api/me");
+      assert.equal(plain.status, 200);
+      assert.equal(proxy.requests.at(-1).headers[ASK], undefined, "a request with a known expiry does not ask");
+      assert.equal(plain.headers.get(SESSION_EXPIRES_HEADER), null, "and the server sends none");
+      assert.equal(api.session.expiresAt.getTime(), claims.exp * 1000, "the expiry stays");
+
+      // A page loaded again without mePath knows no session: its first
+      // request asks and learns the expiry; the next one does not ask.
+      const again = cookieClient(proxy.url, { jar: api.jar, mePath: null });
+      const ev = record(again);
+      const first = await again("/api/status");
+      assert.equal(first.status, 200);
+      assert.equal(proxy.requests.at(-1).headers[ASK], "?", "a request with no known expiry asks");
+      assert.equal(Number(first.headers.get(SESSION_EXPIRES_HEADER)), claims.exp, "and is told");
+      assert.equal(again.session.expiresAt.getTime(), claims.exp * 1000);
+      assert.deepEqual(ev.token.map((e) => e.reason), ["resumed"]);
+      await again("/api/status");
+      assert.equal(proxy.requests.at(-1).headers[ASK], undefined, "once known, it no longer asks");
+    } finally {
+      await proxy.stop();
+    }
+  });
+
   it("a background request says so, is not renewed, and a renewal's absence changes nothing", async () => {
     const proxy = await startProxy(demo.url);
     try {
@@ -108,8 +145,9 @@ describe("cookie delivery against the demo in login mode", { skip }, () => {
       const poll = await api("/api/status", { background: true });
       assert.equal(poll.status, 200);
       assert.equal(proxy.requests.at(-1).headers[BACKGROUND_HEADER.toLowerCase()], "1");
-      assert.equal(Number(poll.headers.get(SESSION_EXPIRES_HEADER)), claims.exp, "not renewed");
+      assert.equal(poll.headers.get(SESSION_EXPIRES_HEADER), null, "not renewed (and not asked)");
       assert.equal(api.jar.cookies.get(COOKIE), cookie);
+      assert.equal(api.session.expiresAt.getTime(), claims.exp * 1000);
       assert.equal(ev.token.length, 0);
     } finally {
       await proxy.stop();
@@ -171,7 +209,8 @@ describe("cookie delivery against the demo in login mode", { skip }, () => {
     try {
       const api = cookieClient(proxy.url);
       await api.login("alice", ACCOUNTS.alice);
-      const slow = api("/api/me?slow");
+      // It asks for the expiry, so that its late answer names one.
+      const slow = api("/api/me?slow", { headers: { [SESSION_EXPIRES_HEADER]: "?" } });
       while (!proxy.requests.some((r) => r.path === "/api/me?slow" && r.status !== null)) await sleep(5);
       await api.signOut();
       release();
@@ -225,6 +264,16 @@ describe("cookie delivery against the demo in login mode", { skip }, () => {
       assert.equal(me.data.sub, "alice");
       assert.equal(me.config.withCredentials, true);
       assert.equal(proxy.requests.at(-1).headers.authorization, undefined);
+      assert.equal(proxy.requests.at(-1).headers[ASK], undefined, "a known expiry: no ask");
+      // A client that knows no session yet asks through axios too.
+      const fresh = cookieClient(proxy.url, { jar: api.jar, mePath: null });
+      const freshHttp = axios.create({ adapter: "fetch", env: { fetch: (req, init) => api.jar.fetch(req, init) } });
+      attach(freshHttp, fresh);
+      await freshHttp.get("/api/me");
+      assert.equal(proxy.requests.at(-1).headers[ASK], "?", "no known expiry: it asks");
+      assert.equal(fresh.session.expiresAt.getTime(), claims.exp * 1000);
+      await freshHttp.get("/api/me");
+      assert.equal(proxy.requests.at(-1).headers[ASK], undefined, "then it does not");
       await untilRenewable(claims);
       const renewed = await http.get("/api/me");
       const exp = Number(renewed.headers[SESSION_EXPIRES_HEADER.toLowerCase()]);

@@ -196,10 +196,11 @@ func newServer(o options, st store.Store, logger *slog.Logger, now func() time.T
 	if len(o.origins) > 0 {
 		e.Use(echomw.CORSWithConfig(echomw.CORSConfig{
 			AllowOrigins: o.origins,
-			// The client package marks its polls with HeaderBackground;
-			// LightRAG's web UI sends X-Skip-Interceptor on its silent
-			// guest refresh.
-			AllowHeaders:  []string{echo.HeaderAuthorization, echo.HeaderContentType, engine.HeaderBackground, "X-Skip-Interceptor"},
+			// The client package marks its polls with HeaderBackground,
+			// and in cookie delivery asks for the session's expiry with
+			// HeaderSessionExpires; LightRAG's web UI sends
+			// X-Skip-Interceptor on its silent guest refresh.
+			AllowHeaders:  []string{echo.HeaderAuthorization, echo.HeaderContentType, engine.HeaderBackground, engine.HeaderSessionExpires, "X-Skip-Interceptor"},
 			ExposeHeaders: []string{middleware.HeaderNewToken, engine.HeaderSessionExpires},
 			// In cookie delivery the page calls with credentials (the
 			// cookie); the cross-origin check of the middleware trusts

@@ -524,22 +524,23 @@ func TestCORS(t *testing.T) {
 			t.Errorf("Allow-Headers: got %q, want it to list authorization", got)
 		}
 	})
-	// The headers the client package sends (its background header) and
-	// those of LightRAG's web UI (X-Skip-Interceptor on its silent guest
-	// refresh of /auth-status): a preflight that left one out would block
-	// the request in the browser.
+	// The headers the client package sends (its background header, and
+	// in cookie delivery its ask for X-Session-Expires) and those of
+	// LightRAG's web UI (X-Skip-Interceptor on its silent guest refresh of
+	// /auth-status): a preflight that left one out would block the request
+	// in the browser.
 	t.Run("preflight allows the clients' headers", func(t *testing.T) {
 		for _, path := range []string{"/api/status", "/auth-status"} {
 			status, _, h := d.call(t, http.MethodOptions, path, nil, http.Header{
 				"Origin":                         {origin},
 				"Access-Control-Request-Method":  {"GET"},
-				"Access-Control-Request-Headers": {"authorization,content-type,x-slidingjwt-background,x-skip-interceptor"},
+				"Access-Control-Request-Headers": {"authorization,content-type,x-slidingjwt-background,x-session-expires,x-skip-interceptor"},
 			})
 			if status != http.StatusNoContent {
 				t.Fatalf("%s: status: got %d, want 204", path, status)
 			}
 			allowed := strings.ToLower(h.Get("Access-Control-Allow-Headers"))
-			for _, want := range []string{"authorization", "content-type", "x-slidingjwt-background", "x-skip-interceptor"} {
+			for _, want := range []string{"authorization", "content-type", "x-slidingjwt-background", "x-session-expires", "x-skip-interceptor"} {
 				if !strings.Contains(allowed, want) {
 					t.Errorf("%s: Allow-Headers: got %q, want it to list %s", path, allowed, want)
 				}

@@ -76,6 +76,8 @@ async function main(): Promise<void> {
   void until;
   jar.on("token", (e) => void e.expiresAt?.getTime());
   void SESSION_EXPIRES_HEADER.length;
+  const asks: boolean = jar.asksExpiry(jar.current());
+  void asks;
   // @ts-expect-error no such delivery
   createClient({ baseURL: "https://api.example.com", delivery: "both" });
   // @ts-expect-error a storage needs removeItem

@@ -10,7 +10,10 @@
 // In cookie delivery (createClient({ delivery: "cookie" })) the token lives
 // in the server's HttpOnly cookie instead: the module keeps none, sends its
 // requests with credentials, and reads the session's expiry, and a renewal
-// as a later one, from the X-Session-Expires header.
+// as a later one, from the X-Session-Expires header: the server sends it
+// with every answer that sets the cookie (sign-in, renewal), and on any
+// other only when the request asks for it with the same header, which the
+// module does while it knows no expiry and when it reads mePath.
 //
 // Plain ES module, no dependencies and no Node-only imports: it runs as it
 // is in a browser (served as a static file) and in Node 20 or later.
@@ -31,9 +34,16 @@ export const BACKGROUND_HEADER = "X-Slidingjwt-Background";
 
 /**
  * The response header that carries the session's expiry (Unix seconds) in
- * cookie delivery, where script cannot read the token.
+ * cookie delivery, where script cannot read the token. It is also the
+ * request header that asks for it (value "?"): the server sends it on an
+ * answer that sets the cookie (sign-in, renewal), and on another
+ * authenticated answer only when asked.
  */
 export const SESSION_EXPIRES_HEADER = "X-Session-Expires";
+
+// The value of SESSION_EXPIRES_HEADER on a request that asks for the
+// expiry: any non-empty value asks.
+const EXPIRES_ASK = "?";
 
 /** The storage key of the token unless options.storageKey says otherwise. */
 export const DEFAULT_STORAGE_KEY = "slidingjwt.token";
@@ -441,6 +451,17 @@ export function createClient(options = {}) {
     return true;
   }
 
+  /**
+   * asksExpiry reports whether a request sent with sent asks the server
+   * for the session's expiry (the SESSION_EXPIRES_HEADER request header):
+   * in cookie delivery, while no expiry of the session is known (no
+   * session known, or one whose expiry no answer has named yet). A
+   * renewal's answer names the new expiry unasked.
+   */
+  function asksExpiry(sent) {
+    return cookieMode && (sent === null || sent === undefined || typeof sent.exp !== "number");
+  }
+
   // parseExpiry reads X-Session-Expires: Unix seconds, or null.
   function parseExpiry(raw) {
     if (typeof raw !== "string" || !/^\d{1,12}$/.test(raw.trim())) return null;
@@ -514,11 +535,12 @@ export function createClient(options = {}) {
     return next;
   }
 
-  // readMe asks mePath for the session's claims, as a background request
-  // (reading them is no activity of the user's); null when the cookie
-  // holds no session.
+  // readMe asks mePath for the session's claims and its expiry, as a
+  // background request (reading them is no activity of the user's); null
+  // when the cookie holds no session.
   async function readMe() {
-    const res = await send(ownRequest(routes.me, { method: "GET", headers: { Accept: "application/json", [backgroundHeader]: "1" } }));
+    const headers = { Accept: "application/json", [backgroundHeader]: "1", [SESSION_EXPIRES_HEADER]: EXPIRES_ASK };
+    const res = await send(ownRequest(routes.me, { method: "GET", headers }));
     if (res.status === 401) {
       await res.body?.cancel().catch(() => {});
       return null;
@@ -657,6 +679,7 @@ export function createClient(options = {}) {
     const req = base.clone();
     if (cred && !cookieMode) req.headers.set("Authorization", `Bearer ${cred}`);
     if (background) req.headers.set(backgroundHeader, "1");
+    if (asksExpiry(cred)) req.headers.set(SESSION_EXPIRES_HEADER, EXPIRES_ASK);
     const res = await send(req);
     observe(res.status, (name) => res.headers.get(name), { background, sent: cred });
     return res;
@@ -900,6 +923,7 @@ export function createClient(options = {}) {
     signOut,
     guestSession: () => guestSession(current()),
     current,
+    asksExpiry,
     offerToken,
     observe,
     handleUnauthorized,
