@@ -11,23 +11,36 @@ import (
 // for by default: 64 MiB.
 const DefaultCacheBudget = 64 << 20
 
-// CacheEntryBytes is what one remembered token is counted at when a cache
-// size is computed from memory: 1 344 bytes. That is what a token of about
-// 340 bytes with 8 claims (one a nested object) weighs in the cache while
-// in use by a door that hands each request its own claims map, slot and
-// token included (TestVerifiedEntrySize; BenchmarkVerifiedCache in the
-// bench module); with TypedClaimsOnly, or for a token seen once, it weighs
-// about half. A token twice as long, or with twice the claims, weighs
+// CacheEntryBytes is what one slot of the cache of verified tokens is
+// counted at when a cache size is computed from memory: 788 bytes, for
+// tokens like the benchmarks' (about 340 bytes, 8 claims, one a nested
+// object; TestVerifiedEntrySize): a remembered token weighs at most 700
+// bytes, slot and its copy of the token included, and for at most one
+// entry in eight (cacheMapShare) the cache also keeps the claims map it
+// copies for each request of a door without TypedClaimsOnly, at most 704
+// bytes more. A token twice as long, or with twice the claims, weighs
 // about twice as much.
-const CacheEntryBytes = 1344
+const CacheEntryBytes = entryBytes + claimsMapBytes/cacheMapShare
+
+const (
+	entryBytes     = 700 // a remembered token without a claims map
+	claimsMapBytes = 704 // what a kept claims map adds
+	// cacheMapShare: at most one entry in cacheMapShare keeps a claims
+	// map, or cacheMapMin entries when that is more. The other entries
+	// of a default-mode door decode a map per request from the token's
+	// payload: about 1.5 us more a hit, against a few hundred ns to copy
+	// a kept map, so the entries that keep one are the ones in use.
+	cacheMapShare = 8
+	cacheMapMin   = 1024
+)
 
 // DefaultCacheSize is the number of verified tokens a Verifier remembers
 // when VerifierOptions.CacheSize is zero: DefaultCacheBudget /
-// CacheEntryBytes, 49 932 (49 936 slots once rounded up to a multiple of
+// CacheEntryBytes, 85 163 (85 168 slots once rounded up to a multiple of
 // 8). To size a cache for n active sessions, give it n (or n plus the
 // sessions that renew within an interval, whose new tokens take slots
-// too); its memory is then about n x CacheEntryBytes for tokens like the
-// benchmark's.
+// too); its memory is then at most about n x CacheEntryBytes for tokens
+// like the benchmark's.
 const DefaultCacheSize = DefaultCacheBudget / CacheEntryBytes
 
 // MaxCacheSize bounds VerifierOptions.CacheSize: the slot table takes 16
@@ -95,6 +108,10 @@ type verifiedCache struct {
 type cacheGen struct {
 	snap   *keySnapshot
 	chunks []atomic.Pointer[cacheChunk] // nil: the cache is off
+	// maps counts the claims maps its entries keep, at most mapLimit
+	// (see Verified.reserveMap).
+	maps     atomic.Int64
+	mapLimit int64
 }
 
 // chunkSets is how many sets make a chunk of the slot table: 64 sets of 8
@@ -148,7 +165,7 @@ func (c *verifiedCache) generation() *cacheGen {
 		if g != nil && g.snap.version > snap.version {
 			continue // the set changed again meanwhile: load it again
 		}
-		ng := &cacheGen{snap: snap}
+		ng := &cacheGen{snap: snap, mapLimit: c.mapLimit()}
 		if c.sets > 0 {
 			ng.chunks = make([]atomic.Pointer[cacheChunk], (c.sets+chunkSets-1)/chunkSets)
 		}
@@ -194,6 +211,14 @@ func (c *verifiedCache) set(g *cacheGen, h uint64, create bool) []cacheSlot {
 // slotCount returns how many slots the table has, allocated or not.
 func (c *verifiedCache) slotCount() int { return int(c.sets) * c.ways }
 
+// mapLimit returns how many of its entries may keep a claims map at once:
+// one slot in cacheMapShare, or every slot of a cache of at most
+// cacheMapMin slots (or cacheMapMin of a larger one).
+func (c *verifiedCache) mapLimit() int64 {
+	n := c.slotCount()
+	return int64(max(n/cacheMapShare, min(n, cacheMapMin)))
+}
+
 // each calls fn with every allocated slot of g.
 func (g *cacheGen) each(fn func(*cacheSlot)) {
 	for i := range g.chunks {
@@ -229,6 +254,7 @@ func (c *verifiedCache) get(g *cacheGen, raw string, now time.Time) *Verified {
 			// an expired token will not be valid again.
 			if sl.v.CompareAndSwap(v, nil) {
 				sl.tag.CompareAndSwap(tag, 0)
+				v.release()
 			}
 			return nil
 		}
@@ -291,7 +317,10 @@ func (c *verifiedCache) put(g *cacheGen, v *Verified, now time.Time) {
 		// the slot the hash's low bits pick.
 		victim = int(h>>2) % len(set)
 	}
-	set[victim].v.Store(v)
+	v.gen = g // before any other request sees v
+	if old := set[victim].v.Swap(v); old != nil {
+		old.release()
+	}
 	set[victim].tag.Store(want)
 }
 

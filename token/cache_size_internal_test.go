@@ -23,7 +23,7 @@ func TestVerifiedCacheSlots(t *testing.T) {
 		want int // slots
 	}{
 		{-1, 0}, {0, 0}, {1, 1}, {3, 3}, {7, 7}, {8, 8}, {9, 16}, {15, 16}, {16, 16}, {17, 24},
-		{10_000, 10_000}, {10_001, 10_008}, {DefaultCacheSize, 49_936},
+		{10_000, 10_000}, {10_001, 10_008}, {DefaultCacheSize, 85_168},
 	}
 	for _, tt := range tests {
 		c := newVerifiedCache(keys, tt.size, false)

@@ -590,3 +590,165 @@ func TestVerifiedCacheConcurrent(t *testing.T) {
 	close(stop)
 	background.Wait()
 }
+
+// keptMaps counts the entries of g that keep a claims map.
+func keptMaps(g *cacheGen) int64 {
+	var n int64
+	g.each(func(sl *cacheSlot) {
+		if v := sl.v.Load(); v != nil {
+			if p := v.claims.Load(); p != nil && !p.fresh && p != claimsTaken {
+				n++
+			}
+		}
+	})
+	return n
+}
+
+// TestVerifiedCacheMapLimit: a door that hands each request its own claims
+// map has the cache keep maps for at most its limit of entries (one slot in
+// eight, or 1 024); the others decode a map per request, equal and just as
+// private. An entry that expires or is replaced gives its map back, and a
+// token wanted again can then keep one.
+func TestVerifiedCacheMapLimit(t *testing.T) {
+	t.Parallel()
+	const slots = 2048
+	f := newCacheFixture(t, slots, nil)
+	g := f.vf.cache.generation()
+	if g.mapLimit != cacheMapMin {
+		t.Fatalf("a cache of %d slots keeps %d maps, want %d", slots, g.mapLimit, cacheMapMin)
+	}
+	claimsOf := func(tok string) jwt.MapClaims {
+		t.Helper()
+		v, err := f.vf.Verify(tok, f.clock.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		tk, _ := v.Token()
+		return tk.Claims.(jwt.MapClaims)
+	}
+	toks := make([]string, 1500)
+	for i := range toks {
+		toks[i] = f.token(-time.Duration(i) * time.Second)
+	}
+	for _, tok := range toks {
+		claimsOf(tok) // takes the map the verification decoded
+		claimsOf(tok) // keeps a map, while there is room
+	}
+	if got, want := g.maps.Load(), int64(cacheMapMin); got != want {
+		t.Fatalf("%d maps counted after 1 500 tokens wanted twice, want %d", got, want)
+	}
+	if got, want := keptMaps(g), g.maps.Load(); got != want {
+		t.Fatalf("%d entries keep a map, %d counted", got, want)
+	}
+	// Beyond the limit, and within it: each caller's map is its own.
+	for _, tok := range []string{toks[0], toks[len(toks)-1]} {
+		a := claimsOf(tok)
+		a["sub"] = "mallory"
+		a["injected"] = true
+		b := claimsOf(tok)
+		if got, want := b["sub"], "alice"; got != want {
+			t.Errorf("sub %v after another caller's write, want %v", got, want)
+		}
+		if _, ok := b["injected"]; ok {
+			t.Errorf("a claim written by another caller reached the next")
+		}
+	}
+	// Every entry expires: the hits that drop them give their maps back.
+	f.clock.add(f.vf.settings.UserLifetime + time.Hour)
+	for _, tok := range toks {
+		if _, err := f.vf.Verify(tok, f.clock.Now()); err == nil {
+			t.Fatal("an expired token verified")
+		}
+	}
+	if got := g.maps.Load(); got != 0 {
+		t.Fatalf("%d maps counted once every entry expired, want 0", got)
+	}
+	// New tokens keep maps again.
+	fresh := make([]string, 200)
+	for i := range fresh {
+		fresh[i] = f.token(f.clock.Now().Sub(cacheStart) - time.Duration(i)*time.Second)
+		claimsOf(fresh[i])
+		claimsOf(fresh[i])
+	}
+	if got, want := g.maps.Load(), int64(len(fresh)); got != want || keptMaps(g) != want {
+		t.Fatalf("%d maps counted, %d kept, want %d", got, keptMaps(g), want)
+	}
+}
+
+// TestVerifiedCacheMapCountConcurrent: requests that want claims maps,
+// tokens that expire and entries replaced, all at once, leave the count of
+// kept maps equal to the maps the entries keep, and within the limit.
+func TestVerifiedCacheMapCountConcurrent(t *testing.T) {
+	t.Parallel()
+	const slots = 2048
+	f := newCacheFixture(t, slots, nil)
+	life := f.vf.settings.UserLifetime
+	toks := make([]string, 4*slots)
+	for i := range toks {
+		// Minted over the last lifetime: they expire one after another
+		// as the clock moves.
+		toks[i] = f.token(-life + time.Duration(i)*time.Second)
+	}
+	stop := make(chan struct{})
+	var clock sync.WaitGroup
+	clock.Go(func() {
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(50 * time.Microsecond):
+				f.clock.add(time.Second)
+			}
+		}
+	})
+	var workers sync.WaitGroup
+	for w := range 8 {
+		workers.Go(func() {
+			for i := range 4000 {
+				tok := toks[(w*977+i*31)%len(toks)]
+				if i%3 == 0 {
+					tok = toks[len(toks)-1-i%64] // a few hot ones
+				}
+				v, err := f.vf.Verify(tok, f.clock.Now())
+				if err != nil {
+					continue // expired
+				}
+				tk, _ := v.Token()
+				tk.Claims.(jwt.MapClaims)["sub"] = "mallory"
+			}
+		})
+	}
+	workers.Wait()
+	close(stop)
+	clock.Wait()
+	g := f.vf.cache.generation()
+	if got, want := g.maps.Load(), keptMaps(g); got != want || got > g.mapLimit {
+		t.Fatalf("%d maps counted, %d kept by entries, limit %d", got, want, g.mapLimit)
+	}
+	if g.maps.Load() == 0 {
+		t.Fatal("no entry keeps a map: the case shows nothing")
+	}
+}
+
+// TestVerifiedEvictedKeepsNoMap: a request still holding a verification
+// the cache has dropped gets claims maps of its own, and the dropped entry
+// keeps none, uncounted.
+func TestVerifiedEvictedKeepsNoMap(t *testing.T) {
+	t.Parallel()
+	f := newCacheFixture(t, 64, nil)
+	tok := f.token(0)
+	v, err := f.vf.Verify(tok, f.clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.Token()
+	v.release() // as the cache does when it replaces or expires v
+	for range 3 {
+		if tk, _ := v.Token(); tk.Claims.(jwt.MapClaims)["sub"] != "alice" {
+			t.Fatalf("claims %v", tk.Claims)
+		}
+	}
+	if p := v.claims.Load(); p != claimsTaken || v.gen.maps.Load() != 0 {
+		t.Fatalf("a dropped entry keeps a map (%v), %d counted", p != claimsTaken, v.gen.maps.Load())
+	}
+}

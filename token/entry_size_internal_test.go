@@ -11,12 +11,12 @@ import (
 // TestVerifiedEntrySize: what a remembered token weighs in the cache of
 // verified tokens, its slot and its own copy of the token included, for
 // the benchmarks' token (8 claims, one a nested object, about 340 bytes):
-// at most 700 bytes while no claims map is kept (a token seen once, or
-// every token of a door with TypedClaimsOnly), and at most CacheEntryBytes,
-// which DefaultCacheSize is computed with, once its claims map is kept for
-// the copies a door hands each request. The live heap is counted after a
-// full collection, so the test is skipped under the race detector (whose
-// pool drops and bookkeeping move it) and in -short mode.
+// at most entryBytes (700) without a claims map, and what a claims map
+// the cache keeps for a default-mode door adds, at most claimsMapBytes;
+// DefaultCacheSize is computed from both. It also checks that no more
+// maps are kept than the generation's limit. The live heap is counted
+// after a full collection, so the test is skipped under the race detector
+// (whose pool drops and bookkeeping move it) and in -short mode.
 func TestVerifiedEntrySize(t *testing.T) {
 	if raceEnabled || testing.Short() {
 		t.Skip("heap counts need a run without -race and -short")
@@ -85,15 +85,20 @@ func TestVerifiedEntrySize(t *testing.T) {
 			v.Token()
 		}
 	}
-	withMap := perEntry()
+	g := vf.cache.generation()
+	kept := g.maps.Load()
+	if kept != g.mapLimit || kept >= int64(held) {
+		t.Fatalf("the cache keeps %d claims maps for %d tokens, want its limit %d", kept, held, g.mapLimit)
+	}
+	mapBytes := (perEntry() - lean) * float64(held) / float64(kept)
 	runtime.KeepAlive(raws)
 	runtime.KeepAlive(vf)
-	t.Logf("bytes a remembered token: %.0f without a claims map, %.0f with one", lean, withMap)
-	if lean > 700 {
-		t.Errorf("a remembered token without a claims map takes %.0f bytes, want at most 700", lean)
+	t.Logf("bytes a remembered token: %.0f; a claims map kept adds %.0f (%d maps for %d tokens)", lean, mapBytes, kept, held)
+	if lean > entryBytes {
+		t.Errorf("a remembered token without a claims map takes %.0f bytes, want at most %d", lean, entryBytes)
 	}
-	if withMap > CacheEntryBytes {
-		t.Errorf("a remembered token with its claims map takes %.0f bytes, want at most CacheEntryBytes (%d)", withMap, CacheEntryBytes)
+	if mapBytes > claimsMapBytes {
+		t.Errorf("a claims map kept takes %.0f bytes, want at most %d", mapBytes, claimsMapBytes)
 	}
 }
 

@@ -535,6 +535,11 @@ type Verified struct {
 	// sessionRK and subjectRK are the digests of session and of sub (zero
 	// without one), by which stores and revocations know them.
 	sessionRK, subjectRK store.RevocationKey
+	// gen is the cache generation that took v (nil until then, or for
+	// good), which counts the claims maps its entries keep; evicted is set
+	// when the cache drops v (see release).
+	gen     *cacheGen
+	evicted atomic.Bool
 	// renewedAt is when (Unix nanoseconds of the caller's clock) a store
 	// last granted a renewal asked with this token, or 0; see RenewedAt.
 	renewedAt atomic.Int64
@@ -771,11 +776,57 @@ func (v *Verified) claimsCopy() jwt.MapClaims {
 			}
 		case p == claimsTaken:
 			m := v.decodeClaims()
+			if !v.reserveMap() {
+				// The cache keeps as many maps as it has room for; this
+				// caller's is its own.
+				return jwt.MapClaims(m)
+			}
 			nested := freeze(m) // nested objects take a fraction of the memory
-			v.claims.CompareAndSwap(claimsTaken, &claimSet{m: m, nested: nested})
+			set := &claimSet{m: m, nested: nested}
+			if !v.claims.CompareAndSwap(claimsTaken, set) {
+				v.gen.maps.Add(-1) // another caller kept one meanwhile
+				continue
+			}
+			if v.evicted.Load() {
+				// Evicted meanwhile: unless the eviction took the map
+				// back already, take it back here (see release).
+				if v.claims.CompareAndSwap(set, claimsTaken) {
+					v.gen.maps.Add(-1)
+				}
+			}
+			return jwt.MapClaims(copyFrozen(m, nested))
 		default:
 			return jwt.MapClaims(copyFrozen(p.m, p.nested))
 		}
+	}
+}
+
+// reserveMap reports whether the cache may keep a claims map for v, and
+// counts it when so: while v is in the cache, not evicted, and its
+// generation keeps fewer maps than its limit. A verification the cache did
+// not take keeps its map: nothing else sees it, and it goes with its
+// request.
+func (v *Verified) reserveMap() bool {
+	g := v.gen
+	switch {
+	case g == nil:
+		return true
+	case v.evicted.Load():
+		return false
+	case g.maps.Add(1) > g.mapLimit:
+		g.maps.Add(-1)
+		return false
+	}
+	return true
+}
+
+// release is called once, by the cache, when it drops v: the claims map it
+// keeps, if any, is let go and no longer counted. A claimsCopy that keeps
+// one at the same time sees evicted and takes its map back itself.
+func (v *Verified) release() {
+	v.evicted.Store(true)
+	if p := v.claims.Load(); p != nil && !p.fresh && p != claimsTaken && v.claims.CompareAndSwap(p, claimsTaken) {
+		v.gen.maps.Add(-1)
 	}
 }
 
