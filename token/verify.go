@@ -86,6 +86,10 @@ type Verifier struct {
 	// *jwt.Token), as claimsCopy and Claims report it; see parse. Written
 	// only when it changes.
 	wantMaps atomic.Bool
+	// lastHead is the last plain header segment read, with what it holds
+	// (see headMemo): the next token signed by the same key skips reading
+	// it.
+	lastHead atomic.Pointer[headMemo]
 }
 
 // NewVerifier returns a Verifier for the settings (validated first) and
@@ -272,6 +276,35 @@ func (d *headerDecoder) read(buf []byte) (joseHeader, error) {
 	return h, nil
 }
 
+// plain reports whether h holds string alg, kid and typ members only, the
+// header a Verifier remembers (see headMemo).
+func (h *joseHeader) plain() bool { return !h.other && !h.kidType && !h.crit && h.alg != nil }
+
+// headMemo is a header segment and what read found in it, for
+// Verifier.lastHead. Immutable: its slices are its own, never written.
+type headMemo struct {
+	seg string
+	hdr joseHeader
+}
+
+func newHeadMemo(seg string, h joseHeader) *headMemo {
+	own := func(b []byte) []byte {
+		if b == nil {
+			return nil
+		}
+		return append([]byte{}, b...)
+	}
+	return &headMemo{seg: strings.Clone(seg), hdr: joseHeader{alg: own(h.alg), kid: own(h.kid), typ: own(h.typ)}}
+}
+
+// lookup returns the header read from seg when m remembers seg.
+func (m *headMemo) lookup(seg string) (joseHeader, bool) {
+	if m == nil || m.seg != seg {
+		return joseHeader{}, false
+	}
+	return m.hdr, true
+}
+
 // scratch holds the buffers a verification decodes segments into.
 var scratch = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 
@@ -299,16 +332,25 @@ func (vf *Verifier) parse(raw string, snap *keySnapshot, now time.Time) (*Verifi
 	}()
 
 	// The header: alg, kid and crit only, until the signature is checked.
-	buf, err := strictBase64.AppendDecode((*bp)[:0], []byte(head))
-	*bp = buf
-	if err != nil {
-		return nil, jwtError("could not base64 decode header", jwt.ErrTokenMalformed, err)
-	}
-	hd := headerDecoders.Get().(*headerDecoder)
-	defer headerDecoders.Put(hd)
-	hdr, err := hd.read(buf)
-	if err != nil {
-		return nil, jwtError("could not JSON decode header", jwt.ErrTokenMalformed, err)
+	// Tokens signed by one key share their header segment: the last plain
+	// one read is remembered, as read.
+	var buf []byte
+	var err error
+	hdr, known := vf.lastHead.Load().lookup(head)
+	if !known {
+		buf, err = strictBase64.AppendDecode((*bp)[:0], []byte(head))
+		*bp = buf
+		if err != nil {
+			return nil, jwtError("could not base64 decode header", jwt.ErrTokenMalformed, err)
+		}
+		hd := headerDecoders.Get().(*headerDecoder)
+		defer headerDecoders.Put(hd)
+		if hdr, err = hd.read(buf); err != nil {
+			return nil, jwtError("could not JSON decode header", jwt.ErrTokenMalformed, err)
+		}
+		if hdr.plain() {
+			vf.lastHead.Store(newHeadMemo(head, hdr))
+		}
 	}
 	if hdr.alg == nil {
 		return nil, errAlgUnspecified
@@ -354,6 +396,13 @@ func (vf *Verifier) parse(raw string, snap *keySnapshot, now time.Time) (*Verifi
 	usual := !hdr.other && !hdr.kidType && string(hdr.alg) == key.alg &&
 		(hdr.typ == nil || string(hdr.typ) == "JWT") && (hdr.kid == nil || string(hdr.kid) == key.id)
 	if !usual {
+		if known {
+			// Read from the memo: decode the segment for the map.
+			if buf, err = strictBase64.AppendDecode((*bp)[:0], []byte(head)); err != nil {
+				return nil, jwtError("could not base64 decode header", jwt.ErrTokenMalformed, err)
+			}
+			*bp = buf
+		}
 		if err := json.Unmarshal(buf, &other); err != nil {
 			return nil, jwtError("could not JSON decode header", jwt.ErrTokenMalformed, err)
 		}

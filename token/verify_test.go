@@ -846,3 +846,33 @@ func TestHeaderTemplateFollowsHeader(t *testing.T) {
 		}
 	}
 }
+
+// TestHeaderMemoKeyedBySegment: the header a Verifier remembers answers
+// only for the very same segment: after a plain header, one that differs
+// (crit, another alg, an unknown kid, a kid that is not a string) is read
+// and judged on its own.
+func TestHeaderMemoKeyedBySegment(t *testing.T) {
+	t.Parallel()
+	f := newVerifyFixture(t, -1)
+	a, hs := cacheSecret("a"), jwt.SigningMethodHS256
+	plain := signParts(t, `{"alg":"HS256","kid":"a"}`, verifyClaims(""), a, hs)
+	for _, header := range []string{
+		`{"alg":"HS256","kid":"a","crit":["exp"]}`,
+		`{"alg":"HS384","kid":"a"}`,
+		`{"alg":"none","kid":"a"}`,
+		`{"alg":"HS256","kid":"z"}`,
+		`{"alg":"HS256","kid":7}`,
+		`{"alg":"HS256","kid":"a","alg":"HS256"}`,
+	} {
+		if _, err := f.vf.Verify(plain, f.clock.Now()); err != nil {
+			t.Fatalf("the plain token: %v", err)
+		}
+		if f.vf.lastHead.Load() == nil {
+			t.Fatal("no header remembered after a plain one: the case shows nothing")
+		}
+		raw := signParts(t, header, verifyClaims(""), a, hs)
+		if _, err := f.vf.Verify(raw, f.clock.Now()); err == nil {
+			t.Errorf("header %s verified after a plain header was remembered", header)
+		}
+	}
+}
