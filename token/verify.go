@@ -56,7 +56,7 @@ type VerifierOptions struct {
 	// Optional. Default DefaultMaxTokenSize (8 KiB).
 	MaxTokenSize int
 	// CacheSize is how many verified tokens are remembered; see Verifier.
-	// Optional. Default DefaultCacheSize (49 932 tokens, sized for 64 MiB;
+	// Optional. Default DefaultCacheSize (85 163 tokens, sized for 64 MiB;
 	// see CacheEntryBytes). A negative value turns the cache off.
 	CacheSize int
 	// TokensAreWhole tells the cache that every raw token given to Verify
