@@ -141,8 +141,10 @@ deps:
 # redis, whose store dominates: what the rows cost in an application that
 # holds data, and how a request scales to a second core there.
 HEAP_SKIP := Request/renew/(lru|bolt|redis)
+# -p 1: the two packages' benchmarks one after the other, not at once on
+# the same cores (and with their output lines unmixed).
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count $(BENCHCOUNT) ./bench ./revocation | tee bench.out
+	$(GO) test -p 1 -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count $(BENCHCOUNT) ./bench ./revocation | tee bench.out
 	BENCH_HEAP_MB=64 $(GO) test -run '^$$' -bench 'Request/' -skip '$(HEAP_SKIP)' -benchmem -benchtime $(BENCHTIME) -count $(BENCHCOUNT) ./bench | tee bench-heap64.out
 	@test -x $(GOBIN)/benchstat || GOBIN="$(GOBIN)" $(GO) install $(BENCHSTAT)
 	$(GOBIN)/benchstat bench.out

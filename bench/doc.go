@@ -52,6 +52,11 @@
 //	                  verification of the first request of every token.
 //	check-cold-typed  check-cold with TypedClaimsOnly: the claims are read
 //	                  into typed values only, and no claims map is made.
+//	check-uncached    check with the verified-token cache off
+//	                  (VerifiedCacheSize -1): every request verifies one
+//	                  token in full, what a cache miss costs, without
+//	                  check-cold's b.N tokens in memory; beside echojwt.
+//	check-uncached-typed  the same, with TypedClaimsOnly.
 //	invalid           a token whose signature does not match, answered 401;
 //	                  failures are never cached.
 //	ratelimited       a token due for renewal whose session this instance

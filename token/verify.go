@@ -807,7 +807,8 @@ var claimsTaken = new(claimSet)
 // nothing keeps it: most tokens are seen once (a renewal replaces them),
 // and keep no map. A later caller gets a deep copy of the cache's map,
 // which the second call decodes (concurrent calls may each decode; one
-// result is kept), compacted by freeze.
+// result is kept), compacted by freeze; when the cache keeps as many maps
+// as it may (see reserveMap), each later caller gets a map decoded for it.
 func (v *Verified) claimsCopy() jwt.MapClaims {
 	for {
 		p := v.claims.Load()
