@@ -752,3 +752,30 @@ func TestVerifiedEvictedKeepsNoMap(t *testing.T) {
 		t.Fatalf("a dropped entry keeps a map (%v), %d counted", p != claimsTaken, v.gen.maps.Load())
 	}
 }
+
+// TestVerifiedClaimsConcurrentUncached: the goroutines of one request
+// asking a verification the cache did not take for its claims at once each
+// get claims of their own, without a panic.
+func TestVerifiedClaimsConcurrentUncached(t *testing.T) {
+	t.Parallel()
+	f := newCacheFixture(t, -1, nil)
+	for range 200 {
+		v, err := f.vf.Verify(f.token(0), f.clock.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		v.Token() // the first caller takes the map the verification decoded
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Go(func() {
+				tk, _ := v.Token()
+				m := tk.Claims.(jwt.MapClaims)
+				if m["sub"] != "alice" {
+					t.Errorf("sub %v", m["sub"])
+				}
+				m["sub"] = "mallory"
+			})
+		}
+		wg.Wait()
+	}
+}

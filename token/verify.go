@@ -834,14 +834,14 @@ func (v *Verified) claimsCopy() jwt.MapClaims {
 			nested := freeze(m) // nested objects take a fraction of the memory
 			set := &claimSet{m: m, nested: nested}
 			if !v.claims.CompareAndSwap(claimsTaken, set) {
-				v.gen.maps.Add(-1) // another caller kept one meanwhile
+				v.unreserveMap() // another caller kept one meanwhile
 				continue
 			}
 			if v.evicted.Load() {
 				// Evicted meanwhile: unless the eviction took the map
 				// back already, take it back here (see release).
 				if v.claims.CompareAndSwap(set, claimsTaken) {
-					v.gen.maps.Add(-1)
+					v.unreserveMap()
 				}
 			}
 			return jwt.MapClaims(copyFrozen(m, nested))
@@ -870,13 +870,20 @@ func (v *Verified) reserveMap() bool {
 	return true
 }
 
+// unreserveMap undoes a reserveMap that kept no map.
+func (v *Verified) unreserveMap() {
+	if g := v.gen; g != nil {
+		g.maps.Add(-1)
+	}
+}
+
 // release is called once, by the cache, when it drops v: the claims map it
 // keeps, if any, is let go and no longer counted. A claimsCopy that keeps
 // one at the same time sees evicted and takes its map back itself.
 func (v *Verified) release() {
 	v.evicted.Store(true)
 	if p := v.claims.Load(); p != nil && !p.fresh && p != claimsTaken && v.claims.CompareAndSwap(p, claimsTaken) {
-		v.gen.maps.Add(-1)
+		v.unreserveMap()
 	}
 }
 
