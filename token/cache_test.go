@@ -93,6 +93,24 @@ func (f *cacheFixture) signWith(id string, claims jwt.MapClaims) string {
 	return s
 }
 
+// tick moves the clock a second forward every d until the returned stop
+// is called, which waits for it.
+func (f *cacheFixture) tick(d time.Duration) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for {
+			select {
+			case <-done:
+				return
+			case <-time.After(d):
+				f.clock.add(time.Second)
+			}
+		}
+	})
+	return func() { close(done); wg.Wait() }
+}
+
 // held reports whether the cache's current generation holds tok.
 func (f *cacheFixture) held(tok string) bool {
 	return f.entries(func(v *Verified) bool { return v.raw == tok }) > 0
@@ -556,16 +574,7 @@ func TestVerifiedCacheConcurrent(t *testing.T) {
 			}
 		}
 	})
-	background.Go(func() { // move the clock, within the tokens' lifetime
-		for {
-			select {
-			case <-stop:
-				return
-			case <-time.After(100 * time.Microsecond):
-				f.clock.add(time.Second)
-			}
-		}
-	})
+	stopClock := f.tick(100 * time.Microsecond) // within the tokens' lifetime
 	var workers sync.WaitGroup
 	for w := range 8 {
 		workers.Go(func() {
@@ -589,6 +598,7 @@ func TestVerifiedCacheConcurrent(t *testing.T) {
 	workers.Wait()
 	close(stop)
 	background.Wait()
+	stopClock()
 }
 
 // keptMaps counts the entries of g that keep a claims map.
@@ -689,18 +699,7 @@ func TestVerifiedCacheMapCountConcurrent(t *testing.T) {
 		// as the clock moves.
 		toks[i] = f.token(-life + time.Duration(i)*time.Second)
 	}
-	stop := make(chan struct{})
-	var clock sync.WaitGroup
-	clock.Go(func() {
-		for {
-			select {
-			case <-stop:
-				return
-			case <-time.After(50 * time.Microsecond):
-				f.clock.add(time.Second)
-			}
-		}
-	})
+	stopClock := f.tick(50 * time.Microsecond)
 	var workers sync.WaitGroup
 	for w := range 8 {
 		workers.Go(func() {
@@ -719,8 +718,7 @@ func TestVerifiedCacheMapCountConcurrent(t *testing.T) {
 		})
 	}
 	workers.Wait()
-	close(stop)
-	clock.Wait()
+	stopClock()
 	g := f.vf.cache.generation()
 	if got, want := g.maps.Load(), keptMaps(g); got != want || got > g.mapLimit {
 		t.Fatalf("%d maps counted, %d kept by entries, limit %d", got, want, g.mapLimit)
