@@ -119,7 +119,7 @@
 // (runtime.MemStats after a GC): store/memory holds them all (B/session),
 // store/lru keeps its default bound of 100 000 (B/entry). One op is the
 // whole million. BenchmarkVerifiedCache fills the cache of verified tokens
-// at its default size (85 168 slots) with four times as many distinct
+// at its default size (84 520 slots) with four times as many distinct
 // tokens (it is 8-way set-associative: fewer would leave sets short), about
 // 340 000, minted in the op's untimed part, and reports the live heap
 // per cached token (B/token), and which share of the last 1000 tokens are

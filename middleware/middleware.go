@@ -138,7 +138,7 @@ type Config struct {
 	// slot up front (its doorkeeper), plus the
 	// remembered tokens (see docs/performance.md for the
 	// measured size of one), and is safe for concurrent use without a
-	// global lock. Optional. Default DefaultVerifiedCacheSize (85 163, for 64 MiB). A
+	// global lock. Optional. Default DefaultVerifiedCacheSize (84 519, for 64 MiB). A
 	// size of 1 to 8 is used as is, a larger one is rounded up to a
 	// multiple of 8, and the largest allowed is 16 777 216. A negative
 	// value turns the cache off: every request is verified from scratch.

@@ -77,7 +77,7 @@ type Config struct {
 	MaxTokenSize int
 
 	// VerifiedCacheSize is how many verified tokens are remembered.
-	// Optional. Default 85 163 (64 MiB); negative turns the cache off.
+	// Optional. Default 84 519 (64 MiB); negative turns the cache off.
 	VerifiedCacheSize int
 
 	// MountPrefix is the path prefix the protected routes are served

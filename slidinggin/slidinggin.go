@@ -71,7 +71,7 @@ type Config struct {
 	// VerifiedCacheSize is how many verified tokens are remembered, so
 	// that a token sent again is not parsed and its signature not checked
 	// again (expiry is still checked on every request). Optional. Default
-	// 85 163 (64 MiB); negative turns the cache off.
+	// 84 519 (64 MiB); negative turns the cache off.
 	VerifiedCacheSize int
 
 	// MountPrefix is the path prefix the protected routes are served

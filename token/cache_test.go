@@ -351,7 +351,7 @@ func TestVerifiedCacheCollision(t *testing.T) {
 	g := f.vf.cache.generation()
 	hb := f.vf.cache.hash(b)
 	forged := &Verified{raw: va.raw, key: va.key, sub: va.sub, jti: va.jti, session: va.session,
-		exp: va.exp, validFrom: va.validFrom, validUntil: va.validUntil}
+		expSec: va.expSec, expNsec: va.expNsec, validFrom: va.validFrom, validUntil: va.validUntil}
 	f.vf.cache.set(g, hb, true)[0].v.Store(forged)
 	f.vf.cache.set(g, hb, true)[0].tag.Store(tagOf(hb))
 	if got := f.vf.cache.get(g, b, f.clock.Now()); got != nil {
@@ -616,16 +616,18 @@ func keptMaps(g *cacheGen) int64 {
 
 // TestVerifiedCacheMapLimit: a door that hands each request its own claims
 // map has the cache keep maps for at most its limit of entries (one slot in
-// eight, or 1 024); the others decode a map per request, equal and just as
+// eight here); the others decode a map per request, equal and just as
 // private. An entry that expires or is replaced gives its map back, and a
 // token wanted again can then keep one.
 func TestVerifiedCacheMapLimit(t *testing.T) {
 	t.Parallel()
-	const slots = 2048
+	// Four times the slots the tokens need, so that no set is full and
+	// no entry is evicted.
+	const slots = 8192
 	f := newCacheFixture(t, slots, nil)
 	g := f.vf.cache.generation()
-	if g.mapLimit != cacheMapMin {
-		t.Fatalf("a cache of %d slots keeps %d maps, want %d", slots, g.mapLimit, cacheMapMin)
+	if g.mapLimit != slots/cacheMapShare {
+		t.Fatalf("a cache of %d slots keeps %d maps, want %d", slots, g.mapLimit, slots/cacheMapShare)
 	}
 	claimsOf := func(tok string) jwt.MapClaims {
 		t.Helper()
@@ -644,7 +646,7 @@ func TestVerifiedCacheMapLimit(t *testing.T) {
 		claimsOf(tok) // takes the map the verification decoded
 		claimsOf(tok) // keeps a map, while there is room
 	}
-	if got, want := g.maps.Load(), int64(cacheMapMin); got != want {
+	if got, want := g.maps.Load(), g.mapLimit; got != want {
 		t.Fatalf("%d maps counted after 1 500 tokens wanted twice, want %d", got, want)
 	}
 	if got, want := keptMaps(g), g.maps.Load(); got != want {

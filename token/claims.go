@@ -74,8 +74,11 @@ const maxNumericDate = 253402300799
 // a nearby value, which the rounding turns into exactly the one written
 // (until the 22nd century, when the step outgrows half a microsecond).
 func toMicroseconds(t time.Time) time.Time {
-	if t.IsZero() {
+	switch {
+	case t.IsZero():
 		return t
+	case t.Nanosecond()%1000 == 0:
+		return t.Round(0) // as it is, without a monotonic reading, as Round gives
 	}
 	return t.Round(time.Microsecond)
 }

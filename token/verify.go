@@ -56,7 +56,7 @@ type VerifierOptions struct {
 	// Optional. Default DefaultMaxTokenSize (8 KiB).
 	MaxTokenSize int
 	// CacheSize is how many verified tokens are remembered; see Verifier.
-	// Optional. Default DefaultCacheSize (85 163 tokens, sized for 64 MiB;
+	// Optional. Default DefaultCacheSize (84 519 tokens, sized for 64 MiB;
 	// see CacheEntryBytes). A negative value turns the cache off.
 	CacheSize int
 	// TokensAreWhole tells the cache that every raw token given to Verify
@@ -472,11 +472,13 @@ func (vf *Verifier) extract(v *Verified, rc *readClaims, now time.Time) error {
 		return errBadClaim
 	}
 	authTime = toMicroseconds(authTime)
-	v.sub, v.sid, v.jti = rc.sub.s, rc.sid.s, rc.jti.s
+	v.sub, v.jti = rc.sub.s, rc.jti.s
 	if rc.role.kind == '"' {
 		v.role = rc.role.s
 	}
-	v.exp, v.iat, v.authTime = rc.exp.f, rc.iat.f, rc.authTime.f
+	v.expSec, v.expNsec = unixParts(exp)
+	v.iatSec, v.iatNsec = unixParts(iat)
+	v.authSec, v.authNsec = unixParts(authTime)
 	v.hasIAT, v.hasAuth = hasIAT, hasAuth
 	v.lifetime = vf.settings.Lifetime(v.role)
 	if hasIAT {
@@ -496,8 +498,8 @@ func (vf *Verifier) extract(v *Verified, rc *readClaims, now time.Time) error {
 		}
 	}
 	switch {
-	case v.sid != "":
-		v.session = v.sid
+	case rc.sid.s != "":
+		v.session, v.hasSID = rc.sid.s, true
 	case v.jti != "":
 		v.session = derivedSession("jti", v.jti)
 	default:
@@ -567,28 +569,32 @@ type Verified struct {
 	// of the key, typ "JWT" or none, kid of the key or none), as decoded;
 	// never handed out: Token copies it. nil for the usual header, which
 	// typJWT and kid describe.
-	header      map[string]any
-	typJWT, kid bool
-	// hasIAT and hasAuth say whether iat and auth_time are present.
-	hasIAT, hasAuth bool
+	header map[string]any
 	// claims holds the map the verification decoded, until its first
 	// caller takes it, or the cache's own claims map once a second caller
 	// has wanted one (see claimsCopy).
 	claims   atomic.Pointer[claimSet]
 	wantMaps *atomic.Bool // the verifier's; see Verifier.wantMaps
-	// The typed claims: the strings as written, the times in seconds as
-	// the claims hold them. session is Claims.Session (sid when present).
-	sub, role, sid, jti, session string
-	exp, iat, authTime           float64
-	lifetime                     time.Duration // exp - iat, or the role's configured lifetime
+	// The typed claims: the strings as written; session is Claims.Session,
+	// the sid claim itself when hasSID. The times as golang-jwt converts
+	// the claims' seconds, in Unix seconds and nanoseconds (auth_time
+	// rounded to the microsecond), so that a hit makes a time.Time
+	// without converting a float.
+	sub, role, jti, session    string
+	expSec, iatSec, authSec    int64
+	lifetime                   time.Duration // exp - iat, or the role's configured lifetime
+	expNsec, iatNsec, authNsec int32
+	// evicted is set when the cache drops v (see release).
+	evicted atomic.Bool
+	// typJWT and kid describe the usual header (see header); hasIAT,
+	// hasAuth and hasSID say whether iat, auth_time and sid are present.
+	typJWT, kid, hasIAT, hasAuth, hasSID bool
 	// sessionRK and subjectRK are the digests of session and of sub (zero
 	// without one), by which stores and revocations know them.
 	sessionRK, subjectRK store.RevocationKey
 	// gen is the cache generation that took v (nil until then, or for
-	// good), which counts the claims maps its entries keep; evicted is set
-	// when the cache drops v (see release).
-	gen     *cacheGen
-	evicted atomic.Bool
+	// good), which counts the claims maps its entries keep.
+	gen *cacheGen
 	// renewedAt is when (Unix nanoseconds of the caller's clock) a store
 	// last granted a renewal asked with this token, or 0; see RenewedAt.
 	renewedAt atomic.Int64
@@ -605,11 +611,23 @@ func secondsTime(f float64) time.Time {
 	return time.Unix(int64(sec), int64(frac*1e9))
 }
 
+// unixParts returns t's Unix seconds and nanoseconds, for time.Unix;
+// the zero time gives zeros.
+func unixParts(t time.Time) (int64, int32) {
+	if t.IsZero() {
+		return 0, 0
+	}
+	return t.Unix(), int32(t.Nanosecond())
+}
+
 // Raw returns the token as it was verified.
 func (v *Verified) Raw() string { return v.raw }
 
 // ExpiresAt returns the token's exp.
-func (v *Verified) ExpiresAt() time.Time { return secondsTime(v.exp) }
+func (v *Verified) ExpiresAt() time.Time { return time.Unix(v.expSec, int64(v.expNsec)) }
+
+// issuedAt returns the token's iat; the caller checks hasIAT.
+func (v *Verified) issuedAt() time.Time { return time.Unix(v.iatSec, int64(v.iatNsec)) }
 
 // ExpiresText returns the token's exp in decimal Unix seconds, for a
 // response header (engine.HeaderSessionExpires). It is made on each call:
@@ -651,9 +669,9 @@ func (v *Verified) lifetimeLen() time.Duration { return v.lifetime }
 func (v *Verified) authStart() time.Time {
 	switch {
 	case v.hasAuth:
-		return toMicroseconds(secondsTime(v.authTime))
+		return time.Unix(v.authSec, int64(v.authNsec)) // rounded already
 	case v.hasIAT:
-		return toMicroseconds(secondsTime(v.iat)) // as a renewal writes it into auth_time
+		return toMicroseconds(v.issuedAt()) // as a renewal writes it into auth_time
 	}
 	// Neither: the start is unknown, and stays the zero time (see
 	// AuthTime); exp - lifetime would put it in the future for a token
@@ -682,14 +700,17 @@ func (v *Verified) markRenewed(now time.Time) { v.renewedAt.Store(now.UnixNano()
 // typedClaims sets c to the typed claims, without a map.
 func (v *Verified) typedClaims(c *Claims) {
 	*c = Claims{
-		Subject: v.sub, Role: v.role, SessionID: v.sid, ID: v.jti,
-		ExpiresAt: secondsTime(v.exp), Session: v.session, v: v,
+		Subject: v.sub, Role: v.role, ID: v.jti,
+		ExpiresAt: v.ExpiresAt(), Session: v.session, v: v,
+	}
+	if v.hasSID {
+		c.SessionID = v.session
 	}
 	if v.hasIAT {
-		c.IssuedAt = secondsTime(v.iat)
+		c.IssuedAt = v.issuedAt()
 	}
 	if v.hasAuth {
-		c.AuthTime = toMicroseconds(secondsTime(v.authTime))
+		c.AuthTime = time.Unix(v.authSec, int64(v.authNsec))
 	}
 }
 
@@ -731,8 +752,13 @@ func (v *Verified) Token() (*jwt.Token, *Claims) {
 	})
 	c := &both.c
 	v.typedClaims(c)
-	c.m = v.claimsCopy()
-	v.fillToken(&both.tok, c.m, both.sig[:0])
+	var sig string
+	c.m, sig = v.claimsAndSignature()
+	buf := both.sig[:0]
+	if sig != "" {
+		buf = append(buf, sig...)
+	}
+	v.fillToken(&both.tok, c.m, buf)
 	return &both.tok, c
 }
 
@@ -757,11 +783,13 @@ func (v *Verified) token(claims jwt.Claims) *jwt.Token {
 	return t
 }
 
-// fillToken sets t to a copy of the token whose Claims are claims, its
-// Signature decoded into buf when it fits.
-func (v *Verified) fillToken(t *jwt.Token, claims jwt.Claims, buf []byte) {
-	// The signature segment decoded when the token verified.
-	sig, _ := strictBase64.AppendDecode(buf[:0:cap(buf)], []byte(v.raw[strings.LastIndexByte(v.raw, '.')+1:]))
+// fillToken sets t to a copy of the token whose Claims are claims. Its
+// Signature is sig when that holds the decoded signature already, else the
+// signature decoded into sig's room when it fits.
+func (v *Verified) fillToken(t *jwt.Token, claims jwt.Claims, sig []byte) {
+	if len(sig) == 0 {
+		sig = v.appendSignature(sig[:0:cap(sig)])
+	}
 	*t = jwt.Token{
 		Raw:       v.raw,
 		Method:    v.key.method,
@@ -789,12 +817,21 @@ func (v *Verified) headerCopy() map[string]any {
 	return maps.Clone(v.key.headers[i])
 }
 
+// appendSignature appends the decoded signature to dst.
+func (v *Verified) appendSignature(dst []byte) []byte {
+	// The segment decoded when the token verified: it cannot fail.
+	sig, _ := strictBase64.AppendDecode(dst, []byte(v.raw[strings.LastIndexByte(v.raw, '.')+1:]))
+	return sig
+}
+
 // claimSet is a claims map of a Verified: with fresh, the map the
 // verification decoded, for the first caller to take; otherwise the
-// cache's own, never handed out.
+// cache's own, never handed out, kept with the decoded signature, which
+// each request's *jwt.Token gets a copy of.
 type claimSet struct {
 	m      map[string]any
 	nested []string // m's members that hold an object or an array (see freeze)
+	sig    string
 	fresh  bool
 }
 
@@ -810,29 +847,37 @@ var claimsTaken = new(claimSet)
 // result is kept), compacted by freeze; when the cache keeps as many maps
 // as it may (see reserveMap), each later caller gets a map decoded for it.
 func (v *Verified) claimsCopy() jwt.MapClaims {
+	m, _ := v.claimsAndSignature()
+	return m
+}
+
+// claimsAndSignature is claimsCopy, and also returns the decoded signature
+// when the cache keeps it with its map ("" otherwise), for the caller to
+// copy.
+func (v *Verified) claimsAndSignature() (jwt.MapClaims, string) {
 	for {
 		p := v.claims.Load()
 		switch {
 		case p == nil:
 			if v.claims.CompareAndSwap(nil, claimsTaken) {
 				v.firstWants(true)
-				return jwt.MapClaims(v.decodeClaims())
+				return jwt.MapClaims(v.decodeClaims()), ""
 			}
 		case p.fresh:
 			if v.claims.CompareAndSwap(p, claimsTaken) {
 				// The only caller that reaches p: nobody else reads it.
 				v.firstWants(true)
-				return jwt.MapClaims(p.m)
+				return jwt.MapClaims(p.m), ""
 			}
 		case p == claimsTaken:
 			m := v.decodeClaims()
 			if !v.reserveMap() {
 				// The cache keeps as many maps as it has room for; this
 				// caller's is its own.
-				return jwt.MapClaims(m)
+				return jwt.MapClaims(m), ""
 			}
 			nested := freeze(m) // nested objects take a fraction of the memory
-			set := &claimSet{m: m, nested: nested}
+			set := &claimSet{m: m, nested: nested, sig: string(v.appendSignature(nil))}
 			if !v.claims.CompareAndSwap(claimsTaken, set) {
 				v.unreserveMap() // another caller kept one meanwhile
 				continue
@@ -844,9 +889,9 @@ func (v *Verified) claimsCopy() jwt.MapClaims {
 					v.unreserveMap()
 				}
 			}
-			return jwt.MapClaims(copyFrozen(m, nested))
+			return jwt.MapClaims(copyFrozen(m, nested)), set.sig
 		default:
-			return jwt.MapClaims(copyFrozen(p.m, p.nested))
+			return jwt.MapClaims(copyFrozen(p.m, p.nested)), p.sig
 		}
 	}
 }
