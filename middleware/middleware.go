@@ -135,11 +135,11 @@ type Config struct {
 	// once. Each request still gets its own *jwt.Token and claims (deep
 	// copies): nothing a handler changes reaches another request or a
 	// renewal. The cache takes 16 bytes a slot as it fills and a byte a
-	// slot up front (its doorkeeper), plus the
-	// remembered tokens (see docs/performance.md for the
-	// measured size of one), and is safe for concurrent use without a
-	// global lock. Optional. Default DefaultVerifiedCacheSize (84 519, for 64 MiB). A
-	// size of 1 to 8 is used as is, a larger one is rounded up to a
+	// slot up front (its doorkeeper), plus the remembered tokens (see
+	// docs/performance.md for the measured size of one), and is safe for
+	// concurrent use without a global lock. Optional. Default
+	// DefaultVerifiedCacheSize (84 519, sized for 64 MiB). A size of 1 to
+	// 8 is used as is, a larger one is rounded up to a
 	// multiple of 8, and the largest allowed is 16 777 216. A negative
 	// value turns the cache off: every request is verified from scratch.
 	VerifiedCacheSize int

@@ -54,7 +54,7 @@ type checked struct {
 	// headers are the usual headers of the tokens the key verifies, as
 	// maps never handed out (a caller gets a clone, cheaper than building
 	// a map): alg, then typ "JWT" when bit 1 of the index is set, then kid
-	// when bit 0 is set. See headerIndex.
+	// when bit 0 is set (see Verified.headerCopy).
 	headers [4]map[string]any
 	// sigLen is the length of the signatures the key makes, base64url
 	// encoded: what a renewal's size is computed with.
