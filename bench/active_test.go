@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/slidingjwt/slidingjwt/internal/testkit"
+
 	echojwt "github.com/labstack/echo-jwt/v4"
 	"github.com/labstack/echo/v4"
 
@@ -174,7 +176,7 @@ func newActiveRow(b *testing.B, v activeVariant, tokens []string, order []uint32
 	r := &activeRow{tokens: tokens, order: order, auth: []string{""}, sink: newSink()}
 	r.req = httptest.NewRequest(http.MethodGet, path, nil)
 	r.req.Header[echo.HeaderAuthorization] = r.auth
-	before := liveHeap()
+	before := testkit.LiveHeap()
 	r.h, r.close = v.build(b)
 	var l local
 	refused, status := -1, 0 // the first session whose token is not answered 200
@@ -188,7 +190,7 @@ func newActiveRow(b *testing.B, v activeVariant, tokens []string, order []uint32
 	for range warm {
 		r.step(&l)
 	}
-	after := liveHeap()
+	after := testkit.LiveHeap()
 	r.perSession = (float64(after) - float64(before)) / float64(len(tokens))
 	if refused >= 0 {
 		b.Logf("session %d: its token got %d; its claims: %s", refused, status, payloadOf(tokens[refused]))

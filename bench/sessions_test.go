@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/slidingjwt/slidingjwt/internal/testkit"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/slidingjwt/slidingjwt/engine"
@@ -31,15 +33,6 @@ func sessionKey(i int) string {
 	binary.LittleEndian.PutUint64(b[:], uint64(i))
 	sum := sha256.Sum256(b[:])
 	return hex.EncodeToString(sum[:16])
-}
-
-// liveHeap returns the heap in use after a full collection.
-func liveHeap() uint64 {
-	var ms runtime.MemStats
-	runtime.GC()
-	runtime.GC()
-	runtime.ReadMemStats(&ms)
-	return ms.HeapAlloc
 }
 
 // sizedStore is a store that reports how many entries it holds.
@@ -76,7 +69,7 @@ func BenchmarkSessions(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				b.StopTimer()
-				before := liveHeap()
+				before := testkit.LiveHeap()
 				b.StartTimer()
 				st := tc.open(b)
 				for i := range sessions {
@@ -85,7 +78,7 @@ func BenchmarkSessions(b *testing.B) {
 					}
 				}
 				b.StopTimer()
-				after := liveHeap()
+				after := testkit.LiveHeap()
 				held = st.Len()
 				perEntry = float64(after-before) / float64(held)
 				runtime.KeepAlive(st)
@@ -124,7 +117,7 @@ func BenchmarkVerifiedCache(b *testing.B) {
 		for _, v := range list {
 			length += len(v) // a cached token keeps the header value
 		}
-		before := liveHeap()
+		before := testkit.LiveHeap()
 		b.StartTimer()
 		a := newApp(b, memory.New(nil), middleware.Config{Observer: &hitCount})
 		req := httptest.NewRequest(http.MethodGet, path, nil)
@@ -143,7 +136,7 @@ func BenchmarkVerifiedCache(b *testing.B) {
 			}
 		}
 		b.StopTimer()
-		after := liveHeap()
+		after := testkit.LiveHeap()
 		// The list was live before and after; the cache shares the
 		// strings of the tokens it holds, which count as its own.
 		perEntry = float64(after-before)/float64(slots) + float64(length)/float64(len(list))

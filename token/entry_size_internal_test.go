@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/slidingjwt/slidingjwt/internal/testkit"
+
 	"github.com/slidingjwt/slidingjwt/config"
 )
 
@@ -42,7 +44,7 @@ func TestVerifiedEntrySize(t *testing.T) {
 	// Four slots a token, so that no set overflows; the slots beyond one
 	// a token are not the entries' own, and are taken off, with their
 	// share of the doorkeeper (sized by slots).
-	before := liveHeap()
+	before := testkit.LiveHeap()
 	vf, err := NewVerifier(s, &VerifierOptions{Keys: issuer.Keys(), CacheSize: 4 * n, Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
@@ -71,7 +73,7 @@ func TestVerifiedEntrySize(t *testing.T) {
 	perEntry := func() float64 {
 		spare := (slots - held) * slotBytes
 		spare += len(vf.cache.door.words) * 8 * (slots - held) / slots
-		return float64(liveHeap()-before-uint64(spare)) / float64(held)
+		return float64(testkit.LiveHeap()-before-uint64(spare)) / float64(held)
 	}
 	lean := perEntry()
 	// Each token's claims handed out twice, as a door without
@@ -100,13 +102,4 @@ func TestVerifiedEntrySize(t *testing.T) {
 	if mapBytes > claimsMapBytes {
 		t.Errorf("a claims map kept takes %.0f bytes, want at most %d", mapBytes, claimsMapBytes)
 	}
-}
-
-// liveHeap returns the bytes of live heap objects after a full collection.
-func liveHeap() uint64 {
-	var m runtime.MemStats
-	runtime.GC()
-	runtime.GC()
-	runtime.ReadMemStats(&m)
-	return m.HeapAlloc
 }

@@ -1,13 +1,15 @@
 // Package testkit holds the small fakes that several test suites of this
 // module share: an injected clock, a store wrapper that counts the calls
 // that could write, a buffer that is safe to read while it is written, and
-// settings read from a map as a program reads its environment.
+// settings read from a map as a program reads its environment, and the
+// live heap count that memory tests measure with.
 package testkit
 
 import (
 	"bytes"
 	"context"
 	"maps"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -100,4 +102,14 @@ func (b *SyncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// LiveHeap returns the bytes of live heap objects after two full
+// collections (the second frees what the first's finalizers released).
+func LiveHeap() uint64 {
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	return ms.HeapAlloc
 }
