@@ -560,8 +560,9 @@ var (
 //
 // It keeps what a cache hit needs in a compact form: the token (whose
 // payload segment is the signed JSON a claims map is decoded from), the
-// key that verified it, the typed claims with the times as the claims
-// hold them, and the digests. Everything else is made per caller.
+// key that verified it, the typed claims with the times in Unix seconds
+// and nanoseconds, and the digests; the cache may add a claims map and the
+// decoded signature (see claimsCopy). Everything else is made per caller.
 type Verified struct {
 	raw string
 	key *checked // the key whose signature verified: the method, and the usual header's values
