@@ -35,7 +35,33 @@ func TestWaitReplicasSurvivesFailover(t *testing.T) {
 		t.Fatalf("PrimaryOf: %q, %q, %v; want a primary with a replica", primary, replica, err)
 	}
 
-	var acknowledged []store.Revocation
+	// Both clients load the cluster's slots before the cut: a client that
+	// first asks the paused replica for them waits out its timeout.
+	acknowledged, unacknowledged := signOutsAcrossCut(t, waiting, plain, func() {
+		if err := c.CutReplica(primary, replica); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if err := c.Failover(primary, replica); err != nil {
+		t.Fatal(err)
+	}
+
+	fresh := open(t, c.URL(), revOpts(prefix, 0))
+	got := eventually(t, func() ([]store.Revocation, error) { return fresh.Revocations(ctx, storetest.Base) })
+	lost := survivors(t, got, acknowledged, unacknowledged)
+	t.Logf("after the failover: %d of %d sign-outs made with WaitReplicas survive; %d of %d made without it while the replica was cut off are lost",
+		len(acknowledged), len(acknowledged), lost, len(unacknowledged))
+}
+
+// signOutsAcrossCut signs out ten sessions through waiting (a store with
+// WaitReplicas 1) while the replica is up, checks that plain (the same
+// keys, without the wait) reads them, calls cut to cut the replica off,
+// then checks that waiting refuses sign-outs with ErrNotReplicated and
+// signs out five more sessions through plain. It returns the sign-outs a
+// replica acknowledged and those only the primary holds.
+func signOutsAcrossCut(t *testing.T, waiting, plain store.Revoker, cut func()) (acknowledged, unacknowledged []store.Revocation) {
+	t.Helper()
+	ctx := context.Background()
 	for i := range 10 {
 		r := storetest.SessionRevocation(i)
 		if err := waiting.Revoke(ctx, r, storetest.Base); err != nil {
@@ -43,19 +69,13 @@ func TestWaitReplicasSurvivesFailover(t *testing.T) {
 		}
 		acknowledged = append(acknowledged, r)
 	}
-	// Both clients load the cluster's slots now: a client that first
-	// asks the paused replica for them waits out its timeout.
 	storetest.WantRevocations(t, plain, storetest.Base, acknowledged...)
-	if err := c.CutReplica(primary, replica); err != nil {
-		t.Fatal(err)
-	}
+	cut()
 	for i := 10; i < 13; i++ {
-		err := waiting.Revoke(ctx, storetest.SessionRevocation(i), storetest.Base)
-		if !errors.Is(err, redis.ErrNotReplicated) {
+		if err := waiting.Revoke(ctx, storetest.SessionRevocation(i), storetest.Base); !errors.Is(err, redis.ErrNotReplicated) {
 			t.Errorf("Revoke %d with the replica cut off = %v; want ErrNotReplicated", i, err)
 		}
 	}
-	var unacknowledged []store.Revocation
 	for i := 20; i < 25; i++ {
 		r := storetest.SessionRevocation(i)
 		if err := plain.Revoke(ctx, r, storetest.Base); err != nil {
@@ -63,32 +83,32 @@ func TestWaitReplicasSurvivesFailover(t *testing.T) {
 		}
 		unacknowledged = append(unacknowledged, r)
 	}
-	if err := c.Failover(primary, replica); err != nil {
-		t.Fatal(err)
-	}
+	return acknowledged, unacknowledged
+}
 
-	fresh := open(t, c.URL(), revOpts(prefix, 0))
-	got := eventually(t, func() ([]store.Revocation, error) { return fresh.Revocations(ctx, storetest.Base) })
+// survivors checks got, the revocations read after the failover: every
+// acknowledged one is there, and every unacknowledged one is lost (else
+// the replica was not cut off). It returns how many were lost.
+func survivors(t *testing.T, got, acknowledged, unacknowledged []store.Revocation) (lost int) {
+	t.Helper()
 	held := map[store.RevocationKey]bool{}
 	for _, r := range got {
 		held[r.Key] = true
 	}
 	for _, r := range acknowledged {
 		if !held[r.Key] {
-			t.Errorf("a sign-out acknowledged by the replica (%s) is lost after the failover", r.Key)
+			t.Errorf("a sign-out that returned (%s) is missing after the failover", r.Key)
 		}
 	}
-	lost := 0
 	for _, r := range unacknowledged {
 		if !held[r.Key] {
 			lost++
 		}
 	}
-	t.Logf("after the failover: %d of %d sign-outs made with WaitReplicas survive; %d of %d made without it while the replica was cut off are lost",
-		len(acknowledged), len(acknowledged), lost, len(unacknowledged))
 	if lost != len(unacknowledged) {
 		t.Errorf("%d of %d sign-outs made without waiting while the replica was cut off survived; the test did not cut it off", len(unacknowledged)-lost, len(unacknowledged))
 	}
+	return lost
 }
 
 // TestWaitReplicasChecked: a negative count, a bad URL value, or a URL

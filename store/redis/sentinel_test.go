@@ -2,7 +2,6 @@ package redis_test
 
 import (
 	"context"
-	"errors"
 	"testing"
 	"time"
 
@@ -30,30 +29,8 @@ func TestSentinelFailover(t *testing.T) {
 	waiting := open(t, sn.URL()+"?wait_replicas=1", opts())
 	plain := open(t, sn.URL(), opts())
 
-	var acknowledged []store.Revocation
-	for i := range 10 {
-		r := storetest.SessionRevocation(i)
-		if err := waiting.Revoke(ctx, r, storetest.Base); err != nil {
-			t.Fatalf("Revoke %d with the replica up: %v", i, err)
-		}
-		acknowledged = append(acknowledged, r)
-	}
 	mustAllow(t, plain, "renewed-before", storetest.Base, time.Minute, true)
-	storetest.WantRevocations(t, plain, storetest.Base, acknowledged...)
-	sn.CutReplica()
-	for i := 10; i < 13; i++ {
-		if err := waiting.Revoke(ctx, storetest.SessionRevocation(i), storetest.Base); !errors.Is(err, redis.ErrNotReplicated) {
-			t.Errorf("Revoke %d with the replica cut off = %v; want ErrNotReplicated", i, err)
-		}
-	}
-	var unacknowledged []store.Revocation
-	for i := 20; i < 25; i++ {
-		r := storetest.SessionRevocation(i)
-		if err := plain.Revoke(ctx, r, storetest.Base); err != nil {
-			t.Fatalf("Revoke %d without waiting: %v", i, err)
-		}
-		unacknowledged = append(unacknowledged, r)
-	}
+	acknowledged, unacknowledged := signOutsAcrossCut(t, waiting, plain, sn.CutReplica)
 	mustAllow(t, plain, "renewed-during", storetest.Base, time.Minute, true)
 	sn.Failover()
 
@@ -61,24 +38,7 @@ func TestSentinelFailover(t *testing.T) {
 	after := storetest.SessionRevocation(30)
 	eventually(t, func() (struct{}, error) { return struct{}{}, plain.Revoke(ctx, after, storetest.Base) })
 	got := eventually(t, func() ([]store.Revocation, error) { return waiting.Revocations(ctx, storetest.Base) })
-	held := map[store.RevocationKey]bool{}
-	for _, r := range got {
-		held[r.Key] = true
-	}
-	for _, r := range append(acknowledged, after) {
-		if !held[r.Key] {
-			t.Errorf("sign-out %s is missing after the failover", r.Key)
-		}
-	}
-	lost := 0
-	for _, r := range unacknowledged {
-		if !held[r.Key] {
-			lost++
-		}
-	}
-	if lost != len(unacknowledged) {
-		t.Errorf("%d of %d sign-outs made without waiting while the replica was cut off survived; the test did not cut it off", len(unacknowledged)-lost, len(unacknowledged))
-	}
+	lost := survivors(t, got, append(acknowledged, after), unacknowledged)
 	// Renewals: the one the replica had holds; the one only the lost
 	// primary had is forgotten, once.
 	later := storetest.Base.Add(time.Second)
