@@ -51,11 +51,7 @@ func TestClusterRevokerConformanceNew(t *testing.T) {
 	client := goredis.NewClusterClient(&goredis.ClusterOptions{Addrs: c.Addrs(), ContextTimeoutEnabled: true})
 	t.Cleanup(func() { _ = client.Close() })
 	storetest.RunRevoker(t, func(tb testing.TB, maxRevocations int) store.Revoker {
-		s, err := redis.New(client, revOpts(uniquePrefix(), maxRevocations))
-		if err != nil {
-			tb.Fatalf("New: %v", err)
-		}
-		return s
+		return mustNew(tb, client, revOpts(uniquePrefix(), maxRevocations))
 	})
 }
 

@@ -63,6 +63,17 @@ func newClient(tb testing.TB, srv *redistest.Server) *goredis.Client {
 	return c
 }
 
+// mustNew returns the store redis.New makes over client, failing tb when it
+// cannot.
+func mustNew(tb testing.TB, client goredis.UniversalClient, opts *redis.Options) *redis.Store {
+	tb.Helper()
+	s, err := redis.New(client, opts)
+	if err != nil {
+		tb.Fatalf("New: %v", err)
+	}
+	return s
+}
+
 // within runs f and returns its error, failing the test if f has not
 // returned after hangLimit.
 func within(t *testing.T, f func() error) error {
@@ -102,11 +113,7 @@ func TestConformanceNew(t *testing.T) {
 	srv := redistest.Start(t)
 	client := newClient(t, srv)
 	storetest.Run(t, func(tb testing.TB) store.Store {
-		s, err := redis.New(client, relaxed(uniquePrefix()))
-		if err != nil {
-			tb.Fatalf("New: %v", err)
-		}
-		return s
+		return mustNew(tb, client, relaxed(uniquePrefix()))
 	})
 }
 

@@ -40,11 +40,7 @@ func TestRevokerConformanceNew(t *testing.T) {
 	srv := redistest.Start(t)
 	client := newClient(t, srv)
 	storetest.RunRevoker(t, func(tb testing.TB, maxRevocations int) store.Revoker {
-		s, err := redis.New(client, revOpts(uniquePrefix(), maxRevocations))
-		if err != nil {
-			tb.Fatalf("New: %v", err)
-		}
-		return s
+		return mustNew(tb, client, revOpts(uniquePrefix(), maxRevocations))
 	})
 }
 
