@@ -989,39 +989,14 @@ function openTabs(name, localStorage, onMessage) {
 // makeLock returns the lock that lets one tab at a time start a guest
 // session: the Web Locks API (options.locks, else navigator.locks); where
 // it is missing and tabs are kept in step, a lease in the shared storage;
-// else none (one tab, or Node). run(fn, done) runs fn holding the lock;
-// done reports that another tab's session has arrived.
+// else none (one tab, or Node).
 function makeLock(locks, syncTabs, storage, name) {
   const manager = locks === undefined ? globalThis.navigator?.locks : locks;
-  if (manager && typeof manager.request === "function") return webLock(manager, name);
+  if (manager && typeof manager.request === "function") {
+    return { run: (fn) => manager.request(name, { mode: "exclusive" }, () => fn()) };
+  }
   if (syncTabs && locks === undefined && storage) return leaseLock(storage, name);
   return { run: (fn) => fn() };
-}
-
-// SETTLE_MS bounds how long a tab that waited for the lock waits, holding
-// it, for the session the tab before it stored; SETTLE_POLL_MS is how
-// often it looks.
-const SETTLE_MS = 500;
-const SETTLE_POLL_MS = 10;
-
-// webLock runs fn under a Web Lock. A tab that had to wait for the lock
-// gives the session the holder stored time to reach it first (done): a
-// tab's storage, and the channel, carry another tab's write a moment
-// later, in no order with the lock's release, and without the pause the
-// tab would read its old session and start a second one.
-function webLock(manager, name) {
-  const pause = (ms) => new Promise((r) => setTimeout(r, ms));
-  return {
-    async run(fn, done = () => false) {
-      const busy = {};
-      const got = await manager.request(name, { mode: "exclusive", ifAvailable: true }, (lock) => (lock === null ? busy : fn()));
-      if (got !== busy) return got;
-      return manager.request(name, { mode: "exclusive" }, async () => {
-        for (const until = Date.now() + SETTLE_MS; !done() && Date.now() < until; ) await pause(SETTLE_POLL_MS);
-        return fn();
-      });
-    },
-  };
 }
 
 const LEASE_MS = 10_000;
