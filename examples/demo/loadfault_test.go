@@ -56,6 +56,10 @@ const (
 	// token falls due (a quarter of its lifetime), so that from then on
 	// renewals fall due all the time, not in waves a fault could miss.
 	loadStagger = loadLifetime / 4
+	// outageWait bounds how long a Redis restart keeps Redis down while it
+	// waits for a request with a token due for renewal; a token stays due
+	// for 9 s, so its client renews once Redis is back.
+	outageWait = 3 * time.Second
 )
 
 // faultKind is a fault the test causes during the load.
@@ -364,6 +368,16 @@ func (r *loadRun) restartRedis() {
 	o.from.Store(o.at.UnixNano())
 	r.outage.Store(o)
 	r.outages = append(r.outages, o)
+	r.redis.Stop()
+	// The restart must meet a request with a token due for renewal, or
+	// it tests nothing; on a loaded machine the burst may come late, so
+	// Redis stays down until one such request has been answered (the
+	// engine serves it without a renewal), for at most outageWait.
+	for deadline := time.Now().Add(outageWait); o.due.Load() == 0 && time.Now().Before(deadline); {
+		if !r.pause(5 * time.Millisecond) {
+			break
+		}
+	}
 	r.redis.Restart()
 	o.took = time.Since(o.at)
 	o.to.Store(time.Now().UnixNano())
