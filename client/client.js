@@ -275,7 +275,14 @@ export function createClient(options = {}) {
   // --- listeners
   const listeners = new Map(EVENT_TYPES.map((t) => [t, new Set()]));
   const callbacks = { token: options.onToken, ignored: options.onIgnored, sessionend: options.onSessionEnd };
+  // mark: the guest session this tab made, the name of the lock that
+  // marks it (see webLock) and that lock's release; held while that
+  // session is this tab's. changeWaiters: the calls of nextChange waiting.
+  let mark = null;
+  let changeWaiters = [];
+
   function emit(type, detail) {
+    changed();
     const fns = [callbacks[type], ...listeners.get(type)];
     for (const fn of fns) {
       if (typeof fn !== "function") continue;
@@ -601,21 +608,74 @@ export function createClient(options = {}) {
       const now = current();
       return now !== null && now !== failed;
     };
+    // Another request or tab stored a session while this one waited: a
+    // guest session is used as it is; a login is left alone.
+    const taken = () => {
+      const now = current();
+      return isGuest(now) ? now : null;
+    };
     guestInFlight = lock
       .run(async () => {
-        if (replaced()) {
-          // Another request or tab stored a session while this one
-          // waited: a guest session is used as it is; a login is left
-          // alone.
-          const now = current();
-          return isGuest(now) ? now : null;
+        for (;;) {
+          if (replaced()) return taken();
+          // Another tab's mark on a session other than the refused one:
+          // that session is on its way to this tab (see webLock). Ask its
+          // tab to send it, and wait for it, or for the mark to go.
+          const refused = markId(failed);
+          const others = (await lock.marks()).filter((m) => m.id !== refused);
+          if (replaced()) return taken();
+          if (others.length === 0) break;
+          const names = others.map((m) => m.name);
+          const gone = lock.gone(names);
+          const change = nextChange();
+          tabs.post({ kind: "ask", from: tabId, marks: names });
+          await Promise.race([change, gone.done]);
+          gone.cancel();
         }
-        return fetchGuest();
+        const next = await fetchGuest();
+        if (next !== null) holdMark(next, await lock.mark(markId(next)));
+        return next;
       }, replaced)
       .finally(() => {
         guestInFlight = null;
       });
     return guestInFlight;
+  }
+
+  // markId names cred's session in a mark: its cookie key, else its sid,
+  // else its subject (guests without a sid share one, and so one mark id).
+  function markId(cred) {
+    if (cred === null) return null;
+    if (cookieMode) return `k:${cred.key}`;
+    const c = decodeJWT(cred);
+    if (typeof c?.sid === "string") return `s:${c.sid}`;
+    return typeof c?.sub === "string" ? `u:${c.sub}` : null;
+  }
+
+  function holdMark(cred, held) {
+    dropMark();
+    mark = { cred, ...held };
+    changed();
+  }
+
+  function dropMark() {
+    mark?.release();
+    mark = null;
+  }
+
+  // nextChange resolves at this tab's next change of session (a store, an
+  // end, a session another tab reported).
+  function nextChange() {
+    return new Promise((resolve) => changeWaiters.push(resolve));
+  }
+
+  // changed lets go of the mark once its session is no longer this tab's,
+  // and wakes whoever waits for a change.
+  function changed() {
+    if (mark !== null && !sameCred(mark.cred, current())) dropMark();
+    const waiters = changeWaiters;
+    changeWaiters = [];
+    for (const w of waiters) w();
   }
 
   // --- 401
@@ -827,6 +887,7 @@ export function createClient(options = {}) {
   // --- tabs
 
   const syncTabs = options.sync ?? sharedWithTabs;
+  const tabId = randomId(); // the address of a hand-off to this tab
   const channelName = options.channelName ?? `slidingjwt:${cookieMode ? "cookie" : storageKey}`;
   // The storage-event fallback and the lease write to localStorage: in
   // header delivery only when the token lives there; in cookie delivery
@@ -838,6 +899,18 @@ export function createClient(options = {}) {
   // fromTab applies what another tab said.
   function fromTab(msg) {
     if (!msg || msg.v !== PROTOCOL_VERSION || typeof msg.kind !== "string") return;
+    if (msg.kind === "ask") {
+      // A tab waits for the session this tab marked: send it there.
+      const now = current();
+      if (mark !== null && now !== null && Array.isArray(msg.marks) && msg.marks.includes(mark.name)) {
+        tabs.post(cookieMode ? { kind: "handoff", to: msg.from, session: now } : { kind: "handoff", to: msg.from, token: now });
+      }
+      return;
+    }
+    if (msg.kind === "handoff") {
+      if (msg.to !== tabId) return;
+      msg = { ...msg, kind: cookieMode ? "session" : "token", reason: "guest" };
+    }
     if (cookieMode) {
       fromTabCookie(msg);
       return;
@@ -938,6 +1011,7 @@ export function createClient(options = {}) {
     },
     close() {
       tabs.close();
+      dropMark();
       for (const set of listeners.values()) set.clear();
     },
   });
@@ -992,11 +1066,76 @@ function openTabs(name, localStorage, onMessage) {
 // else none (one tab, or Node).
 function makeLock(locks, syncTabs, storage, name) {
   const manager = locks === undefined ? globalThis.navigator?.locks : locks;
-  if (manager && typeof manager.request === "function") {
-    return { run: (fn) => manager.request(name, { mode: "exclusive" }, () => fn()) };
+  if (manager && typeof manager.request === "function") return webLock(manager, name, syncTabs);
+  if (syncTabs && locks === undefined && storage) return { ...leaseLock(storage, name), ...noHandOff };
+  return { run: (fn) => fn(), ...noHandOff };
+}
+
+// noHandOff is the hand-off of a lock that needs none (see webLock): it has
+// no marks. A lease lives in the storage the session does, and a tab reads
+// the session written there before the lease's release.
+const noHandOff = {
+  marks: async () => [],
+  gone: () => ({ done: new Promise(() => {}), cancel() {} }),
+  mark: async () => ({ name: null, release() {} }),
+};
+
+// webLock is the guest lock on the Web Locks API. With tabs kept in step it
+// also hands the session over: a session another tab made reaches a tab
+// (its copy of localStorage, the channel's message) a moment after that
+// tab released the lock, in no order with the release, so a tab that
+// waited could take the lock, still read its old session and ask for a
+// second one. So a tab that made a session marks it, before it releases
+// the guest lock, with a shared lock of its own, name:made:<session>:<id>,
+// held while that session is its own. A tab holding the guest lock that
+// finds another tab's mark on a session other than the one it found
+// refused asks that tab for the session on the channel and waits for it to
+// arrive, or for the mark to go (the tab closed, or moved to another
+// session), before it asks the server. Events only: no timer.
+function webLock(manager, name, handOff) {
+  const run = (fn) => manager.request(name, { mode: "exclusive" }, () => fn());
+  if (!handOff || typeof manager.query !== "function" || typeof AbortController !== "function") {
+    return { run, ...noHandOff };
   }
-  if (syncTabs && locks === undefined && storage) return leaseLock(storage, name);
-  return { run: (fn) => fn() };
+  const prefix = `${name}:made:`;
+  return {
+    run,
+    // marks lists the marks held, each as its lock's name and the id of
+    // the session it marks.
+    async marks() {
+      let held;
+      try {
+        held = (await manager.query())?.held ?? [];
+      } catch {
+        return []; // no hand-off, as without the Web Locks API
+      }
+      return held
+        .map((l) => l?.name)
+        .filter((n) => typeof n === "string" && n.startsWith(prefix))
+        .map((n) => ({ name: n, id: decodeURIComponent(n.slice(prefix.length, n.lastIndexOf(":"))) }));
+    },
+    // gone resolves done once one of the named marks is let go; cancel
+    // stops waiting for the others.
+    gone(names) {
+      const stop = new AbortController();
+      const waits = names.map((n) => manager.request(n, { mode: "exclusive", signal: stop.signal }, () => {}));
+      return { done: Promise.any(waits).catch(() => {}), cancel: () => stop.abort() };
+    },
+    // mark takes a mark on the session id and resolves, once it is held,
+    // to its name and its release.
+    mark: (id) =>
+      new Promise((held) => {
+        const lockName = `${prefix}${encodeURIComponent(id ?? "")}:${randomId()}`;
+        let release;
+        const hold = new Promise((r) => (release = r));
+        manager
+          .request(lockName, { mode: "shared" }, () => {
+            held({ name: lockName, release: () => release() });
+            return hold;
+          })
+          .catch(() => held({ name: null, release() {} }));
+      }),
+  };
 }
 
 const LEASE_MS = 10_000;
