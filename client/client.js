@@ -280,6 +280,10 @@ export function createClient(options = {}) {
   // session is this tab's. changeWaiters: the calls of nextChange waiting.
   let mark = null;
   let changeWaiters = [];
+  // awaitingHandoff: this tab asked another for its session and waits for
+  // it; a hand-off that comes at any other time is dropped (it must never
+  // replace a login made meanwhile).
+  let awaitingHandoff = false;
 
   function emit(type, detail) {
     changed();
@@ -622,15 +626,20 @@ export function createClient(options = {}) {
           // that session is on its way to this tab (see webLock). Ask its
           // tab to send it, and wait for it, or for the mark to go.
           const refused = markId(failed);
-          const others = (await lock.marks()).filter((m) => m.id !== refused);
+          const others = (await lock.marks()).filter((m) => m.id !== refused && m.name !== mark?.name);
           if (replaced()) return taken();
           if (others.length === 0) break;
           const names = others.map((m) => m.name);
           const gone = lock.gone(names);
           const change = nextChange();
+          awaitingHandoff = true;
           tabs.post({ kind: "ask", from: tabId, marks: names });
-          await Promise.race([change, gone.done]);
-          gone.cancel();
+          try {
+            await Promise.race([change, gone.done]);
+          } finally {
+            awaitingHandoff = false;
+            gone.cancel();
+          }
         }
         const next = await fetchGuest();
         if (next !== null) holdMark(next, await lock.mark(markId(next)));
@@ -908,7 +917,7 @@ export function createClient(options = {}) {
       return;
     }
     if (msg.kind === "handoff") {
-      if (msg.to !== tabId) return;
+      if (msg.to !== tabId || !awaitingHandoff) return;
       msg = { ...msg, kind: cookieMode ? "session" : "token", reason: "guest" };
     }
     if (cookieMode) {
@@ -1109,10 +1118,17 @@ function webLock(manager, name, handOff) {
       } catch {
         return []; // no hand-off, as without the Web Locks API
       }
-      return held
-        .map((l) => l?.name)
-        .filter((n) => typeof n === "string" && n.startsWith(prefix))
-        .map((n) => ({ name: n, id: decodeURIComponent(n.slice(prefix.length, n.lastIndexOf(":"))) }));
+      const out = [];
+      for (const l of held) {
+        const n = l?.name;
+        if (typeof n !== "string" || !n.startsWith(prefix)) continue;
+        try {
+          out.push({ name: n, id: decodeURIComponent(n.slice(prefix.length, n.lastIndexOf(":"))) });
+        } catch {
+          // not a mark of ours
+        }
+      }
+      return out;
     },
     // gone resolves done once one of the named marks is let go; cancel
     // stops waiting for the others.

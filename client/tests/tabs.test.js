@@ -12,6 +12,7 @@ import {
   cleanupBuild,
   goMissing,
   RENEWING,
+  guestToken,
   login,
   nextEvent,
   revoke,
@@ -228,6 +229,25 @@ describe("tabs in guest mode", { skip }, () => {
     const held = new Promise((r) => (letGo = r));
     await new Promise((taken) => locks.request(markName, { mode: "shared" }, () => (taken(), held)));
 
+    // The test listens on the tabs' channel, as another tab would.
+    const channel = new BroadcastChannel(guestLock.slice(0, -":guest".length));
+    after(() => channel.close());
+    const heard = [];
+    let heardNext = () => {};
+    channel.onmessage = (e) => {
+      heard.push(e.data);
+      heardNext();
+    };
+    const hear = (match) =>
+      new Promise((resolve) => {
+        const look = () => {
+          const m = heard.find(match);
+          if (m) resolve(m);
+          else heardNext = look;
+        };
+        look();
+      });
+
     let answered = false;
     const call = a("/api/me").finally(() => (answered = true));
     const waiting = async () => (await locks.query()).pending.some((l) => l.name === markName && l.mode === "exclusive");
@@ -240,6 +260,23 @@ describe("tabs in guest mode", { skip }, () => {
     assert.equal(res.status, 200);
     assert.equal(proxy.count("/auth-status") - before, 1, "one guest session once the mark went");
     assert.notEqual(a.token, g0);
+
+    // The tab asked for the marked session while it waited ...
+    const ask = await hear((m) => m.kind === "ask" && m.marks?.includes(markName));
+    // ... and a hand-off that comes once it no longer waits is dropped:
+    // it must not replace the session the tab holds (a login, say).
+    const mine = a.token;
+    const stray = await guestToken(demo.url);
+    const own = (await locks.query()).held.find((l) => l.name.includes(":guest:made:")).name;
+    const replaced = nextEvent(a, "token").then(() => "replaced");
+    channel.postMessage({ v: 1, kind: "handoff", to: ask.from, token: stray });
+    // The tab reads messages in order: once it answers an ask for its own
+    // mark, it has read the hand-off.
+    channel.postMessage({ v: 1, kind: "ask", from: "the test", marks: [own] });
+    const reply = hear((m) => m.kind === "handoff" && m.to === "the test");
+    assert.equal(await Promise.race([replaced, reply.then(() => "kept")]), "kept", "a stray hand-off replaced the tab's session");
+    assert.equal((await reply).token, mine, "the tab hands over the session it holds");
+    assert.equal(a.token, mine);
   });
 });
 
