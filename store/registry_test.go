@@ -6,14 +6,26 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/slidingjwt/slidingjwt/store"
 )
 
-// Every test registers names of its own ("registry-test-..."): the registry
-// is global and the tests run in parallel.
+// Every test registers names of its own (see runNames): the registry is
+// global, the tests run in parallel, and go test -count=N runs each N times
+// in one process.
+
+// runs counts the calls of runNames in this process.
+var runs atomic.Int64
+
+// runNames returns the namer of one run of a test: n("x") is
+// "registry-test-<run>-x", a name no other run registers.
+func runNames() func(string) string {
+	run := runs.Add(1)
+	return func(s string) string { return fmt.Sprintf("registry-test-%d-%s", run, s) }
+}
 
 // fakeStore is a Store that records nothing; it carries the Params it was
 // opened with so a test can see them.
@@ -33,7 +45,8 @@ func (*fakeStore) Close() error { return nil }
 // the Params given, and returns its store.
 func TestOpenRegistered(t *testing.T) {
 	t.Parallel()
-	store.Register("registry-test-params", func(p store.Params) (store.Store, error) {
+	n := runNames()
+	store.Register(n("params"), func(p store.Params) (store.Store, error) {
 		return &fakeStore{p: p}, nil
 	})
 	tests := []struct {
@@ -49,7 +62,7 @@ func TestOpenRegistered(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			st, err := store.Open("registry-test-params", tt.p)
+			st, err := store.Open(n("params"), tt.p)
 			if err != nil {
 				t.Fatalf("Open: %v", err)
 			}
@@ -68,9 +81,10 @@ func TestOpenRegistered(t *testing.T) {
 // returns nothing are errors that name the backend; no store comes back.
 func TestOpenFailures(t *testing.T) {
 	t.Parallel()
+	n := runNames()
 	errBackend := errors.New("backend says no")
-	store.Register("registry-test-fails", func(store.Params) (store.Store, error) { return nil, errBackend })
-	store.Register("registry-test-nil", func(store.Params) (store.Store, error) { return nil, nil })
+	store.Register(n("fails"), func(store.Params) (store.Store, error) { return nil, errBackend })
+	store.Register(n("nil"), func(store.Params) (store.Store, error) { return nil, nil })
 	tests := []struct {
 		name     string
 		backend  string
@@ -80,7 +94,7 @@ func TestOpenFailures(t *testing.T) {
 		{
 			name:    "backend of this module, not imported",
 			backend: "redis",
-			wantText: []string{`no backend named "redis" is registered`, "registry-test-fails",
+			wantText: []string{`no backend named "redis" is registered`, n("fails"),
 				`add import _ "github.com/slidingjwt/slidingjwt/store/redis" to the program`},
 		},
 		{
@@ -100,14 +114,14 @@ func TestOpenFailures(t *testing.T) {
 		},
 		{
 			name:     "the Opener's error",
-			backend:  "registry-test-fails",
+			backend:  n("fails"),
 			wantIs:   errBackend,
 			wantText: []string{"backend says no"},
 		},
 		{
 			name:     "an Opener that returns nothing",
-			backend:  "registry-test-nil",
-			wantText: []string{`backend "registry-test-nil" returned neither a store nor an error`},
+			backend:  n("nil"),
+			wantText: []string{fmt.Sprintf(`backend %q returned neither a store nor an error`, n("nil"))},
 		},
 	}
 	for _, tt := range tests {
@@ -137,8 +151,9 @@ func TestOpenFailures(t *testing.T) {
 // stays in place.
 func TestRegisterPanics(t *testing.T) {
 	t.Parallel()
+	n := runNames()
 	first := &fakeStore{p: store.Params{Path: "first"}}
-	store.Register("registry-test-dup", func(store.Params) (store.Store, error) { return first, nil })
+	store.Register(n("dup"), func(store.Params) (store.Store, error) { return first, nil })
 	open := func(store.Params) (store.Store, error) { return &fakeStore{}, nil }
 	tests := []struct {
 		name    string
@@ -146,8 +161,8 @@ func TestRegisterPanics(t *testing.T) {
 		open    store.Opener
 		want    string
 	}{
-		{"duplicate", "registry-test-dup", open, `Register called twice for backend "registry-test-dup"`},
-		{"nil Opener", "registry-test-nil-opener", nil, `backend "registry-test-nil-opener" with a nil Opener`},
+		{"duplicate", n("dup"), open, fmt.Sprintf(`Register called twice for backend %q`, n("dup"))},
+		{"nil Opener", n("nil-opener"), nil, fmt.Sprintf(`backend %q with a nil Opener`, n("nil-opener"))},
 		{"empty name", "", open, "empty backend name"},
 	}
 	for _, tt := range tests {
@@ -161,16 +176,16 @@ func TestRegisterPanics(t *testing.T) {
 	}
 	t.Run("the first registration stays", func(t *testing.T) {
 		t.Parallel()
-		_ = panicOf(func() { store.Register("registry-test-dup", open) })
-		st, err := store.Open("registry-test-dup", store.Params{})
+		_ = panicOf(func() { store.Register(n("dup"), open) })
+		st, err := store.Open(n("dup"), store.Params{})
 		if err != nil || st != first {
 			t.Errorf("Open after a duplicate Register = %v, %v; want the first backend's store", st, err)
 		}
 	})
 	t.Run("nothing registered by a refused call", func(t *testing.T) {
 		t.Parallel()
-		_ = panicOf(func() { store.Register("registry-test-nil-opener-2", nil) })
-		if slices.Contains(store.Backends(), "registry-test-nil-opener-2") {
+		_ = panicOf(func() { store.Register(n("nil-opener-2"), nil) })
+		if slices.Contains(store.Backends(), n("nil-opener-2")) {
 			t.Errorf("Backends() = %q lists a backend registered with a nil Opener", store.Backends())
 		}
 	})
@@ -192,8 +207,9 @@ func panicOf(f func()) (msg string) {
 // order of registration.
 func TestBackends(t *testing.T) {
 	t.Parallel()
+	n := runNames()
 	open := func(store.Params) (store.Store, error) { return &fakeStore{}, nil }
-	for _, name := range []string{"registry-test-order-z", "registry-test-order-a", "registry-test-order-m"} {
+	for _, name := range []string{n("order-z"), n("order-a"), n("order-m")} {
 		store.Register(name, open)
 	}
 	got := store.Backends()
@@ -202,11 +218,11 @@ func TestBackends(t *testing.T) {
 	}
 	var ours []string
 	for _, name := range got {
-		if strings.HasPrefix(name, "registry-test-order-") {
+		if strings.HasPrefix(name, n("order-")) {
 			ours = append(ours, name)
 		}
 	}
-	if want := []string{"registry-test-order-a", "registry-test-order-m", "registry-test-order-z"}; !slices.Equal(ours, want) {
+	if want := []string{n("order-a"), n("order-m"), n("order-z")}; !slices.Equal(ours, want) {
 		t.Errorf("Backends() holds %q of this test's names; want %q", ours, want)
 	}
 	// The result is the caller's: changing it changes nothing registered.
