@@ -17,14 +17,7 @@ func TestVerifiedAllocations(t *testing.T) {
 	}
 	f := newVerifyFixture(t, 0, func(s *config.Settings) { s.Issuer = "" })
 	now := f.clock.Now()
-	raw, _, err := f.issuer.IssueAt(now, "alice", "user", map[string]any{"metadata": map[string]any{"auth_mode": "enabled"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := f.vf.Verify(raw, now)
-	if err != nil {
-		t.Fatal(err)
-	}
+	raw, v := f.verifyBenchToken(t, now)
 	if n := len(v.Claims().Map()); n != 8 {
 		t.Fatalf("the token has %d claims, want the benchmarks' 8", n)
 	}

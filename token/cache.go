@@ -19,8 +19,8 @@ const DefaultCacheBudget = 64 << 20
 // bytes, slot and its copy of the token included, and for at most one
 // entry in eight (cacheMapShare) the cache also keeps the claims map (and
 // the decoded signature) it copies for each request of a door without
-// TypedClaimsOnly, at most 752 bytes more. A token twice as long, or with twice the claims, weighs
-// about twice as much.
+// TypedClaimsOnly, at most 752 bytes more. A token twice as long, or with
+// twice the claims, weighs about twice as much.
 const CacheEntryBytes = entryBytes + claimsMapBytes/cacheMapShare
 
 const (

@@ -3,8 +3,6 @@ package token
 import (
 	"testing"
 	"time"
-
-	"github.com/slidingjwt/slidingjwt/config"
 )
 
 // BenchmarkHitClaims: what a cache hit of a door that hands each request
@@ -13,17 +11,9 @@ import (
 // decoding the signed payload again with JSON v2, what a hit pays for an
 // entry beyond the cache's share of kept maps (cacheMapShare).
 func BenchmarkHitClaims(b *testing.B) {
-	s := config.Default()
-	s.Secret = string(cacheSecret("size"))
-	issuer, err := NewIssuer(s, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
+	s, issuer := sizeIssuer(b)
 	now := time.Now()
-	raw, _, err := issuer.IssueAt(now, "alice", "user", map[string]any{"metadata": map[string]any{"auth_mode": "enabled"}})
-	if err != nil {
-		b.Fatal(err)
-	}
+	raw := issueBenchToken(b, issuer, now)
 	vf, err := NewVerifier(s, &VerifierOptions{Keys: issuer.Keys(), Now: func() time.Time { return now }})
 	if err != nil {
 		b.Fatal(err)

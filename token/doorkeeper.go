@@ -9,10 +9,10 @@ import (
 // away lately, so that a token is let into a full set on its second sight
 // only (see verifiedCache.put): a Bloom filter of two bits a token, eight
 // bits a cache slot (at least 512 bytes), emptied once it has had a token
-// for every eight bits (at least as many as the cache has slots). It holds no pointers, is updated
-// with atomics only, and only on a miss into a full set; a race with the
-// emptying may forget or keep one token, which only moves when that token
-// is cached.
+// for every eight bits (at least as many as the cache has slots). It holds
+// no pointers, is updated with atomics only, and only on a miss into a
+// full set; a race with the emptying may forget or keep one token, which
+// only moves when that token is cached.
 type doorkeeper struct {
 	words []atomic.Uint64
 	mask  uint64 // bit index mask: 64 * len(words) - 1

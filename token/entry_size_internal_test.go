@@ -6,8 +6,6 @@ import (
 	"time"
 
 	"github.com/slidingjwt/slidingjwt/internal/testkit"
-
-	"github.com/slidingjwt/slidingjwt/config"
 )
 
 // TestVerifiedEntrySize: what a remembered token weighs in the cache of
@@ -23,20 +21,12 @@ func TestVerifiedEntrySize(t *testing.T) {
 	if raceEnabled || testing.Short() {
 		t.Skip("heap counts need a run without -race and -short")
 	}
-	s := config.Default()
-	s.Secret = string(cacheSecret("size"))
-	issuer, err := NewIssuer(s, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, issuer := sizeIssuer(t)
 	now := time.Now()
 	const n = 8192
 	raws := make([]string, n)
 	for i := range raws {
-		raws[i], _, err = issuer.IssueAt(now, "alice", "user", map[string]any{"metadata": map[string]any{"auth_mode": "enabled"}})
-		if err != nil {
-			t.Fatal(err)
-		}
+		raws[i] = issueBenchToken(t, issuer, now)
 	}
 	if l := len(raws[0]); l < 300 || l > 360 {
 		t.Fatalf("the token is %d bytes long, not the benchmarks' (about 340)", l)

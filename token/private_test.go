@@ -331,14 +331,7 @@ func TestFirstSightFollowsHandOver(t *testing.T) {
 	now := f.clock.Now()
 	verify := func() *Verified {
 		t.Helper()
-		raw, _, err := f.issuer.IssueAt(now, "alice", "user", map[string]any{"metadata": map[string]any{"auth_mode": "enabled"}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		v, err := f.vf.Verify(raw, now)
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, v := f.verifyBenchToken(t, now)
 		return v
 	}
 	fresh := func(v *Verified) map[string]any {
